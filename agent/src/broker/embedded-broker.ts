@@ -1,0 +1,97 @@
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { once } from 'node:events';
+import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
+import type { Logger } from 'pino';
+import { AgentError } from '../errors.js';
+
+export interface EmbeddedBrokerOptions {
+  host: string;
+  port: number;
+  maxConnections: number;
+}
+
+export interface EmbeddedBrokerDeps {
+  log: Logger;
+  /**
+   * Called for every PUBLISH from a client, inside aedes's `published` hook: for QoS 2 this
+   * runs after the packet is stored and before PUBREC is sent, so the consumer sees each
+   * message once, in-process, without a second network hop. Must not throw.
+   */
+  onPublish: (topic: string, payload: Uint8Array, clientId: string) => void;
+}
+
+/** The embedded aedes broker that devices publish to. */
+export class EmbeddedBroker {
+  readonly #aedes: Aedes;
+  readonly #server: Server;
+  readonly #log: Logger;
+
+  private constructor(aedes: Aedes, server: Server, log: Logger) {
+    this.#aedes = aedes;
+    this.#server = server;
+    this.#log = log;
+  }
+
+  static async start(opts: EmbeddedBrokerOptions, deps: EmbeddedBrokerDeps): Promise<EmbeddedBroker> {
+    const { log } = deps;
+    const aedes = await Aedes.createBroker({
+      published(packet: AedesPublishPacket, client: Client | null, done: (err?: Error | null) => void) {
+        // Broker-internal publishes ($SYS, dead letters, our own API) have no client.
+        if (client !== null) deps.onPublish(packet.topic, packet.payload as Uint8Array, client.id);
+        done(null);
+      },
+    });
+    aedes.on('clientError', (client, err) => {
+      log.debug({ event: 'mqtt.client_error', clientId: client.id, err: err.message }, 'client error');
+    });
+    aedes.on('connectionError', (_client, err) => {
+      log.debug({ event: 'mqtt.connection_error', err: err.message }, 'connection error');
+    });
+    const server = createServer(aedes.handle);
+    server.maxConnections = opts.maxConnections;
+    server.listen(opts.port, opts.host);
+    try {
+      await Promise.race([
+        once(server, 'listening'),
+        once(server, 'error').then(([err]) => Promise.reject(err as Error)),
+      ]);
+    } catch (err) {
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      throw new AgentError(
+        'EDGEFLOW_LISTEN_FAILED',
+        `MQTT listener ${opts.host}:${opts.port}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    return new EmbeddedBroker(aedes, server, log);
+  }
+
+  get address(): AddressInfo {
+    return this.#server.address() as AddressInfo;
+  }
+
+  get listening(): boolean {
+    return this.#server.listening;
+  }
+
+  get connectedClients(): number {
+    return this.#aedes.connectedClients;
+  }
+
+  /** Publishes from inside the agent (QoS 0, not retained); errors are logged, not thrown. */
+  publish(topic: string, payload: Buffer): void {
+    this.#aedes.publish(
+      { cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false },
+      (err?: Error) => {
+        if (err) this.#log.warn({ event: 'mqtt.publish_failed', topic, err: err.message }, 'publish failed');
+      },
+    );
+  }
+
+  /** Stops accepting connections, then closes clients (in-flight handlers finish first). */
+  async close(): Promise<void> {
+    const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await new Promise<void>((resolve) => this.#aedes.close(() => resolve()));
+    await serverClosed;
+  }
+}

@@ -1,0 +1,133 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.js';
+import { AgentError } from '../errors.js';
+import { Agent } from '../lifecycle/agent.js';
+import { createLogger } from '../log/logger.js';
+import { createSystemdNotifier } from '../lifecycle/systemd-notify.js';
+import { ExitCode, type CliIo } from './io.js';
+
+export const agentUsage = `Usage: edgeflow agent [--config FILE] [--data-dir DIR]
+
+Runs the EdgeFlow agent in the foreground until SIGTERM or SIGINT.
+
+Options:
+  -c, --config FILE    configuration file, YAML or JSON (default: $EDGEFLOW_CONFIG, else built-in defaults)
+  -d, --data-dir DIR   state directory (default: $EDGEFLOW_DATA_DIR, else dataDir from the config)
+  -h, --help           show this help
+
+Environment: EDGEFLOW_CONFIG, EDGEFLOW_DATA_DIR, EDGEFLOW_MQTT_PORT, EDGEFLOW_HTTP_PORT
+(a flag beats the environment, which beats the file).
+Exit codes: 0 stopped cleanly, 1 failed to start or a fatal error, 2 usage, 78 bad configuration.
+`;
+
+/** How long a graceful stop may take before the process exits anyway (systemd allows 90 s). */
+const STOP_DEADLINE_MS = 10_000;
+
+export interface ProcessHooks {
+  onSignal: (signal: NodeJS.Signals, handler: () => void) => void;
+  onFatal: (handler: (err: unknown) => void) => void;
+  pid: number;
+}
+
+const defaultHooks: ProcessHooks = {
+  onSignal: (signal, handler) => process.on(signal, handler),
+  onFatal: (handler) => {
+    process.on('uncaughtException', handler);
+    process.on('unhandledRejection', handler);
+  },
+  pid: process.pid,
+};
+
+export async function runAgentCommand(
+  argv: readonly string[],
+  io: CliIo,
+  hooks: ProcessHooks = defaultHooks,
+): Promise<number> {
+  let values: { config?: string | undefined; 'data-dir'?: string | undefined; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        config: { type: 'string', short: 'c' },
+        'data-dir': { type: 'string', short: 'd' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    io.stderr.write(`edgeflow agent: ${(err as Error).message}\n\n${agentUsage}`);
+    return ExitCode.USAGE;
+  }
+  if (values.help) {
+    io.stdout.write(agentUsage);
+    return ExitCode.OK;
+  }
+
+  let config;
+  try {
+    config = await loadConfig({ configPath: values.config, dataDir: values['data-dir'], env: io.env });
+  } catch (err) {
+    if (err instanceof AgentError) {
+      io.stderr.write(`edgeflow agent: ${err.code}: ${err.message}\n`);
+      return err.code === 'EDGEFLOW_CONFIG_NOT_FOUND' || err.code.startsWith('EDGEFLOW_CONFIG')
+        ? ExitCode.CONFIG
+        : ExitCode.FAILED;
+    }
+    throw err;
+  }
+
+  const log = createLogger(config.log.level);
+  const notifier = createSystemdNotifier({
+    env: io.env,
+    pid: hooks.pid,
+    onUnavailable: (reason) => log.error({ event: 'systemd.notify_unavailable' }, reason),
+  });
+
+  let agent: Agent;
+  try {
+    agent = await Agent.start(config, { log, now: Date.now, notifier, env: io.env, pid: hooks.pid });
+  } catch (err) {
+    const code = err instanceof AgentError ? err.code : 'EDGEFLOW_INTERNAL';
+    log.fatal({ event: 'agent.start_failed', code, err }, 'agent failed to start');
+    log.flush();
+    return ExitCode.FAILED;
+  }
+
+  return new Promise<number>((resolve) => {
+    let exiting = false;
+    const finish = (code: number): void => {
+      log.flush();
+      resolve(code);
+    };
+    const stop = (reason: string, code: number): void => {
+      if (exiting) return;
+      exiting = true;
+      const deadline = setTimeout(() => {
+        log.error({ event: 'agent.stop_timeout', ms: STOP_DEADLINE_MS }, 'graceful stop timed out');
+        finish(code === ExitCode.OK ? ExitCode.FAILED : code);
+      }, STOP_DEADLINE_MS);
+      deadline.unref();
+      agent.stop(reason).then(
+        () => {
+          clearTimeout(deadline);
+          finish(code);
+        },
+        (err: unknown) => {
+          clearTimeout(deadline);
+          log.error({ event: 'agent.stop_failed', err }, 'graceful stop failed');
+          finish(ExitCode.FAILED);
+        },
+      );
+    };
+    hooks.onSignal('SIGTERM', () => stop('SIGTERM', ExitCode.OK));
+    hooks.onSignal('SIGINT', () => stop('SIGINT', ExitCode.OK));
+    // Crash-only: an unexpected error is logged and the process exits non-zero so that
+    // systemd restarts it from a known state. One bad message never gets here (ingest
+    // catches per message).
+    hooks.onFatal((err) => {
+      log.fatal({ event: 'agent.fatal', err }, 'fatal error, exiting');
+      stop('fatal error', ExitCode.INTERNAL);
+    });
+  });
+}

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { agentUsage, runAgentCommand } from './agent-command.js';
+import { ExitCode, type CliIo } from './io.js';
+import { subcommands } from './subcommands.js';
+
+function version(): string {
+  const pkg = JSON.parse(
+    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+  ) as { version: string };
+  return pkg.version;
+}
+
+export const mainUsage = `Usage: edgeflow <command> [options]
+
+Commands:
+  agent     run the agent (embedded MQTT broker, sensor cache, HTTP API)
+${subcommands.map((s) => `  ${s.name.padEnd(8)}  ${s.summary}`).join('\n')}
+
+Options:
+  -h, --help       show this help (every command takes --help too)
+  -v, --version    print the version
+
+Exit codes: 0 ok, 1 failed or refused, 2 usage error, 70 internal error, 78 bad configuration.
+`;
+
+/** Dispatches `edgeflow <command> ...`; returns the exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    (command === undefined ? io.stderr : io.stdout).write(mainUsage);
+    return command === undefined ? ExitCode.USAGE : ExitCode.OK;
+  }
+  if (command === '-v' || command === '--version') {
+    io.stdout.write(`edgeflow ${version()}\n`);
+    return ExitCode.OK;
+  }
+  if (command === 'agent') return runAgentCommand(rest, io);
+  const sub = subcommands.find((s) => s.name === command);
+  if (sub !== undefined) return sub.run(rest, io);
+  io.stderr.write(`edgeflow: unknown command ${JSON.stringify(command)}\n\n${mainUsage}`);
+  return ExitCode.USAGE;
+}
+
+export { agentUsage };

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+
+/**
+ * The agent configuration schema: the single source of truth for keys, types and defaults
+ * (docs/configuration.md documents the same; a test keeps the defaults in sync).
+ * Every object is strict: an unknown key is an error naming its path.
+ */
+
+const port = (fallback: number) =>
+  z
+    .number({ error: 'must be an integer 1-65535' })
+    .int({ error: 'must be an integer 1-65535' })
+    .min(1, { error: 'must be an integer 1-65535' })
+    .max(65535, { error: 'must be an integer 1-65535' })
+    .default(fallback);
+
+const listen = (defaultPort: number) =>
+  z
+    .strictObject({
+      host: z
+        .string({ error: 'must be a host name or IP address' })
+        .min(1, { error: 'must be a host name or IP address' })
+        .default('127.0.0.1'),
+      port: port(defaultPort),
+    })
+    .prefault({});
+
+const powerOfTwo = z
+  .number({ error: 'must be a power of two 1-1024' })
+  .int({ error: 'must be a power of two 1-1024' })
+  .refine((n) => n >= 1 && n <= 1024 && (n & (n - 1)) === 0, {
+    error: 'must be a power of two 1-1024',
+  });
+
+const topicSegment = /^[^#+/\u0000]+$/;
+
+export const configSchema = z.strictObject({
+  /** Where the agent keeps its state (cache snapshot, logs of state). */
+  dataDir: z.string().min(1, { error: 'must be a non-empty path' }).default('/var/lib/edgeflow'),
+  log: z
+    .strictObject({
+      level: z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+          error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+        })
+        .default('info'),
+    })
+    .prefault({}),
+  mqtt: z
+    .strictObject({
+      /** Run the embedded broker that devices publish to. */
+      embedded: z.boolean({ error: 'must be true or false' }).default(true),
+      listen: listen(1883),
+      /** First topic level of sensor readings: `<prefix>/<device>/<sensor>`. */
+      sensorPrefix: z
+        .string()
+        .regex(topicSegment, { error: 'must be one topic level without / + # or NUL' })
+        .default('sensors'),
+      /** Payloads larger than this are rejected (counted, dead-lettered). */
+      maxPayloadBytes: z
+        .number()
+        .int({ error: 'must be an integer 16-268435455' })
+        .min(16, { error: 'must be an integer 16-268435455' })
+        .max(268435455, { error: 'must be an integer 16-268435455' })
+        .default(65536),
+      /** Rejected payloads are republished here (QoS 0, not retained) with the reason. */
+      deadLetterTopic: z
+        .string()
+        .min(1)
+        .refine((t) => !/[#+\u0000]/.test(t), { error: 'must be a topic name without + # or NUL' })
+        .default('edgeflow/deadletter'),
+      maxConnections: z.number().int().min(1).max(100000).default(1000),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      listen: listen(8080),
+    })
+    .prefault({}),
+  cache: z
+    .strictObject({
+      /** Shard count of the sensor cache (power of two). */
+      shards: powerOfTwo.default(64),
+      /** Seconds between cache snapshots to disk; 0 = only at shutdown. */
+      snapshotIntervalSec: z
+        .number()
+        .int({ error: 'must be an integer 0-86400' })
+        .min(0, { error: 'must be an integer 0-86400' })
+        .max(86400, { error: 'must be an integer 0-86400' })
+        .default(60),
+    })
+    .prefault({}),
+  ingest: z
+    .strictObject({
+      /** A given rejection reason is logged at most once per window (it is always counted). */
+      rejectLogWindowSec: z.number().int().min(1).max(3600).default(60),
+    })
+    .prefault({}),
+});
+
+/** Validated, frozen configuration. */
+export type AgentConfig = z.output<typeof configSchema>;
+export type AgentConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,59 @@
+/**
+ * Every error the agent raises carries a stable code from this catalog. The text after each
+ * code is what it means and what to do; docs/errors.md is generated from it.
+ */
+export const errorCatalog = {
+  EDGEFLOW_CLI_USAGE: 'The command line is wrong (unknown subcommand or option). Run with --help.',
+  EDGEFLOW_CONFIG_NOT_FOUND:
+    'The configuration file named by --config or EDGEFLOW_CONFIG does not exist or cannot be read.',
+  EDGEFLOW_CONFIG_PARSE:
+    'The configuration file is not valid YAML/JSON. The message gives the line and column.',
+  EDGEFLOW_CONFIG_INVALID:
+    'The configuration does not match the schema. Every problem is listed by key path; fix each and restart.',
+  EDGEFLOW_LISTEN_FAILED:
+    'A listener (MQTT or HTTP) could not bind its address: the port is in use or the address is not local.',
+  EDGEFLOW_DATA_DIR:
+    'The data directory cannot be created or written. Check --data-dir / EDGEFLOW_DATA_DIR and permissions.',
+  EDGEFLOW_SNAPSHOT_CORRUPT:
+    'The cache snapshot on disk is unreadable. It is moved aside as *.corrupt and the agent starts with an empty cache.',
+  EDGEFLOW_INGEST_BAD_TOPIC:
+    'A message was published to a topic outside the sensors namespace (sensors/<device>/<sensor>). It is counted and dropped.',
+  EDGEFLOW_INGEST_BAD_PAYLOAD:
+    'A sensor payload did not decode (not a number, JSON {v,u,t} or SenML). It is counted, logged once per window and sent to the dead-letter topic.',
+  EDGEFLOW_INGEST_PAYLOAD_TOO_LARGE:
+    'A sensor payload is larger than mqtt.maxPayloadBytes. It is counted and sent to the dead-letter topic.',
+  EDGEFLOW_HTTP_NOT_FOUND: 'No such HTTP route. See docs/api.md for the routes.',
+  EDGEFLOW_HTTP_BAD_REQUEST:
+    'The HTTP request is malformed (bad query string or body). The message names the bad field.',
+  EDGEFLOW_SENSOR_NOT_FOUND: 'No reading has been received for this sensor key yet.',
+  EDGEFLOW_INTERNAL: 'An unexpected internal error. It is logged with a stack trace; please report it.',
+} as const;
+
+export type AgentErrorCode = keyof typeof errorCatalog;
+
+const brand = Symbol.for('edgeflow.agent.error');
+
+/** An agent error with a stable `code`; `instanceof` works across module copies. */
+export class AgentError extends Error {
+  readonly code: AgentErrorCode;
+  readonly details: readonly string[];
+
+  constructor(
+    code: AgentErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: readonly string[] } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AgentError';
+    this.code = code;
+    this.details = options.details ?? [];
+  }
+
+  get [brand](): true {
+    return true;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && brand in value;
+  }
+}

@@ -1,0 +1,47 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { SensorCache } from '../cache/sensor-cache.js';
+import { errorBody } from './error-body.js';
+import { healthRoutes, type ReadinessCheck } from './routes/health.js';
+import { metricsRoute } from './routes/metrics.js';
+import { sensorRoutes } from './routes/sensors.js';
+
+export interface HttpDeps {
+  log: Logger;
+  cache: SensorCache;
+  registry: Registry;
+  readiness: readonly ReadinessCheck[];
+}
+
+/**
+ * Builds the HTTP API (not yet listening, so tests can use `inject()` with no socket).
+ * Every error is a JSON body `{ error: { code, message } }`.
+ */
+export function buildHttpServer(deps: HttpDeps): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the generic would otherwise leak into every route.
+    loggerInstance: deps.log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply
+      .code(404)
+      .send(errorBody('EDGEFLOW_HTTP_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
+  });
+  app.setErrorHandler((err: { statusCode?: number; message: string; code?: string }, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 500) {
+      req.log.error({ event: 'http.error', err }, 'request failed');
+      void reply.code(500).send(errorBody('EDGEFLOW_INTERNAL', 'internal error'));
+      return;
+    }
+    void reply.code(status).send(errorBody('EDGEFLOW_HTTP_BAD_REQUEST', err.message));
+  });
+  healthRoutes(app, deps.readiness);
+  metricsRoute(app, deps.registry);
+  sensorRoutes(app, deps.cache);
+  return app;
+}

@@ -1,0 +1,229 @@
+import { mkdir, access, constants } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { EmbeddedBroker } from '../broker/embedded-broker.js';
+import { SensorCache } from '../cache/sensor-cache.js';
+import { SnapshotStore } from '../cache/snapshot.js';
+import type { AgentConfig } from '../config/schema.js';
+import { AgentError } from '../errors.js';
+import { buildHttpServer } from '../http/server.js';
+import { IngestPipeline } from '../ingest/pipeline.js';
+import { createMetrics, type AgentMetrics } from '../metrics/metrics.js';
+import { type SystemdNotifier, watchdogIntervalMs } from './systemd-notify.js';
+
+export interface AgentDeps {
+  log: Logger;
+  now: () => number;
+  notifier: SystemdNotifier;
+  env: NodeJS.ProcessEnv;
+  pid: number;
+  /** Process metrics in /metrics (off in unit tests). */
+  defaultMetrics?: boolean;
+}
+
+export interface AgentAddresses {
+  mqtt: AddressInfo | undefined;
+  http: AddressInfo;
+}
+
+/**
+ * The running agent, composed from its units. Start order: data dir → restore the cache
+ * snapshot → broker → HTTP → READY=1 → watchdog. Stop: STOPPING=1 → HTTP and broker close
+ * (in-flight QoS 2 handlers finish) → snapshot → done.
+ */
+export class Agent {
+  readonly cache: SensorCache;
+  readonly metrics: AgentMetrics;
+  readonly #config: AgentConfig;
+  readonly #deps: AgentDeps;
+  readonly #snapshots: SnapshotStore;
+  #broker: EmbeddedBroker | undefined;
+  #http: FastifyInstance | undefined;
+  #restored = false;
+  #timers: NodeJS.Timeout[] = [];
+  #stopping: Promise<void> | undefined;
+
+  private constructor(config: AgentConfig, deps: AgentDeps) {
+    this.#config = config;
+    this.#deps = deps;
+    this.cache = new SensorCache({ shards: config.cache.shards, now: deps.now });
+    this.#snapshots = new SnapshotStore(config.dataDir);
+    this.metrics = createMetrics({
+      cacheSize: () => this.cache.size,
+      mqttClients: () => this.#broker?.connectedClients ?? 0,
+      defaultMetrics: deps.defaultMetrics ?? true,
+    });
+  }
+
+  static async start(config: AgentConfig, deps: AgentDeps): Promise<Agent> {
+    const agent = new Agent(config, deps);
+    try {
+      await agent.#start();
+    } catch (err) {
+      await agent.stop('start failed').catch(() => undefined);
+      throw err;
+    }
+    return agent;
+  }
+
+  async #start(): Promise<void> {
+    const { log } = this.#deps;
+    await this.#prepareDataDir();
+    await this.#restore();
+
+    const ingest = new IngestPipeline(
+      {
+        sensorPrefix: this.#config.mqtt.sensorPrefix,
+        maxPayloadBytes: this.#config.mqtt.maxPayloadBytes,
+        rejectLogWindowMs: this.#config.ingest.rejectLogWindowSec * 1000,
+      },
+      {
+        cache: this.cache,
+        metrics: this.metrics,
+        log: log.child({ component: 'ingest' }),
+        now: this.#deps.now,
+        deadLetter: (topic, payload, reason, detail) => this.#deadLetter(topic, payload, reason, detail),
+      },
+    );
+
+    if (this.#config.mqtt.embedded) {
+      this.#broker = await EmbeddedBroker.start(
+        { ...this.#config.mqtt.listen, maxConnections: this.#config.mqtt.maxConnections },
+        {
+          log: log.child({ component: 'broker' }),
+          onPublish: (topic, payload, clientId) => {
+            ingest.handle(topic, payload, `mqtt:${clientId}`);
+          },
+        },
+      );
+    }
+
+    this.#http = buildHttpServer({
+      log: log.child({ component: 'http' }),
+      cache: this.cache,
+      registry: this.metrics.registry,
+      readiness: [
+        { name: 'broker', ok: () => !this.#config.mqtt.embedded || (this.#broker?.listening ?? false) },
+        { name: 'cache', ok: () => this.#restored },
+      ],
+    });
+    try {
+      await this.#http.listen({ host: this.#config.http.listen.host, port: this.#config.http.listen.port });
+    } catch (err) {
+      throw new AgentError(
+        'EDGEFLOW_LISTEN_FAILED',
+        `HTTP listener ${this.#config.http.listen.host}:${this.#config.http.listen.port}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    this.#startTimers();
+    const addr = this.addresses;
+    log.info(
+      {
+        event: 'agent.listening',
+        mqtt: addr.mqtt ? `mqtt://${addr.mqtt.address}:${addr.mqtt.port}` : null,
+        http: `http://${addr.http.address}:${addr.http.port}`,
+        dataDir: this.#config.dataDir,
+        sensors: this.cache.size,
+      },
+      'agent ready',
+    );
+    this.#deps.notifier.ready();
+    this.#deps.notifier.status(`serving ${this.cache.size} sensors`);
+  }
+
+  async #prepareDataDir(): Promise<void> {
+    const dir = this.#config.dataDir;
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await access(dir, constants.W_OK);
+    } catch (err) {
+      throw new AgentError('EDGEFLOW_DATA_DIR', `data directory ${dir}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  async #restore(): Promise<void> {
+    const log = this.#deps.log.child({ component: 'cache' });
+    const res = await this.#snapshots.load(this.#deps.now());
+    if (res.kind === 'loaded') {
+      this.cache.restore(res.readings);
+      log.info({ event: 'cache.restored', sensors: res.readings.length }, 'cache restored');
+    } else if (res.kind === 'corrupt') {
+      log.error(
+        { event: 'cache.snapshot_corrupt', code: 'EDGEFLOW_SNAPSHOT_CORRUPT', reason: res.reason, movedTo: res.movedTo },
+        'cache snapshot unreadable; moved aside, starting empty',
+      );
+    }
+    this.#restored = true;
+  }
+
+  #startTimers(): void {
+    const interval = watchdogIntervalMs(this.#deps.env, this.#deps.pid);
+    if (interval !== undefined && this.#deps.notifier.active) {
+      // Pinged from a timer on the event loop: a blocked loop stops the pings and systemd
+      // restarts the service, which is the point.
+      const t = setInterval(() => this.#deps.notifier.watchdog(), interval);
+      t.unref();
+      this.#timers.push(t);
+      this.#deps.notifier.watchdog();
+    }
+    const snapshotSec = this.#config.cache.snapshotIntervalSec;
+    if (snapshotSec > 0) {
+      const t = setInterval(() => void this.#snapshot(), snapshotSec * 1000);
+      t.unref();
+      this.#timers.push(t);
+    }
+  }
+
+  async #snapshot(): Promise<void> {
+    try {
+      await this.#snapshots.save(this.cache.values(), this.#deps.now());
+      this.metrics.snapshotWrites.inc({ result: 'ok' });
+    } catch (err) {
+      this.metrics.snapshotWrites.inc({ result: 'error' });
+      this.#deps.log.error({ event: 'cache.snapshot_failed', err }, 'cache snapshot failed');
+    }
+  }
+
+  #deadLetter(topic: string, payload: Uint8Array, reason: string, detail: string): void {
+    if (this.#broker === undefined) return;
+    // The payload travels base64-encoded and capped, so a dead letter is always valid JSON.
+    const cap = 1024;
+    const body = {
+      topic,
+      reason,
+      detail,
+      bytes: payload.length,
+      payloadBase64: Buffer.from(payload.subarray(0, cap)).toString('base64'),
+      truncated: payload.length > cap,
+    };
+    this.#broker.publish(this.#config.mqtt.deadLetterTopic, Buffer.from(JSON.stringify(body)));
+  }
+
+  get addresses(): AgentAddresses {
+    return {
+      mqtt: this.#broker?.address,
+      http: this.#http?.server.address() as AddressInfo,
+    };
+  }
+
+  /** Graceful stop; idempotent. */
+  stop(reason: string): Promise<void> {
+    this.#stopping ??= this.#stop(reason);
+    return this.#stopping;
+  }
+
+  async #stop(reason: string): Promise<void> {
+    const { log } = this.#deps;
+    log.info({ event: 'agent.stopping', reason }, 'agent stopping');
+    this.#deps.notifier.stopping();
+    for (const t of this.#timers) clearInterval(t);
+    await this.#http?.close();
+    await this.#broker?.close();
+    if (this.#restored) await this.#snapshot();
+    log.info({ event: 'agent.stopped', sensors: this.cache.size }, 'agent stopped');
+  }
+}

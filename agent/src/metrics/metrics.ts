@@ -1,0 +1,73 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The agent's Prometheus metrics, on a registry of its own (no global singleton). */
+export interface AgentMetrics {
+  registry: Registry;
+  ingestMessages: Counter<'source'>;
+  ingestRejected: Counter<'reason'>;
+  cacheEntries: Gauge;
+  mqttClients: Gauge;
+  snapshotWrites: Counter<'result'>;
+}
+
+export interface MetricsDeps {
+  /** Read at scrape time. */
+  cacheSize: () => number;
+  mqttClients: () => number;
+  /** Process metrics (CPU, RSS, event-loop lag, ...); off in unit tests to keep them pure. */
+  defaultMetrics?: boolean;
+}
+
+export function createMetrics(deps: MetricsDeps): AgentMetrics {
+  const registry = new Registry();
+  if (deps.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const ingestMessages = new Counter({
+    name: 'edgeflow_ingest_messages_total',
+    help: 'Sensor readings accepted into the cache',
+    labelNames: ['source'],
+    registers: [registry],
+  });
+  const ingestRejected = new Counter({
+    name: 'edgeflow_ingest_rejected_total',
+    help: 'Sensor messages rejected, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const cacheEntries = new Gauge({
+    name: 'edgeflow_cache_entries',
+    help: 'Sensors held in the cache',
+    registers: [registry],
+    collect() {
+      this.set(deps.cacheSize());
+    },
+  });
+  const mqttClients = new Gauge({
+    name: 'edgeflow_mqtt_clients_connected',
+    help: 'MQTT clients connected to the embedded broker',
+    registers: [registry],
+    collect() {
+      this.set(deps.mqttClients());
+    },
+  });
+  const snapshotWrites = new Counter({
+    name: 'edgeflow_cache_snapshot_writes_total',
+    help: 'Cache snapshots written to disk, by result',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  // Expose every reason at 0 from the start so that rate() works before the first rejection.
+  for (const reason of [
+    'bad_topic',
+    'too_large',
+    'not_utf8',
+    'empty',
+    'bad_json',
+    'bad_shape',
+    'not_finite',
+    'bad_timestamp',
+  ]) {
+    ingestRejected.inc({ reason }, 0);
+  }
+  ingestMessages.inc({ source: 'mqtt' }, 0);
+  return { registry, ingestMessages, ingestRejected, cacheEntries, mqttClients, snapshotWrites };
+}

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { main } from '../../src/cli/main.js';
+
+function io(env: NodeJS.ProcessEnv = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return { io: { stdout, stderr, env }, out: () => out, err: () => err };
+}
+
+test('--help prints usage and exits 0', async () => {
+  const t = io();
+  assert.equal(await main(['--help'], t.io), 0);
+  assert.match(t.out(), /Usage: edgeflow <command>/);
+});
+
+test('agent --help prints the agent usage and exits 0', async () => {
+  const t = io();
+  assert.equal(await main(['agent', '--help'], t.io), 0);
+  assert.match(t.out(), /--data-dir DIR/);
+});
+
+test('an unknown command or option is a usage error (2)', async () => {
+  const a = io();
+  assert.equal(await main(['frobnicate'], a.io), 2);
+  assert.match(a.err(), /unknown command "frobnicate"/);
+  const b = io();
+  assert.equal(await main(['agent', '--bogus'], b.io), 2);
+  assert.match(b.err(), /bogus/);
+});
+
+test('a bad configuration exits 78 with every problem listed', async () => {
+  const t = io({ EDGEFLOW_MQTT_PORT: '0', EDGEFLOW_HTTP_PORT: 'http' });
+  assert.equal(await main(['agent'], t.io), 78);
+  assert.match(t.err(), /EDGEFLOW_CONFIG_INVALID/);
+  assert.match(t.err(), /mqtt\.listen\.port \(from EDGEFLOW_MQTT_PORT\): must be an integer 1-65535/);
+  assert.match(t.err(), /http\.listen\.port \(from EDGEFLOW_HTTP_PORT\): must be an integer 1-65535/);
+});
+
+test('--version prints the version', async () => {
+  const t = io();
+  assert.equal(await main(['--version'], t.io), 0);
+  assert.match(t.out(), /^edgeflow \d+\.\d+\.\d+/);
+});

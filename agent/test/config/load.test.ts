@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig, validateConfig } from '../../src/config/load.js';
+import { AgentError } from '../../src/errors.js';
+
+const files = (map: Record<string, string>) => async (p: string) => {
+  const text = map[p];
+  if (text === undefined) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+  return text;
+};
+
+async function rejects(p: Promise<unknown>): Promise<AgentError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof AgentError) return err;
+    throw new Error(`expected an AgentError, got ${String(err)}`, { cause: err });
+  }
+  throw new Error('expected a rejection');
+}
+
+test('defaults: embedded broker on 127.0.0.1:1883, HTTP on 127.0.0.1:8080', async () => {
+  const c = await loadConfig({ env: {} });
+  assert.equal(c.mqtt.listen.host, '127.0.0.1');
+  assert.equal(c.mqtt.listen.port, 1883);
+  assert.equal(c.http.listen.host, '127.0.0.1');
+  assert.equal(c.http.listen.port, 8080);
+  assert.equal(c.mqtt.embedded, true);
+  assert.equal(c.dataDir, '/var/lib/edgeflow');
+  assert.ok(Object.isFrozen(c.mqtt.listen), 'validated config is frozen');
+});
+
+test('a good YAML file is applied over the defaults', async () => {
+  const yaml = 'mqtt:\n  listen:\n    port: 1884\nhttp:\n  listen: { host: 0.0.0.0 }\ncache:\n  shards: 128\n';
+  const c = await loadConfig({ configPath: '/etc/ef.yaml', env: {}, readFile: files({ '/etc/ef.yaml': yaml }) });
+  assert.equal(c.mqtt.listen.port, 1884);
+  assert.equal(c.http.listen.host, '0.0.0.0');
+  assert.equal(c.http.listen.port, 8080);
+  assert.equal(c.cache.shards, 128);
+});
+
+test('a JSON file is accepted too', async () => {
+  const c = await loadConfig({
+    configPath: 'c.json',
+    env: {},
+    readFile: files({ 'c.json': '{"log":{"level":"debug"}}' }),
+  });
+  assert.equal(c.log.level, 'debug');
+});
+
+test('every problem is listed by key path, unknown keys included', async () => {
+  const yaml = [
+    'mqtt:',
+    '  listen:',
+    '    port: 70000',
+    '  bogus: 1',
+    'http:',
+    '  listen:',
+    '    port: "eighty"',
+    'cache:',
+    '  shards: 3',
+    'extra: true',
+  ].join('\n');
+  const err = await rejects(
+    loadConfig({ configPath: 'bad.yaml', env: {}, readFile: files({ 'bad.yaml': yaml }) }),
+  );
+  assert.equal(err.code, 'EDGEFLOW_CONFIG_INVALID');
+  const d = [...err.details].sort();
+  assert.deepEqual(d, [
+    'cache.shards: must be a power of two 1-1024',
+    'extra: unknown key',
+    'http.listen.port: must be an integer 1-65535',
+    'mqtt.bogus: unknown key',
+    'mqtt.listen.port: must be an integer 1-65535',
+  ]);
+  assert.match(err.message, /^bad\.yaml: 5 problems:/);
+});
+
+test('a YAML syntax error names the file, line and column', async () => {
+  const err = await rejects(
+    loadConfig({ configPath: 'x.yaml', env: {}, readFile: files({ 'x.yaml': 'mqtt:\n  listen: [\n' }) }),
+  );
+  assert.equal(err.code, 'EDGEFLOW_CONFIG_PARSE');
+  assert.match(err.message, /^x\.yaml:\d+:\d+: /);
+});
+
+test('duplicate keys are a parse error, not a silent overwrite', async () => {
+  const err = await rejects(
+    loadConfig({ configPath: 'd.yaml', env: {}, readFile: files({ 'd.yaml': 'dataDir: /a\ndataDir: /b\n' }) }),
+  );
+  assert.equal(err.code, 'EDGEFLOW_CONFIG_PARSE');
+});
+
+test('a missing file is EDGEFLOW_CONFIG_NOT_FOUND', async () => {
+  const err = await rejects(loadConfig({ configPath: '/nope.yaml', env: {}, readFile: files({}) }));
+  assert.equal(err.code, 'EDGEFLOW_CONFIG_NOT_FOUND');
+  assert.match(err.message, /\/nope\.yaml/);
+});
+
+test('EDGEFLOW_CONFIG names the file when --config is absent', async () => {
+  const c = await loadConfig({
+    env: { EDGEFLOW_CONFIG: 'env.yaml' },
+    readFile: files({ 'env.yaml': 'dataDir: /srv/ef\n' }),
+  });
+  assert.equal(c.dataDir, '/srv/ef');
+});
+
+test('precedence: flag beats environment beats file', async () => {
+  const readFile = files({ 'f.yaml': 'dataDir: /file\nmqtt: { listen: { port: 1000 } }\n' });
+  const env = { EDGEFLOW_DATA_DIR: '/env', EDGEFLOW_MQTT_PORT: '2000', EDGEFLOW_HTTP_PORT: '3000' };
+  const fromEnv = await loadConfig({ configPath: 'f.yaml', env, readFile });
+  assert.equal(fromEnv.dataDir, '/env');
+  assert.equal(fromEnv.mqtt.listen.port, 2000);
+  assert.equal(fromEnv.http.listen.port, 3000);
+  const fromFlag = await loadConfig({ configPath: 'f.yaml', dataDir: '/flag', env, readFile });
+  assert.equal(fromFlag.dataDir, '/flag');
+});
+
+test('a bad environment override names the variable', async () => {
+  const err = await rejects(loadConfig({ env: { EDGEFLOW_HTTP_PORT: 'x' } }));
+  assert.deepEqual(err.details, ['http.listen.port (from EDGEFLOW_HTTP_PORT): must be an integer 1-65535']);
+});
+
+test('a top level that is not a mapping is refused', () => {
+  assert.throws(() => validateConfig([1, 2], 'list.yaml'), /top level must be a mapping/);
+});

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every system package the EdgeFlow tests need, on Debian 12 (as root).
+# Each package is listed with the reason it is needed. Idempotent.
+set -euo pipefail
+
+PKGS=(
+  # --- foundation / agent ---
+  mosquitto-clients   # mosquitto_pub/sub: the README's manual check and CLI interop tests
+  mosquitto           # real external MQTT broker for integration tests (127.0.0.1 only)
+  libsystemd-dev      # headers for the sd-notify addon (READY=1 / WATCHDOG=1 to systemd)
+  pkg-config          # locating native libraries for node-gyp builds
+  systemd-container   # systemd-nspawn: boots real systemd as PID 1 for the service tests
+  # --- node-tpm2 / attestation ---
+  libtss2-dev         # tss2-esys/tctildr/mu/rc headers+libs: builds the optional node-tpm2 addon
+  swtpm               # software TPM 2.0 (socket mode) for the attestation integration tests
+  swtpm-tools         # swtpm_setup/swtpm_localca: EK certificates for the EK-chain tests
+  tpm2-tools          # tpm2_createek/tpm2_checkquote: independent cross-checks in tests only
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: run as root (apt-get install)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# The Debian mosquitto package enables its system service; tests start their own instances.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  systemctl disable --now mosquitto >/dev/null 2>&1 || true
+fi
+echo "install-deps.sh: system packages present"
