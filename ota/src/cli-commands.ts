@@ -1,0 +1,427 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { buildBundle, drainSink, signBundle } from './bundle-writer.js';
+import { openBundle } from './bundle-reader.js';
+import type { CliIo } from './cli-io.js';
+import { PATH_OPTIONS, need, num, out, parseArgs, usage } from './cli-io.js';
+import { defaultDeps, killAtFromEnv } from './deps.js';
+import type { OtaDeps } from './deps.js';
+import { OtaError } from './errors.js';
+import { install } from './install.js';
+import { generateKeyPair, loadTrustedKeys } from './keys.js';
+import { otaPaths } from './paths.js';
+import type { OtaPaths } from './paths.js';
+import { check, commitNow, poststop, prestart, rollbackNow, status } from './trial.js';
+import type { TrialDecision } from './trial.js';
+
+interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  run(argv: readonly string[], io: CliIo): Promise<number>;
+}
+
+type PathValues = {
+  [K in keyof typeof PATH_OPTIONS]?: (typeof PATH_OPTIONS)[K]['type'] extends 'string'
+    ? string
+    : boolean;
+};
+
+function pathsOf(v: PathValues): OtaPaths {
+  return otaPaths({
+    ...(v.root !== undefined ? { root: v.root } : {}),
+    ...(v['state-dir'] !== undefined ? { stateDir: v['state-dir'] } : {}),
+    ...(v['report-file'] !== undefined ? { reportFile: v['report-file'] } : {}),
+    ...(v['config-dir'] !== undefined ? { configDir: v['config-dir'] } : {}),
+    ...(v['cache-dir'] !== undefined ? { cacheDir: v['cache-dir'] } : {}),
+  });
+}
+
+function keysOf(v: PathValues, paths: OtaPaths): string {
+  return v.keys ?? join(paths.root, 'keys');
+}
+
+function depsFor(io: CliIo): OtaDeps {
+  return defaultDeps({
+    log: pino({ base: { component: 'ota' } }, io.stderr),
+    checkpoint: killAtFromEnv(io.env),
+  });
+}
+
+function printDecision(io: CliIo, d: TrialDecision, json: boolean | undefined): number {
+  if (json) out(io, JSON.stringify(d));
+  else if (d.action === 'rolled-back') out(io, `rolled back ${d.from} -> ${d.to}: ${d.reason}`);
+  else if (d.action === 'none') out(io, `no trial; current ${d.current ?? 'none'}`);
+  else out(io, `${d.action} ${d.version}`);
+  return 0;
+}
+
+function deviceId(io: CliIo, given: string | undefined): string {
+  if (given) return given;
+  if (io.env.EDGEFLOW_DEVICE_ID) return io.env.EDGEFLOW_DEVICE_ID;
+  try {
+    return readFileSync('/etc/machine-id', 'utf8').trim();
+  } catch {
+    throw new OtaError(
+      'EDGEFLOW_OTA_USAGE',
+      'no device id: pass --device-id or set EDGEFLOW_DEVICE_ID',
+    );
+  }
+}
+
+export const COMMANDS: Record<string, Command> = {
+  keygen: {
+    summary: 'generate an Ed25519 signing key pair (<name>.key, <name>.pub)',
+    usage: '--out DIR [--name NAME]',
+    async run(argv, io) {
+      const { values } = usage(() =>
+        parseArgs({
+          args: [...argv],
+          options: { out: { type: 'string' }, name: { type: 'string' } },
+          strict: true,
+          allowPositionals: false,
+        }),
+      );
+      const dir = need(values.out, '--out DIR');
+      const name = values.name ?? 'ota-signing';
+      const k = generateKeyPair();
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, `${name}.key`), k.privatePem, { mode: 0o600, flag: 'wx' });
+      await writeFile(join(dir, `${name}.pub`), k.publicPem, { mode: 0o644, flag: 'wx' });
+      out(
+        io,
+        `key ${k.keyId}: ${join(dir, `${name}.key`)} (keep secret), ${join(dir, `${name}.pub`)} (copy to devices' --keys dir)`,
+      );
+      return 0;
+    },
+  },
+  build: {
+    summary: 'build a bundle (tar.gz) from a directory',
+    usage:
+      'DIR --out FILE --name NAME --version SEMVER --board B [--board B…] [--min-agent V] [--min-hal V] [--rollout PCT] [--key PRIVATE.key] [--created ISO]',
+    async run(argv, io) {
+      const { values, positionals } = usage(() =>
+        parseArgs({
+          args: [...argv],
+          options: {
+            out: { type: 'string' },
+            name: { type: 'string' },
+            version: { type: 'string' },
+            board: { type: 'string', multiple: true },
+            'min-agent': { type: 'string' },
+            'min-hal': { type: 'string' },
+            rollout: { type: 'string' },
+            key: { type: 'string' },
+            created: { type: 'string' },
+          },
+          strict: true,
+          allowPositionals: true,
+        }),
+      );
+      if (positionals.length !== 1)
+        throw new OtaError('EDGEFLOW_OTA_USAGE', 'build takes exactly one DIR');
+      const rollout = num(values.rollout, '--rollout');
+      const m = await buildBundle({
+        dir: positionals[0] ?? '',
+        out: need(values.out, '--out FILE'),
+        name: need(values.name, '--name'),
+        version: need(values.version, '--version'),
+        boards: values.board ?? [],
+        ...(values['min-agent'] ? { minAgentVersion: values['min-agent'] } : {}),
+        ...(values['min-hal'] ? { minHalVersion: values['min-hal'] } : {}),
+        ...(rollout !== undefined ? { rollout } : {}),
+        ...(values.created ? { created: values.created } : {}),
+        ...(values.key ? { privateKeyPem: await readFile(values.key, 'utf8') } : {}),
+      });
+      out(
+        io,
+        `built ${values.out ?? ''}: ${m.name} ${m.version}, ${m.files.length} entries${values.key ? ', signed' : ', unsigned'}`,
+      );
+      return 0;
+    },
+  },
+  sign: {
+    summary: 'add (or replace) the detached signature of a bundle',
+    usage: 'BUNDLE --key PRIVATE.key [--out FILE]',
+    async run(argv, io) {
+      const { values, positionals } = usage(() =>
+        parseArgs({
+          args: [...argv],
+          options: { key: { type: 'string' }, out: { type: 'string' } },
+          strict: true,
+          allowPositionals: true,
+        }),
+      );
+      const input = need(positionals[0], 'BUNDLE');
+      const keyId = await signBundle(
+        input,
+        values.out ?? input,
+        await readFile(need(values.key, '--key'), 'utf8'),
+      );
+      out(io, `signed ${values.out ?? input} with key ${keyId}`);
+      return 0;
+    },
+  },
+  verify: {
+    summary: 'verify signature, manifest and every payload digest (writes nothing)',
+    usage: 'BUNDLE --keys DIR [--json]',
+    async run(argv, io) {
+      const { values, positionals } = usage(() =>
+        parseArgs({
+          args: [...argv],
+          options: { keys: { type: 'string' }, json: { type: 'boolean' } },
+          strict: true,
+          allowPositionals: true,
+        }),
+      );
+      const keys = await loadTrustedKeys(need(values.keys, '--keys DIR'));
+      const b = await openBundle(need(positionals[0], 'BUNDLE'));
+      try {
+        const keyId = b.verify(keys);
+        await b.walkPayload(drainSink);
+        const r = { ok: true, name: b.manifest.name, version: b.manifest.version, keyId };
+        out(io, values.json ? JSON.stringify(r) : `ok: ${r.name} ${r.version} signed by ${keyId}`);
+      } finally {
+        await b.close();
+      }
+      return 0;
+    },
+  },
+  inspect: {
+    summary: 'print the manifest (signature not checked)',
+    usage: 'BUNDLE [--json]',
+    async run(argv, io) {
+      const { values, positionals } = usage(() =>
+        parseArgs({
+          args: [...argv],
+          options: { json: { type: 'boolean' } },
+          strict: true,
+          allowPositionals: true,
+        }),
+      );
+      const b = await openBundle(need(positionals[0], 'BUNDLE'));
+      await b.close();
+      const m = b.manifest;
+      if (values.json) out(io, JSON.stringify({ manifest: m, signature: b.signature ?? null }));
+      else {
+        out(
+          io,
+          `${m.name} ${m.version} (created ${m.created})\nboards: ${m.boards.join(', ')}\nrollout: ${m.rollout}%`,
+        );
+        if (m.minAgentVersion) out(io, `min agent: ${m.minAgentVersion}`);
+        if (m.minHalVersion) out(io, `min HAL: ${m.minHalVersion}`);
+        out(
+          io,
+          `signature: ${b.signature ? `key ${b.signature.keyId}` : 'none'}\nfiles: ${m.files.length}`,
+        );
+        for (const f of m.files)
+          out(
+            io,
+            f.type === 'file'
+              ? `  ${f.mode.toString(8)} ${String(f.size).padStart(10)} ${f.path}`
+              : `  link ${f.path} -> ${f.target}`,
+          );
+      }
+      return 0;
+    },
+  },
+  install: {
+    summary: 'install a bundle (file or http(s) URL) and restart into a trial',
+    usage:
+      'BUNDLE|URL [--sha256 HEX] [--root DIR] [--keys DIR] [--board B] [--device-id ID] [--agent-version V] [--hal-version V] [--allow-downgrade] [--ignore-rollout] [--commit] [--no-restart] [--probation SEC] [--deadline SEC] [--max-file-size N] [--max-total-size N]',
+    async run(argv, io) {
+      const { values, positionals } = usage(() =>
+        parseArgs({
+          args: [...argv],
+          options: {
+            ...PATH_OPTIONS,
+            sha256: { type: 'string' },
+            board: { type: 'string' },
+            'device-id': { type: 'string' },
+            'agent-version': { type: 'string' },
+            'hal-version': { type: 'string' },
+            'allow-downgrade': { type: 'boolean' },
+            'ignore-rollout': { type: 'boolean' },
+            commit: { type: 'boolean' },
+            'no-restart': { type: 'boolean' },
+            probation: { type: 'string' },
+            deadline: { type: 'string' },
+            'max-file-size': { type: 'string' },
+            'max-total-size': { type: 'string' },
+          },
+          strict: true,
+          allowPositionals: true,
+        }),
+      );
+      const paths = pathsOf(values);
+      const maxFile = num(values['max-file-size'], '--max-file-size');
+      const maxTotal = num(values['max-total-size'], '--max-total-size');
+      const probationSec = num(values.probation, '--probation');
+      const deadlineSec = num(values.deadline, '--deadline');
+      const r = await install(
+        paths,
+        {
+          source: need(positionals[0], 'BUNDLE|URL'),
+          keysDir: keysOf(values, paths),
+          board: need(values.board ?? io.env.EDGEFLOW_BOARD, '--board (or EDGEFLOW_BOARD)'),
+          deviceId: deviceId(io, values['device-id']),
+          ...(values.sha256 ? { sha256: values.sha256 } : {}),
+          ...(values['agent-version'] ? { agentVersion: values['agent-version'] } : {}),
+          ...(values['hal-version'] ? { halVersion: values['hal-version'] } : {}),
+          allowDowngrade: values['allow-downgrade'] ?? false,
+          ignoreRollout: values['ignore-rollout'] ?? false,
+          commit: values.commit ?? false,
+          noRestart: values['no-restart'] ?? false,
+          ...(probationSec ? { probationSec } : {}),
+          ...(deadlineSec ? { deadlineSec } : {}),
+          ...(maxFile || maxTotal
+            ? {
+                limits: {
+                  maxFileSize: maxFile ?? 256 * 1024 ** 2,
+                  maxTotalSize: maxTotal ?? 1024 ** 3,
+                  maxEntries: 100_000,
+                },
+              }
+            : {}),
+          ...(maxTotal ? { maxDownloadBytes: maxTotal } : {}),
+        },
+        depsFor(io),
+      );
+      out(
+        io,
+        values.json
+          ? JSON.stringify(r)
+          : `installed ${r.version} (from ${r.from ?? 'nothing'})${r.trial ? ', on trial' : ', committed'}${r.restarted ? ', service restarted' : ''}`,
+      );
+      return 0;
+    },
+  },
+  status: {
+    summary: 'show current, previous, trial and history',
+    usage: '[--root DIR] [--json]',
+    async run(argv, io) {
+      const { values } = usage(() =>
+        parseArgs({
+          args: [...argv],
+          options: PATH_OPTIONS,
+          strict: true,
+          allowPositionals: false,
+        }),
+      );
+      const { state: s, report } = await status(pathsOf(values), depsFor(io));
+      if (values.json) out(io, JSON.stringify({ ...s, report: report ?? null }));
+      else {
+        out(io, `current:  ${s.current ?? 'none'}\nprevious: ${s.previous ?? 'none'}`);
+        const t = s.trial;
+        out(
+          io,
+          t
+            ? `trial:    ${t.version} (starts ${t.starts}, probation ${t.probationSec}s, deadline ${t.deadlineSec}s${report?.version === t.version && report.readyAt ? `, READY at ${report.readyAt}` : ''})`
+            : 'trial:    none',
+        );
+        out(io, 'history:');
+        for (const h of s.history.slice(-20))
+          out(
+            io,
+            `  ${h.at} ${h.event} ${h.version}${h.from ? ` (from ${h.from})` : ''}${h.reason ? `: ${h.reason}` : ''}`,
+          );
+      }
+      return 0;
+    },
+  },
+  commit: {
+    summary: 'commit the release on trial by hand',
+    usage: '[--root DIR]',
+    async run(argv, io) {
+      const { values } = usage(() =>
+        parseArgs({
+          args: [...argv],
+          options: PATH_OPTIONS,
+          strict: true,
+          allowPositionals: false,
+        }),
+      );
+      return printDecision(io, await commitNow(pathsOf(values), depsFor(io)), values.json);
+    },
+  },
+  rollback: {
+    summary: 'roll back to the previous release (and restart unless --no-restart)',
+    usage: '[--root DIR] [--reason TEXT] [--no-restart]',
+    async run(argv, io) {
+      const { values } = usage(() =>
+        parseArgs({
+          args: [...argv],
+          options: {
+            ...PATH_OPTIONS,
+            reason: { type: 'string' },
+            'no-restart': { type: 'boolean' },
+          },
+          strict: true,
+          allowPositionals: false,
+        }),
+      );
+      const d = await rollbackNow(
+        pathsOf(values),
+        values.reason ?? 'rolled back by hand',
+        depsFor(io),
+        !values['no-restart'],
+      );
+      return printDecision(io, d, values.json);
+    },
+  },
+  prestart: {
+    summary: '(systemd ExecStartPre=+) recover, count the trial start, roll back a restarted trial',
+    usage: '[--root DIR]',
+    async run(argv, io) {
+      const { values } = usage(() =>
+        parseArgs({
+          args: [...argv],
+          options: PATH_OPTIONS,
+          strict: true,
+          allowPositionals: false,
+        }),
+      );
+      return printDecision(io, await prestart(pathsOf(values), depsFor(io)), values.json);
+    },
+  },
+  poststop: {
+    summary: '(systemd ExecStopPost=+) record why a trial process stopped',
+    usage: '[--root DIR]',
+    async run(argv, io) {
+      const { values } = usage(() =>
+        parseArgs({
+          args: [...argv],
+          options: PATH_OPTIONS,
+          strict: true,
+          allowPositionals: false,
+        }),
+      );
+      const stop = {
+        result: io.env.SERVICE_RESULT ?? 'unknown',
+        exitCode: io.env.EXIT_CODE ?? '',
+        exitStatus: io.env.EXIT_STATUS ?? '',
+      };
+      return printDecision(io, await poststop(pathsOf(values), stop, depsFor(io)), values.json);
+    },
+  },
+  check: {
+    summary: '(timer / OnFailure=) finalise commits, enforce deadlines, roll back a failed trial',
+    usage: '[--root DIR] [--service-failed]',
+    async run(argv, io) {
+      const { values } = usage(() =>
+        parseArgs({
+          args: [...argv],
+          options: { ...PATH_OPTIONS, 'service-failed': { type: 'boolean' } },
+          strict: true,
+          allowPositionals: false,
+        }),
+      );
+      return printDecision(
+        io,
+        await check(pathsOf(values), depsFor(io), values['service-failed'] ?? false),
+        values.json,
+      );
+    },
+  },
+};

@@ -1,0 +1,48 @@
+import { OtaError } from './errors.js';
+import { COMMANDS } from './cli-commands.js';
+import type { CliIo } from './cli-io.js';
+import { out } from './cli-io.js';
+
+export type { CliIo } from './cli-io.js';
+
+const USAGE = `usage: edgeflow ota <command> [options]
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Run "edgeflow ota <command> --help" for the options of a command. See docs/ota.md.`;
+
+/**
+ * Entry point of `edgeflow ota …`. `argv` is what follows "ota". Returns the exit code:
+ * 0 ok, 1 the operation failed or was refused (code printed on stderr), 2 usage error.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    out(name === undefined ? { ...io, stdout: io.stderr } : io, USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    out({ ...io, stdout: io.stderr }, `edgeflow ota: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(io, `usage: edgeflow ota ${name} ${cmd.usage}\n\n${cmd.summary}`);
+    return 0;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (e) {
+    if (e instanceof OtaError) {
+      io.stderr.write(`edgeflow ota ${name}: ${e.code}: ${e.message}\n`);
+      return e.code === 'EDGEFLOW_OTA_USAGE' ? 2 : 1;
+    }
+    io.stderr.write(
+      `edgeflow ota ${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
+    return 1;
+  }
+}

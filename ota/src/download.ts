@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import { join } from 'node:path';
+import { OtaError } from './errors.js';
+import { fsyncDir } from './fs-atomic.js';
+
+export interface DownloadOptions {
+  readonly url: string;
+  /** Expected sha256 of the whole bundle file (lowercase hex); also names the partial file. */
+  readonly sha256: string;
+  readonly dir: string;
+  readonly maxBytes: number;
+  readonly timeoutMs?: number;
+}
+
+function request(
+  url: URL,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<IncomingMessage> {
+  const get = url.protocol === 'https:' ? httpsGet : url.protocol === 'http:' ? httpGet : undefined;
+  if (!get) throw new OtaError('EDGEFLOW_OTA_USAGE', `unsupported URL scheme ${url.protocol}`);
+  return new Promise((resolve, reject) => {
+    const req = get(url, { headers, timeout: timeoutMs }, resolve);
+    req.on('timeout', () => req.destroy(new Error(`no data for ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+async function sha256Of(p: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of createReadStream(p)) h.update(c as Buffer);
+  return h.digest('hex');
+}
+
+async function sizeOf(p: string): Promise<number> {
+  try {
+    return (await stat(p)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Downloads a bundle into `<dir>/<sha256>.tar.gz`. Partial data is kept in `<sha256>.part` and
+ * resumed with a Range request next time (the digest in the name guarantees the part belongs to
+ * this bundle). The size is bounded and the digest checked before the file is used.
+ */
+export async function downloadBundle(o: DownloadOptions): Promise<string> {
+  if (!/^[0-9a-f]{64}$/.test(o.sha256))
+    throw new OtaError('EDGEFLOW_OTA_USAGE', '--sha256 must be 64 lowercase hex digits');
+  await mkdir(o.dir, { recursive: true });
+  const final = join(o.dir, `${o.sha256}.tar.gz`);
+  if ((await sizeOf(final)) > 0 && (await sha256Of(final)) === o.sha256) return final;
+  const part = join(o.dir, `${o.sha256}.part`);
+  let url = new URL(o.url);
+  const fail = (msg: string, cause?: unknown): OtaError =>
+    new OtaError(
+      'EDGEFLOW_OTA_DOWNLOAD_FAILED',
+      `${o.url}: ${msg}`,
+      cause === undefined ? undefined : { cause },
+    );
+  for (let redirects = 0; ; redirects++) {
+    const offset = await sizeOf(part);
+    let res: IncomingMessage;
+    try {
+      res = await request(
+        url,
+        offset > 0 ? { range: `bytes=${offset}-` } : {},
+        o.timeoutMs ?? 30_000,
+      );
+    } catch (e) {
+      throw fail(e instanceof Error ? e.message : String(e), e);
+    }
+    const status = res.statusCode ?? 0;
+    if (status >= 300 && status < 400 && res.headers.location && redirects < 5) {
+      res.resume();
+      url = new URL(res.headers.location, url);
+      continue;
+    }
+    if (status === 416 && offset > 0) {
+      res.resume(); // the part is already complete: fall through to the digest check
+      break;
+    }
+    if (status !== 200 && status !== 206) {
+      res.resume();
+      throw fail(`HTTP ${status}`);
+    }
+    let start = 0;
+    if (status === 206) {
+      const m = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(res.headers['content-range'] ?? '');
+      if (!m || Number(m[1]) !== offset) {
+        res.resume();
+        throw fail(`unexpected Content-Range ${res.headers['content-range'] ?? '(none)'}`);
+      }
+      start = offset;
+    }
+    const total =
+      status === 206
+        ? Number(/\/(\d+)$/.exec(res.headers['content-range'] ?? '')?.[1] ?? NaN)
+        : Number(res.headers['content-length'] ?? NaN);
+    if (Number.isFinite(total) && total > o.maxBytes) {
+      res.resume();
+      throw new OtaError(
+        'EDGEFLOW_OTA_TOO_LARGE',
+        `${o.url} is ${total} bytes, limit ${o.maxBytes}`,
+      );
+    }
+    const fh = await open(part, start === 0 ? 'w' : 'a', 0o600);
+    let written = start;
+    try {
+      for await (const c of res) {
+        written += (c as Buffer).length;
+        if (written > o.maxBytes)
+          throw new OtaError('EDGEFLOW_OTA_TOO_LARGE', `${o.url} exceeds ${o.maxBytes} bytes`);
+        await fh.write(c as Buffer);
+      }
+      await fh.sync();
+    } catch (e) {
+      if (e instanceof OtaError) {
+        await fh.close();
+        await rm(part, { force: true });
+        throw e;
+      }
+      throw fail(`transfer interrupted after ${written} bytes (kept for resume)`, e);
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
+    if (!res.complete) throw fail(`transfer interrupted after ${written} bytes (kept for resume)`);
+    break;
+  }
+  const got = await sha256Of(part);
+  if (got !== o.sha256) {
+    await rm(part, { force: true });
+    throw new OtaError(
+      'EDGEFLOW_OTA_DIGEST_MISMATCH',
+      `${o.url}: sha256 ${got}, expected ${o.sha256}`,
+    );
+  }
+  await rename(part, final);
+  await fsyncDir(o.dir);
+  return final;
+}

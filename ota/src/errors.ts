@@ -1,0 +1,76 @@
+/**
+ * Stable error codes of @edgeflow/ota. docs/errors.md is generated from this catalog.
+ * Every refusal of an install leaves the disk as it was (staging is removed).
+ */
+export const errorCatalog = {
+  EDGEFLOW_OTA_USAGE: 'The command line is invalid. Run `edgeflow ota <command> --help`.',
+  EDGEFLOW_OTA_BAD_BUNDLE:
+    'The bundle is not a valid EdgeFlow OTA bundle (tar.gz with manifest.json first). Rebuild it with `edgeflow ota build`.',
+  EDGEFLOW_OTA_BAD_MANIFEST:
+    'manifest.json does not match the schema (the message names the bad key). Rebuild the bundle.',
+  EDGEFLOW_OTA_MISSING_SIGNATURE:
+    'The bundle carries no manifest.sig. Sign it with `edgeflow ota sign --key <private key>`.',
+  EDGEFLOW_OTA_BAD_SIGNATURE:
+    'The Ed25519 signature does not verify against the manifest: the bundle was altered or signed with another key.',
+  EDGEFLOW_OTA_UNKNOWN_KEY:
+    'The bundle is signed by a key that is not in the trusted keys directory (--keys). Add its .pub file or re-sign.',
+  EDGEFLOW_OTA_NO_TRUSTED_KEYS:
+    'The trusted keys directory holds no Ed25519 public key (*.pub). Provision one with `edgeflow ota keygen`.',
+  EDGEFLOW_OTA_DIGEST_MISMATCH:
+    'A payload file or the downloaded bundle does not match its sha256 or size. Download the bundle again.',
+  EDGEFLOW_OTA_UNSAFE_ENTRY:
+    'The bundle holds an unsafe tar entry (absolute path, "..", link escaping the release, device node, FIFO). It is refused.',
+  EDGEFLOW_OTA_TOO_LARGE:
+    'A file or the bundle exceeds the configured size limit. Raise --max-file-size/--max-total-size if intended.',
+  EDGEFLOW_OTA_DOWNGRADE:
+    'The bundle version is lower than the running release. Pass --allow-downgrade to install it anyway.',
+  EDGEFLOW_OTA_WRONG_BOARD:
+    'The bundle does not list this board in manifest.boards. Use a bundle built for this board or pass the right --board.',
+  EDGEFLOW_OTA_INCOMPATIBLE:
+    'The bundle needs a newer agent or HAL than this device has (manifest.minAgentVersion/minHalVersion).',
+  EDGEFLOW_OTA_NO_SPACE:
+    'Not enough free disk space under --root to unpack the release. Free space and retry.',
+  EDGEFLOW_OTA_ALREADY_INSTALLED: 'This version is already installed and current. Nothing to do.',
+  EDGEFLOW_OTA_TRIAL_RUNNING:
+    'A release is on trial. Wait for it to commit or roll back (`edgeflow ota status`), or commit/rollback by hand.',
+  EDGEFLOW_OTA_NOT_IN_ROLLOUT:
+    'This device id hashes outside the manifest rollout percentage. It will be offered the update in a later stage.',
+  EDGEFLOW_OTA_LOCKED:
+    'Another OTA operation holds the lock (<root>/state/ota.lock). Wait for it to finish.',
+  EDGEFLOW_OTA_DOWNLOAD_FAILED:
+    'The bundle could not be downloaded (HTTP status, network error or server ignoring Range). Retry; partial data is kept for resume.',
+  EDGEFLOW_OTA_NO_TRIAL: 'There is no release on trial, so there is nothing to commit.',
+  EDGEFLOW_OTA_NO_PREVIOUS: 'There is no previous release to roll back to.',
+  EDGEFLOW_OTA_BAD_STATE:
+    'The OTA state file is unreadable or invalid. Inspect <root>/state/ota.json; `edgeflow ota status` shows what was found.',
+  EDGEFLOW_OTA_IO:
+    'A file operation under --root failed (permissions, read-only filesystem). The message names the path.',
+  EDGEFLOW_OTA_RESTART_FAILED:
+    'The release was switched but restarting the service failed. Run `systemctl restart edgeflow-agent`.',
+} as const;
+
+export type OtaErrorCode = keyof typeof errorCatalog;
+
+const brand = Symbol.for('edgeflow.ota.OtaError');
+
+/** An OTA failure with a stable code; `instanceof` works across package copies. */
+export class OtaError extends Error {
+  readonly code: OtaErrorCode;
+  readonly [brand] = true;
+
+  constructor(code: OtaErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'OtaError';
+    this.code = code;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && brand in value;
+  }
+}
+
+/** Wraps an unknown failure of a file operation into EDGEFLOW_OTA_IO naming the path. */
+export function ioError(what: string, path: string, cause: unknown): OtaError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new OtaError('EDGEFLOW_OTA_IO', `${what} ${path}: ${detail}`, { cause });
+}

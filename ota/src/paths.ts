@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+
+/** Every path the OTA code touches, derived from a configurable root so tests use a temp dir. */
+export interface OtaPaths {
+  readonly root: string;
+  readonly releases: string;
+  /** Symlink to `releases/<version>`; what the service runs (`<root>/current/...`). */
+  readonly current: string;
+  readonly staging: string;
+  readonly downloads: string;
+  readonly snapshots: string;
+  readonly stateDir: string;
+  readonly stateFile: string;
+  readonly lockFile: string;
+  /** Written by the agent (unprivileged) to report READY/health/commit of a trial. */
+  readonly reportFile: string;
+  /** Snapshotted before a switch and restored on rollback. */
+  readonly configDir: string;
+  readonly cacheDir: string;
+}
+
+export interface PathOptions {
+  readonly root?: string;
+  readonly stateDir?: string;
+  readonly reportFile?: string;
+  readonly configDir?: string;
+  readonly cacheDir?: string;
+}
+
+export const DEFAULT_ROOT = '/opt/edgeflow';
+/** In the agent's StateDirectory= (/var/lib/edgeflow): the one place the sandboxed agent may write. */
+export const DEFAULT_REPORT_FILE = '/var/lib/edgeflow/ota-trial.json';
+
+/** Resolves the layout; see docs/ota.md "On-disk layout". */
+export function otaPaths(o: PathOptions = {}): OtaPaths {
+  const root = o.root ?? DEFAULT_ROOT;
+  const stateDir = o.stateDir ?? join(root, 'state');
+  return {
+    root,
+    releases: join(root, 'releases'),
+    current: join(root, 'current'),
+    staging: join(root, 'staging'),
+    downloads: join(root, 'downloads'),
+    snapshots: join(root, 'snapshots'),
+    stateDir,
+    stateFile: join(stateDir, 'ota.json'),
+    lockFile: join(stateDir, 'ota.lock'),
+    reportFile: o.reportFile ?? DEFAULT_REPORT_FILE,
+    configDir: o.configDir ?? '/etc/edgeflow',
+    cacheDir: o.cacheDir ?? '/var/lib/edgeflow/cache',
+  };
+}
