@@ -23,6 +23,8 @@ export const errorCatalog = {
     'Every owner slot of the SharedShardedMap is taken (one per attached handle). Close handles you no longer need, call releaseThread() for exited workers, or create the map with a larger maxOwners.',
   EDGEFLOW_MAP_LOCK_LOST:
     'This handle held a shard lock for longer than lockTimeoutMs and another thread took it over as if this one had died. Raise lockTimeoutMs; keep update() callbacks short.',
+  EDGEFLOW_MAP_REENTRANT:
+    'A SharedShardedMap method was called from inside an update() callback on the same shard, which would deadlock. Compute outside the callback.',
   EDGEFLOW_MAP_CLOSED: 'The SharedShardedMap handle was closed. Attach a new handle.',
 } as const;
 

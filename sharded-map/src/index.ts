@@ -8,3 +8,11 @@ export { computeStats, suggestShards, type ShardStats, type SuggestOptions } fro
 export { defaultShardCount, isPowerOfTwo, MAX_SHARDS, MIN_SHARDS } from './options.js';
 export type { SliceOptions } from './slices.js';
 export { errorCatalog, ShardedMapError, type MapErrorCode } from './errors.js';
+export {
+  SharedShardedMap,
+  type AttachExpectation,
+  type SharedMapCounters,
+  type SharedShardedMapDeps,
+  type SharedShardedMapOptions,
+} from './shared/shared-sharded-map.js';
+export type { FieldType, RecordLayout, RecordOf } from './shared/layout.js';

@@ -48,7 +48,7 @@ export class ShardedMap<K, V> implements Map<K, V> {
       throw new ShardedMapError('EDGEFLOW_MAP_BAD_OPTION', 'ShardedMap: hash must be a function');
     }
     this.#customHash = options.hash;
-    this.#hash = options.hash ?? (hashKey as (key: K) => number);
+    this.#hash = options.hash ?? hashKey;
     this.#stagger = options.stagger ?? true;
     const routing = buildRouting(n, this.#stagger);
     this.#table = routing.table;

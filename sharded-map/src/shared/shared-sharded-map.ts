@@ -1,0 +1,587 @@
+import { threadId as currentThreadId } from 'node:worker_threads';
+import { ShardedMapError } from '../errors.js';
+import { checkShards, defaultShardCount } from '../options.js';
+import { eachShardSliced, type SliceOptions } from '../slices.js';
+import { computeStats, type ShardStats } from '../stats.js';
+import { compileCodec, makeViews, type RecordCodec, type Views } from './codegen.js';
+import { readHeader, writeHeader, type HeaderInfo } from './header.js';
+import { KeyCodec } from './key-codec.js';
+import {
+  computeGeometry,
+  type Geometry,
+  layoutJson,
+  type RecordLayout,
+  type RecordOf,
+  S,
+  slotsFor,
+} from './layout.js';
+import {
+  claimOwner,
+  Locks,
+  OWNER_DEAD,
+  OWNER_FREE,
+  ownersOfThread,
+  setOwnerState,
+} from './locks.js';
+import { recoverShard, snapshotShard } from './shard-ops.js';
+
+/** Options of a new {@link SharedShardedMap}. */
+export interface SharedShardedMapOptions<L extends RecordLayout> {
+  /** Entries the map must hold (all shards together). Slots are preallocated for them. */
+  readonly capacity: number;
+  /** Record layout, e.g. `{ value: 'f64', ts: 'f64', seq: 'u32', flags: 'u16' }`. */
+  readonly record: L;
+  /** Shards, a power of two from 1 to 1024. Default {@link defaultShardCount}. */
+  readonly shards?: number;
+  /** Longest key in UTF-8 bytes, 1..4096. Default 64. */
+  readonly maxKeyBytes?: number;
+  /** Fraction of each shard's slots that the capacity fills, 0.1..0.95. Default 0.8. */
+  readonly loadFactor?: number;
+  /** Handles that may be attached at once (one owner id each), 1..4096. Default 64. */
+  readonly maxOwners?: number;
+  /** Lease after which a lock holder that makes no progress is taken over. Default 5000 ms. */
+  readonly lockTimeoutMs?: number;
+}
+
+/** What the caller of {@link SharedShardedMap.attach} expects the buffer to hold. */
+export interface AttachExpectation<L extends RecordLayout> {
+  readonly record?: L;
+  readonly maxKeyBytes?: number;
+  readonly shards?: number;
+}
+
+/** Injected world: clock for lock leases, thread id recorded as owner. */
+export interface SharedShardedMapDeps {
+  readonly now?: () => number;
+  readonly threadId?: number;
+}
+
+/** Per-handle counters (this thread only). */
+export interface SharedMapCounters {
+  /** Optimistic reads that had to retry (sequence odd or changed). */
+  readonly readRetries: number;
+  /** Reads that gave up retrying and took the shard lock. */
+  readonly lockedReads: number;
+  /** Times a writer slept on a lock. */
+  readonly lockWaits: number;
+  /** Shards this handle recovered from a dead lock holder. */
+  readonly recoveries: number;
+}
+
+const TOMB = 1;
+const READ_ATTEMPTS = 256;
+
+// attach() hands the parsed header to the constructor through this slot.
+let attaching: { buffer: SharedArrayBuffer; info: HeaderInfo } | undefined;
+
+function bad(message: string): ShardedMapError {
+  return new ShardedMapError('EDGEFLOW_MAP_BAD_OPTION', `SharedShardedMap: ${message}`);
+}
+
+function intOption(value: unknown, name: string, min: number, max: number, dflt: number): number {
+  const v = value ?? dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw bad(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return v;
+}
+
+/**
+ * A string → fixed-record map in one SharedArrayBuffer, usable from many worker threads at
+ * once. Writers take a per-shard lock; readers take no lock (per-shard seqlock) and never see a
+ * torn record. Capacity is fixed at creation. Share it by posting `map.buffer` to a worker and
+ * calling `SharedShardedMap.attach(buffer)` there.
+ */
+export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
+  /** The shared memory holding the whole map. */
+  readonly buffer: SharedArrayBuffer;
+  /** Owner id of this handle (recorded in the lock words it takes). */
+  readonly ownerId: number;
+  /** Thread id recorded for this handle (see {@link SharedShardedMap.releaseThread}). */
+  readonly threadId: number;
+  /** The record layout of this map. */
+  readonly record: L;
+  readonly #v: Views;
+  readonly #g: Geometry;
+  readonly #codec: RecordCodec;
+  readonly #keys: KeyCodec;
+  readonly #locks: Locks;
+  readonly #mask: number;
+  readonly #slots: number;
+  readonly #scratch: Record<string, number> = {};
+  #free = -1;
+  #closed = false;
+  #readRetries = 0;
+  #lockedReads = 0;
+
+  /** Creates a new map and its buffer. */
+  constructor(options: SharedShardedMapOptions<L>, deps: SharedShardedMapDeps = {}) {
+    let info: HeaderInfo;
+    let buffer: SharedArrayBuffer;
+    if (attaching !== undefined) {
+      ({ buffer, info } = attaching);
+      attaching = undefined;
+    } else {
+      if (typeof options !== 'object' || options === null) throw bad('options object required');
+      const shards = checkShards(options.shards ?? defaultShardCount(), 'SharedShardedMap');
+      const capacity = intOption(options.capacity, 'capacity', 1, 2 ** 30, 0);
+      const maxKeyBytes = intOption(options.maxKeyBytes, 'maxKeyBytes', 1, 4096, 64);
+      const maxOwners = intOption(options.maxOwners, 'maxOwners', 1, 4096, 64);
+      const lockTimeoutMs = intOption(options.lockTimeoutMs, 'lockTimeoutMs', 1, 2 ** 31 - 1, 5000);
+      const lf = options.loadFactor ?? 0.8;
+      if (typeof lf !== 'number' || !(lf >= 0.1 && lf <= 0.95)) {
+        throw bad(`loadFactor must be from 0.1 to 0.95, got ${String(options.loadFactor)}`);
+      }
+      const slots = slotsFor(capacity, shards, lf);
+      const g = computeGeometry(shards, slots, maxKeyBytes, options.record, maxOwners);
+      buffer = new SharedArrayBuffer(g.totalBytes);
+      writeHeader(buffer, g, layoutJson(options.record), lockTimeoutMs, capacity);
+      info = { geometry: g, layout: options.record, lockTimeoutMs, capacity };
+    }
+    this.buffer = buffer;
+    this.record = info.layout as L;
+    this.#g = info.geometry;
+    this.#v = makeViews(buffer);
+    this.#codec = compileCodec(this.#g.fields);
+    this.#codec.zero(this.#scratch);
+    this.#keys = new KeyCodec(this.#g.maxKeyBytes);
+    this.#mask = this.#g.shards - 1;
+    this.#slots = this.#g.slots;
+    this.threadId = deps.threadId ?? currentThreadId;
+    this.ownerId = claimOwner(this.#v.i32, this.#g.maxOwners, this.threadId);
+    const now = deps.now ?? (() => performance.now());
+    this.#locks = new Locks(this.#v.i32, this.ownerId, info.lockTimeoutMs, now, (sb) =>
+      recoverShard(this.#v, this.#g, sb),
+    );
+  }
+
+  /**
+   * Attaches to a buffer made by a SharedShardedMap (in this or another thread). Refuses a
+   * foreign buffer, another layout version, or, when `expect` is given, a different record
+   * layout, key size or shard count.
+   */
+  static attach<L extends RecordLayout = RecordLayout>(
+    buffer: SharedArrayBuffer,
+    expect: AttachExpectation<L> = {},
+    deps: SharedShardedMapDeps = {},
+  ): SharedShardedMap<L> {
+    const info = readHeader(buffer);
+    const g = info.geometry;
+    const mismatch = (what: string): ShardedMapError =>
+      new ShardedMapError('EDGEFLOW_MAP_LAYOUT_MISMATCH', `SharedShardedMap.attach: ${what}`);
+    if (expect.record !== undefined && layoutJson(expect.record) !== layoutJson(info.layout)) {
+      throw mismatch(
+        `record layout is ${layoutJson(info.layout)}, expected ${layoutJson(expect.record)}`,
+      );
+    }
+    if (expect.maxKeyBytes !== undefined && expect.maxKeyBytes !== g.maxKeyBytes) {
+      throw mismatch(`maxKeyBytes is ${g.maxKeyBytes}, expected ${expect.maxKeyBytes}`);
+    }
+    if (expect.shards !== undefined && expect.shards !== g.shards) {
+      throw mismatch(`shards is ${g.shards}, expected ${expect.shards}`);
+    }
+    attaching = { buffer, info };
+    try {
+      return new SharedShardedMap<L>(undefined as unknown as SharedShardedMapOptions<L>, deps);
+    } finally {
+      attaching = undefined;
+    }
+  }
+
+  /** Number of shards. */
+  get shardCount(): number {
+    return this.#g.shards;
+  }
+
+  /** Slots per shard; a shard holds at most `slotsPerShard - 1` entries. */
+  get slotsPerShard(): number {
+    return this.#slots;
+  }
+
+  #open(): void {
+    if (this.#closed) {
+      throw new ShardedMapError('EDGEFLOW_MAP_CLOSED', 'SharedShardedMap: handle is closed');
+    }
+  }
+
+  #shardBase(h: number): number {
+    return this.#g.shardBase + (h & this.#mask) * this.#g.shardBytes;
+  }
+
+  #slotBase(sb: number, i: number): number {
+    return sb + this.#g.slotsOffset + i * this.#g.slotBytes;
+  }
+
+  #keyEquals(base: number, len: number): boolean {
+    const v = this.#v;
+    if (Atomics.load(v.u16, (base + this.#g.keyLenOffset) >>> 1) !== len) return false;
+    const words = this.#keys.words;
+    const at = (base + this.#g.keyOffset) >>> 2;
+    for (let k = 0, n = (len + 3) >>> 2; k < n; k++) {
+      if (Atomics.load(v.i32, at + k) !== words[k]) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Probes shard `sb` for the last encoded key (linear probing from a slot chosen by the high
+   * hash bits; the shard was chosen by the low bits). Returns the slot or -1; sets #free to
+   * the first tombstone or the terminating empty slot (-1 if none), where an insert goes.
+   */
+  #locate(sb: number, h: number, len: number): number {
+    const i32 = this.#v.i32;
+    const slots = this.#slots;
+    const tagBase = (sb + this.#g.tagsOffset) >>> 2;
+    const tag = h | 0x80000000;
+    let i = ((h >>> 8) * slots) / 16777216;
+    i = i >>> 0;
+    this.#free = -1;
+    for (let n = 0; n < slots; n++) {
+      const t = Atomics.load(i32, tagBase + i);
+      if (t === 0) {
+        if (this.#free < 0) this.#free = i;
+        return -1;
+      }
+      if (t === tag) {
+        if (this.#keyEquals(this.#slotBase(sb, i), len)) return i;
+      } else if (t === TOMB && this.#free < 0) {
+        this.#free = i;
+      }
+      if (++i === slots) i = 0;
+    }
+    return -1;
+  }
+
+  #read(key: string, out: Record<string, number> | undefined): boolean {
+    this.#open();
+    const len = this.#keys.encode(key);
+    const h = this.#keys.hash;
+    const sb = this.#shardBase(h);
+    const i32 = this.#v.i32;
+    const seqAt = (sb + S.seq) >>> 2;
+    for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+      const s1 = Atomics.load(i32, seqAt);
+      if ((s1 & 1) === 0) {
+        const i = this.#locate(sb, h, len);
+        if (i >= 0 && out !== undefined) this.#codec.read(this.#v, this.#slotBase(sb, i), out);
+        // Every word above was read with Atomics.load (ordered on ARM64 too), so an unchanged
+        // sequence proves no writer touched the shard while we read.
+        if (Atomics.load(i32, seqAt) === s1) return i >= 0;
+      }
+      this.#readRetries++;
+    }
+    // A writer keeps the shard busy (or died inside it): read under the lock, which also
+    // triggers recovery from a dead holder.
+    this.#lockedReads++;
+    this.#locks.acquire(sb);
+    try {
+      const i = this.#locate(sb, h, len);
+      if (i >= 0 && out !== undefined) this.#codec.read(this.#v, this.#slotBase(sb, i), out);
+      return i >= 0;
+    } finally {
+      this.#locks.release(sb);
+    }
+  }
+
+  /**
+   * Reads the record of `key` into `out` and returns true, or returns false when absent (then
+   * `out` may hold partial data from a retried read: use it only when true). Lock-free and
+   * allocation-free.
+   */
+  get(key: string, out: RecordOf<L>): boolean {
+    return this.#read(key, out);
+  }
+
+  /** Whether `key` is present. Lock-free. */
+  has(key: string): boolean {
+    return this.#read(key, undefined);
+  }
+
+  #checkRecord(rec: unknown, what: string): void {
+    if (!this.#codec.valid(rec)) {
+      throw new ShardedMapError(
+        'EDGEFLOW_MAP_BAD_RECORD',
+        `SharedShardedMap.${what}: record must have a number in every field of ${layoutJson(this.record)}`,
+      );
+    }
+  }
+
+  #full(sb: number): ShardedMapError {
+    const shard = (sb - this.#g.shardBase) / this.#g.shardBytes;
+    return new ShardedMapError(
+      'EDGEFLOW_MAP_FULL',
+      `SharedShardedMap: shard ${shard} is full (${this.#slots - 1} entries); nothing was overwritten`,
+    );
+  }
+
+  /** Writes `rec` at slot `i` (found) or inserts at #free; caller holds the lock. */
+  #write(sb: number, i: number, len: number, h: number, rec: Record<string, number>): void {
+    const v = this.#v;
+    const g = this.#g;
+    const countAt = (sb + S.count) >>> 2;
+    if (i < 0 && (this.#free < 0 || Atomics.load(v.i32, countAt) >= this.#slots - 1)) {
+      throw this.#full(sb);
+    }
+    const seqAt = (sb + S.seq) >>> 2;
+    const seq = Atomics.load(v.i32, seqAt);
+    Atomics.store(v.i32, seqAt, seq + 1);
+    try {
+      if (i >= 0) {
+        // In-place update: keep an undo copy so a takeover after our death can roll back.
+        const base = this.#slotBase(sb, i);
+        v.u8.copyWithin(sb + S.undo, base, base + g.recordBytes);
+        Atomics.store(v.i32, (sb + S.undoSlot) >>> 2, i + 1);
+        this.#codec.write(v, base, rec);
+        Atomics.store(v.i32, (sb + S.undoSlot) >>> 2, 0);
+      } else {
+        // Insert: fill the slot, then publish its tag last; death before that leaves no trace.
+        const slot = this.#free;
+        const base = this.#slotBase(sb, slot);
+        Atomics.store(v.u16, (base + g.keyLenOffset) >>> 1, len);
+        const words = this.#keys.words;
+        const at = (base + g.keyOffset) >>> 2;
+        for (let k = 0, n = (len + 3) >>> 2; k < n; k++)
+          Atomics.store(v.i32, at + k, words[k] as number);
+        this.#codec.write(v, base, rec);
+        const tagAt = ((sb + g.tagsOffset) >>> 2) + slot;
+        const wasTomb = Atomics.load(v.i32, tagAt) === TOMB;
+        Atomics.store(v.i32, tagAt, h | 0x80000000);
+        Atomics.add(v.i32, countAt, 1);
+        if (wasTomb) Atomics.sub(v.i32, (sb + S.tombstones) >>> 2, 1);
+      }
+    } finally {
+      Atomics.store(v.i32, seqAt, seq + 2);
+    }
+  }
+
+  /** Sets the record of `key` (inserting it). Throws EDGEFLOW_MAP_FULL if its shard is full. */
+  set(key: string, rec: RecordOf<L>): this {
+    this.#open();
+    this.#checkRecord(rec, 'set');
+    const len = this.#keys.encode(key);
+    const h = this.#keys.hash;
+    const sb = this.#shardBase(h);
+    this.#locks.acquire(sb);
+    try {
+      this.#write(sb, this.#locate(sb, h, len), len, h, rec);
+    } finally {
+      this.#locks.release(sb);
+    }
+    return this;
+  }
+
+  /**
+   * Runs `fn` on a scratch copy of the record of `key` (all fields 0 when absent, `present`
+   * false) under the shard lock, then stores it, unless `fn` returns `false`. Returns whether
+   * the key was present. Keep `fn` short, do not call this map from it, and do not keep the
+   * scratch object: it is reused.
+   */
+  update(key: string, fn: (rec: RecordOf<L>, present: boolean) => boolean | void): boolean {
+    this.#open();
+    const len = this.#keys.encode(key);
+    const h = this.#keys.hash;
+    const sb = this.#shardBase(h);
+    const scratch = this.#scratch;
+    this.#locks.acquire(sb);
+    try {
+      const i = this.#locate(sb, h, len);
+      const free = this.#free;
+      if (i >= 0) this.#codec.read(this.#v, this.#slotBase(sb, i), scratch);
+      else this.#codec.zero(scratch);
+      if (fn(scratch as RecordOf<L>, i >= 0) === false) return i >= 0;
+      this.#checkRecord(scratch, 'update');
+      this.#free = free;
+      this.#write(sb, i, len, h, scratch);
+      return i >= 0;
+    } finally {
+      this.#locks.release(sb);
+    }
+  }
+
+  /**
+   * Replaces the record of `key` with `next` only if it currently equals `expected` field by
+   * field (after each field's coercion; NaN equals NaN), or, with `expected` undefined, only if
+   * `key` is absent. Returns whether it wrote.
+   */
+  compareAndSet(key: string, expected: RecordOf<L> | undefined, next: RecordOf<L>): boolean {
+    this.#open();
+    this.#checkRecord(next, 'compareAndSet');
+    if (expected !== undefined) this.#checkRecord(expected, 'compareAndSet');
+    const len = this.#keys.encode(key);
+    const h = this.#keys.hash;
+    const sb = this.#shardBase(h);
+    this.#locks.acquire(sb);
+    try {
+      const i = this.#locate(sb, h, len);
+      if (expected === undefined ? i >= 0 : i < 0) return false;
+      const exp = expected as Record<string, number>;
+      if (i >= 0 && !this.#codec.equals(this.#v, this.#slotBase(sb, i), exp)) return false;
+      this.#write(sb, i, len, h, next);
+      return true;
+    } finally {
+      this.#locks.release(sb);
+    }
+  }
+
+  /** Deletes `key`; returns whether it was present. Leaves a tombstone, cleaned up when possible. */
+  delete(key: string): boolean {
+    this.#open();
+    const len = this.#keys.encode(key);
+    const h = this.#keys.hash;
+    const sb = this.#shardBase(h);
+    const v = this.#v;
+    this.#locks.acquire(sb);
+    try {
+      const i = this.#locate(sb, h, len);
+      if (i < 0) return false;
+      const seqAt = (sb + S.seq) >>> 2;
+      const seq = Atomics.load(v.i32, seqAt);
+      Atomics.store(v.i32, seqAt, seq + 1);
+      const tagBase = (sb + this.#g.tagsOffset) >>> 2;
+      Atomics.store(v.i32, tagBase + i, TOMB);
+      Atomics.sub(v.i32, (sb + S.count) >>> 2, 1);
+      let tombs = 1;
+      // In-shard cleanup: a tombstone followed by an empty slot ends no probe chain, so it
+      // and the tombstones right before it can become empty (one word each, crash-safe).
+      const slots = this.#slots;
+      if (Atomics.load(v.i32, tagBase + ((i + 1) % slots)) === 0) {
+        let j = i;
+        while (Atomics.load(v.i32, tagBase + j) === TOMB) {
+          Atomics.store(v.i32, tagBase + j, 0);
+          tombs--;
+          j = j === 0 ? slots - 1 : j - 1;
+        }
+      }
+      if (tombs !== 0) Atomics.add(v.i32, (sb + S.tombstones) >>> 2, tombs);
+      Atomics.store(v.i32, seqAt, seq + 2);
+      return true;
+    } finally {
+      this.#locks.release(sb);
+    }
+  }
+
+  /** Removes every entry, one shard at a time (each shard atomically for readers). */
+  clear(): void {
+    this.#open();
+    const v = this.#v;
+    for (let s = 0; s < this.#g.shards; s++) {
+      const sb = this.#g.shardBase + s * this.#g.shardBytes;
+      this.#locks.acquire(sb);
+      try {
+        const seqAt = (sb + S.seq) >>> 2;
+        const seq = Atomics.load(v.i32, seqAt);
+        Atomics.store(v.i32, seqAt, seq + 1);
+        const tagBase = (sb + this.#g.tagsOffset) >>> 2;
+        for (let i = 0; i < this.#slots; i++) Atomics.store(v.i32, tagBase + i, 0);
+        Atomics.store(v.i32, (sb + S.count) >>> 2, 0);
+        Atomics.store(v.i32, (sb + S.tombstones) >>> 2, 0);
+        Atomics.store(v.i32, seqAt, seq + 2);
+      } finally {
+        this.#locks.release(sb);
+      }
+    }
+  }
+
+  /** Number of entries (a sum of per-shard counters; approximate while writers run). */
+  get size(): number {
+    const i32 = this.#v.i32;
+    let n = 0;
+    for (let s = 0; s < this.#g.shards; s++) {
+      n += Atomics.load(i32, (this.#g.shardBase + s * this.#g.shardBytes + S.count) >>> 2);
+    }
+    return n;
+  }
+
+  /** Consistent copy of one shard's entries, taken under its lock (allocates). */
+  #snapshot(s: number): [string, RecordOf<L>][] {
+    const sb = this.#g.shardBase + s * this.#g.shardBytes;
+    this.#locks.acquire(sb);
+    try {
+      return snapshotShard(this.#v, this.#g, this.#codec, this.#keys, sb) as [
+        string,
+        RecordOf<L>,
+      ][];
+    } finally {
+      this.#locks.release(sb);
+    }
+  }
+
+  /** All entries, shard by shard; each shard is a consistent snapshot. Allocates. */
+  *entries(): Generator<[string, RecordOf<L>]> {
+    this.#open();
+    for (let s = 0; s < this.#g.shards; s++) yield* this.#snapshot(s);
+  }
+
+  /** All keys, shard by shard. */
+  *keys(): Generator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  [Symbol.iterator](): Generator<[string, RecordOf<L>]> {
+    return this.entries();
+  }
+
+  /**
+   * Visits one shard per event-loop turn (a consistent snapshot of each shard, taken when it is
+   * visited); writes by other threads meanwhile are seen in shards not yet visited.
+   */
+  async forEachSlice(
+    fn: (rec: RecordOf<L>, key: string, shard: number) => void,
+    options: SliceOptions = {},
+  ): Promise<void> {
+    this.#open();
+    const ids = Array.from({ length: this.#g.shards }, (_, i) => i);
+    await eachShardSliced(ids, options, (s) => {
+      for (const [k, r] of this.#snapshot(s)) fn(r, k, s);
+    });
+  }
+
+  /** Per-shard sizes, mean, max and CV (see {@link ShardStats}). */
+  stats(): ShardStats {
+    const i32 = this.#v.i32;
+    const sizes: number[] = [];
+    for (let s = 0; s < this.#g.shards; s++) {
+      sizes.push(Atomics.load(i32, (this.#g.shardBase + s * this.#g.shardBytes + S.count) >>> 2));
+    }
+    return computeStats(sizes);
+  }
+
+  /** Counters of this handle (reads retried, locked reads, lock waits, recoveries). */
+  counters(): SharedMapCounters {
+    return {
+      readRetries: this.#readRetries,
+      lockedReads: this.#lockedReads,
+      lockWaits: this.#locks.waits,
+      recoveries: this.#locks.recoveries,
+    };
+  }
+
+  /**
+   * Declares every handle of thread `threadId` dead (call it from the `exit` event of a
+   * Worker: `map.releaseThread(worker.threadId)`), takes over and recovers each shard lock they
+   * held, wakes the waiters and frees their owner slots. Returns the number of shards
+   * recovered. Never call it for a thread that is still running.
+   */
+  releaseThread(threadId: number): number {
+    this.#open();
+    const i32 = this.#v.i32;
+    let recovered = 0;
+    for (const owner of ownersOfThread(i32, this.#g.maxOwners, threadId)) {
+      if (owner === this.ownerId) continue;
+      setOwnerState(i32, owner, OWNER_DEAD);
+      for (let s = 0; s < this.#g.shards; s++) {
+        if (this.#locks.takeOverFrom(this.#g.shardBase + s * this.#g.shardBytes, owner))
+          recovered++;
+      }
+      setOwnerState(i32, owner, OWNER_FREE);
+    }
+    return recovered;
+  }
+
+  /** Frees this handle's owner slot. The buffer stays valid for other handles. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    setOwnerState(this.#v.i32, this.ownerId, OWNER_FREE);
+  }
+}
