@@ -26,7 +26,8 @@ export const errorCatalog = {
   EDGEFLOW_HTTP_BAD_REQUEST:
     'The HTTP request is malformed (bad query string or body). The message names the bad field.',
   EDGEFLOW_SENSOR_NOT_FOUND: 'No reading has been received for this sensor key yet.',
-  EDGEFLOW_INTERNAL: 'An unexpected internal error. It is logged with a stack trace; please report it.',
+  EDGEFLOW_INTERNAL:
+    'An unexpected internal error. It is logged with a stack trace; please report it.',
 } as const;
 
 export type AgentErrorCode = keyof typeof errorCatalog;

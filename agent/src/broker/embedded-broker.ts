@@ -32,17 +32,27 @@ export class EmbeddedBroker {
     this.#log = log;
   }
 
-  static async start(opts: EmbeddedBrokerOptions, deps: EmbeddedBrokerDeps): Promise<EmbeddedBroker> {
+  static async start(
+    opts: EmbeddedBrokerOptions,
+    deps: EmbeddedBrokerDeps,
+  ): Promise<EmbeddedBroker> {
     const { log } = deps;
     const aedes = await Aedes.createBroker({
-      published(packet: AedesPublishPacket, client: Client | null, done: (err?: Error | null) => void) {
+      published(
+        packet: AedesPublishPacket,
+        client: Client | null,
+        done: (err?: Error | null) => void,
+      ) {
         // Broker-internal publishes ($SYS, dead letters, our own API) have no client.
         if (client !== null) deps.onPublish(packet.topic, packet.payload as Uint8Array, client.id);
         done(null);
       },
     });
     aedes.on('clientError', (client, err) => {
-      log.debug({ event: 'mqtt.client_error', clientId: client.id, err: err.message }, 'client error');
+      log.debug(
+        { event: 'mqtt.client_error', clientId: client.id, err: err.message },
+        'client error',
+      );
     });
     aedes.on('connectionError', (_client, err) => {
       log.debug({ event: 'mqtt.connection_error', err: err.message }, 'connection error');
@@ -83,7 +93,11 @@ export class EmbeddedBroker {
     this.#aedes.publish(
       { cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false },
       (err?: Error) => {
-        if (err) this.#log.warn({ event: 'mqtt.publish_failed', topic, err: err.message }, 'publish failed');
+        if (err)
+          this.#log.warn(
+            { event: 'mqtt.publish_failed', topic, err: err.message },
+            'publish failed',
+          );
       },
     );
   }

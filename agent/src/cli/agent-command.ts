@@ -43,7 +43,11 @@ export async function runAgentCommand(
   io: CliIo,
   hooks: ProcessHooks = defaultHooks,
 ): Promise<number> {
-  let values: { config?: string | undefined; 'data-dir'?: string | undefined; help?: boolean | undefined };
+  let values: {
+    config?: string | undefined;
+    'data-dir'?: string | undefined;
+    help?: boolean | undefined;
+  };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -66,7 +70,11 @@ export async function runAgentCommand(
 
   let config;
   try {
-    config = await loadConfig({ configPath: values.config, dataDir: values['data-dir'], env: io.env });
+    config = await loadConfig({
+      configPath: values.config,
+      dataDir: values['data-dir'],
+      env: io.env,
+    });
   } catch (err) {
     if (err instanceof AgentError) {
       io.stderr.write(`edgeflow agent: ${err.code}: ${err.message}\n`);
@@ -86,7 +94,13 @@ export async function runAgentCommand(
 
   let agent: Agent;
   try {
-    agent = await Agent.start(config, { log, now: Date.now, notifier, env: io.env, pid: hooks.pid });
+    agent = await Agent.start(config, {
+      log,
+      now: Date.now,
+      notifier,
+      env: io.env,
+      pid: hooks.pid,
+    });
   } catch (err) {
     const code = err instanceof AgentError ? err.code : 'EDGEFLOW_INTERNAL';
     log.fatal({ event: 'agent.start_failed', code, err }, 'agent failed to start');

@@ -21,7 +21,10 @@ interface Override {
 }
 
 /** Formats zod issues as `key.path: message`, one line each. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[], origins: Map<string, string>): string[] {
+export function formatIssues(
+  issues: readonly z.core.$ZodIssue[],
+  origins: Map<string, string>,
+): string[] {
   const lines: string[] = [];
   for (const issue of issues) {
     const base = issue.path.map(String);

@@ -32,6 +32,8 @@ const powerOfTwo = z
     error: 'must be a power of two 1-1024',
   });
 
+// NUL is forbidden in MQTT topic names [MQTT-4.7.3-2].
+// eslint-disable-next-line no-control-regex
 const topicSegment = /^[^#+/\u0000]+$/;
 
 export const configSchema = z.strictObject({
@@ -67,6 +69,7 @@ export const configSchema = z.strictObject({
       deadLetterTopic: z
         .string()
         .min(1)
+        // eslint-disable-next-line no-control-regex
         .refine((t) => !/[#+\u0000]/.test(t), { error: 'must be a topic name without + # or NUL' })
         .default('edgeflow/deadletter'),
       maxConnections: z.number().int().min(1).max(100000).default(1000),

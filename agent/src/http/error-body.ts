@@ -6,5 +6,7 @@ export interface ErrorBody {
 }
 
 export function errorBody(code: AgentErrorCode, message: string, details?: string[]): ErrorBody {
-  return details === undefined ? { error: { code, message } } : { error: { code, message, details } };
+  return details === undefined
+    ? { error: { code, message } }
+    : { error: { code, message, details } };
 }

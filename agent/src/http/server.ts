@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { SensorCache } from '../cache/sensor-cache.js';
@@ -20,26 +20,33 @@ export interface HttpDeps {
  */
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const app: FastifyInstance = Fastify({
-    // pino's Logger is a FastifyBaseLogger; the generic would otherwise leak into every route.
-    loggerInstance: deps.log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request lines (info) only when debugging: a scrape every few seconds would flood the
+    // journal.
+    loggerInstance: deps.log.child(
+      {},
+      { level: deps.log.isLevelEnabled('debug') ? deps.log.level : 'warn' },
+    ),
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
   });
   app.setNotFoundHandler((req, reply) => {
     void reply
       .code(404)
-      .send(errorBody('EDGEFLOW_HTTP_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
+      .send(
+        errorBody('EDGEFLOW_HTTP_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`),
+      );
   });
-  app.setErrorHandler((err: { statusCode?: number; message: string; code?: string }, req, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status >= 500) {
-      req.log.error({ event: 'http.error', err }, 'request failed');
-      void reply.code(500).send(errorBody('EDGEFLOW_INTERNAL', 'internal error'));
-      return;
-    }
-    void reply.code(status).send(errorBody('EDGEFLOW_HTTP_BAD_REQUEST', err.message));
-  });
+  app.setErrorHandler(
+    (err: { statusCode?: number; message: string; code?: string }, req, reply) => {
+      const status = err.statusCode ?? 500;
+      if (status >= 500) {
+        req.log.error({ event: 'http.error', err }, 'request failed');
+        void reply.code(500).send(errorBody('EDGEFLOW_INTERNAL', 'internal error'));
+        return;
+      }
+      void reply.code(status).send(errorBody('EDGEFLOW_HTTP_BAD_REQUEST', err.message));
+    },
+  );
   healthRoutes(app, deps.readiness);
   metricsRoute(app, deps.registry);
   sensorRoutes(app, deps.cache);

@@ -9,5 +9,8 @@ export function validate<S extends z.ZodType>(
 ): { ok: true; value: z.output<S> } | { ok: false; details: string[] } {
   const r = schema.safeParse(input);
   if (r.success) return { ok: true, value: r.data };
-  return { ok: false, details: formatIssues(r.error.issues, new Map()).map((l) => `${where}.${l}`) };
+  return {
+    ok: false,
+    details: formatIssues(r.error.issues, new Map()).map((l) => `${where}.${l}`),
+  };
 }

@@ -56,10 +56,15 @@ export function decodePayload(payload: Uint8Array, now: number, maxBytes: number
     return { ok: true, reading: { value, unit: null, ts: now, quality: 'good' } };
   }
   if (trimmed === 'true' || trimmed === 'false') {
-    return { ok: true, reading: { value: trimmed === 'true', unit: null, ts: now, quality: 'good' } };
+    return {
+      ok: true,
+      reading: { value: trimmed === 'true', unit: null, ts: now, quality: 'good' },
+    };
   }
-  if (/^(nan|[+-]?inf(inity)?)$/i.test(trimmed)) return fail('not_finite', `${trimmed} is not a finite number`);
-  if (trimmed[0] !== '{') return fail('bad_shape', 'expected a number, true/false or a JSON object {v,u,t}');
+  if (/^(nan|[+-]?inf(inity)?)$/i.test(trimmed))
+    return fail('not_finite', `${trimmed} is not a finite number`);
+  if (trimmed[0] !== '{')
+    return fail('bad_shape', 'expected a number, true/false or a JSON object {v,u,t}');
   let doc: unknown;
   try {
     doc = JSON.parse(trimmed);
@@ -71,13 +76,15 @@ export function decodePayload(payload: Uint8Array, now: number, maxBytes: number
 
 function decodeObject(o: Record<string, unknown>, now: number): DecodeResult {
   const extra = Object.keys(o).filter((k) => k !== 'v' && k !== 'u' && k !== 't');
-  if (extra.length > 0) return fail('bad_shape', `unknown field ${JSON.stringify(extra[0])}; allowed: v, u, t`);
+  if (extra.length > 0)
+    return fail('bad_shape', `unknown field ${JSON.stringify(extra[0])}; allowed: v, u, t`);
   const v = o.v;
   if (v === undefined) return fail('bad_shape', 'missing field v');
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) return fail('not_finite', 'v must be finite');
   } else if (typeof v === 'string') {
-    if (v.length > MAX_STRING) return fail('bad_shape', `v is longer than ${MAX_STRING} characters`);
+    if (v.length > MAX_STRING)
+      return fail('bad_shape', `v is longer than ${MAX_STRING} characters`);
   } else if (typeof v !== 'boolean') {
     return fail('bad_shape', 'v must be a number, string or boolean');
   }

@@ -44,7 +44,8 @@ export class IngestPipeline {
   handle(topic: string, payload: Uint8Array, source: string): IngestOutcome {
     const match = matchSensorTopic(topic, this.#opts.sensorPrefix);
     if (match.kind === 'outside') return { kind: 'ignored' };
-    if (match.kind === 'bad') return this.#reject(topic, payload, 'bad_topic', match.reason, source);
+    if (match.kind === 'bad')
+      return this.#reject(topic, payload, 'bad_topic', match.reason, source);
     const now = this.#deps.now();
     const decoded = decodePayload(payload, now, this.#opts.maxPayloadBytes);
     if (!decoded.ok) return this.#reject(topic, payload, decoded.reason, decoded.detail, source);

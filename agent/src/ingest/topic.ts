@@ -15,12 +15,17 @@ export function matchSensorTopic(topic: string, prefix: string): TopicMatch {
   if (!topic.startsWith(prefix + '/')) return { kind: 'outside' };
   const parts = topic.split('/');
   if (parts.length !== 3) {
-    return { kind: 'bad', reason: `expected ${prefix}/<device>/<sensor>, got ${parts.length} levels` };
+    return {
+      kind: 'bad',
+      reason: `expected ${prefix}/<device>/<sensor>, got ${parts.length} levels`,
+    };
   }
   const device = parts[1] as string;
   const sensor = parts[2] as string;
-  if (!SEGMENT.test(device)) return { kind: 'bad', reason: 'device id must match [A-Za-z0-9_.:-]{1,64}' };
-  if (!SEGMENT.test(sensor)) return { kind: 'bad', reason: 'sensor id must match [A-Za-z0-9_.:-]{1,64}' };
+  if (!SEGMENT.test(device))
+    return { kind: 'bad', reason: 'device id must match [A-Za-z0-9_.:-]{1,64}' };
+  if (!SEGMENT.test(sensor))
+    return { kind: 'bad', reason: 'sensor id must match [A-Za-z0-9_.:-]{1,64}' };
   return { kind: 'sensor', key: `${device}/${sensor}`, device, sensor };
 }
 

@@ -83,7 +83,8 @@ export class Agent {
         metrics: this.metrics,
         log: log.child({ component: 'ingest' }),
         now: this.#deps.now,
-        deadLetter: (topic, payload, reason, detail) => this.#deadLetter(topic, payload, reason, detail),
+        deadLetter: (topic, payload, reason, detail) =>
+          this.#deadLetter(topic, payload, reason, detail),
       },
     );
 
@@ -104,12 +105,18 @@ export class Agent {
       cache: this.cache,
       registry: this.metrics.registry,
       readiness: [
-        { name: 'broker', ok: () => !this.#config.mqtt.embedded || (this.#broker?.listening ?? false) },
+        {
+          name: 'broker',
+          ok: () => !this.#config.mqtt.embedded || (this.#broker?.listening ?? false),
+        },
         { name: 'cache', ok: () => this.#restored },
       ],
     });
     try {
-      await this.#http.listen({ host: this.#config.http.listen.host, port: this.#config.http.listen.port });
+      await this.#http.listen({
+        host: this.#config.http.listen.host,
+        port: this.#config.http.listen.port,
+      });
     } catch (err) {
       throw new AgentError(
         'EDGEFLOW_LISTEN_FAILED',
@@ -139,9 +146,13 @@ export class Agent {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       await access(dir, constants.W_OK);
     } catch (err) {
-      throw new AgentError('EDGEFLOW_DATA_DIR', `data directory ${dir}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new AgentError(
+        'EDGEFLOW_DATA_DIR',
+        `data directory ${dir}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
@@ -153,7 +164,12 @@ export class Agent {
       log.info({ event: 'cache.restored', sensors: res.readings.length }, 'cache restored');
     } else if (res.kind === 'corrupt') {
       log.error(
-        { event: 'cache.snapshot_corrupt', code: 'EDGEFLOW_SNAPSHOT_CORRUPT', reason: res.reason, movedTo: res.movedTo },
+        {
+          event: 'cache.snapshot_corrupt',
+          code: 'EDGEFLOW_SNAPSHOT_CORRUPT',
+          reason: res.reason,
+          movedTo: res.movedTo,
+        },
         'cache snapshot unreadable; moved aside, starting empty',
       );
     }

@@ -30,8 +30,14 @@ test('an older reading is counted but does not replace a newer value', () => {
 test('list filters by key prefix and sorts by key', () => {
   const c = new SensorCache({ shards: 4 });
   for (const k of ['b/x', 'a/y', 'a/x', 'c/z']) c.store(k, input(1, 1));
-  assert.deepEqual(c.list('a/').map((r) => r.key), ['a/x', 'a/y']);
-  assert.deepEqual(c.list().map((r) => r.key), ['a/x', 'a/y', 'b/x', 'c/z']);
+  assert.deepEqual(
+    c.list('a/').map((r) => r.key),
+    ['a/x', 'a/y'],
+  );
+  assert.deepEqual(
+    c.list().map((r) => r.key),
+    ['a/x', 'a/y', 'b/x', 'c/z'],
+  );
 });
 
 test('snapshots round-trip and keep seq', async () => {
@@ -52,7 +58,10 @@ test('snapshots round-trip and keep seq', async () => {
 test('a corrupt snapshot is moved aside, not deleted', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ef-snap-'));
   const store = new SnapshotStore(dir);
-  await writeFile(store.path, '{"format":"edgeflow-cache-snapshot","version":1,"readings":[{"key":1}]}');
+  await writeFile(
+    store.path,
+    '{"format":"edgeflow-cache-snapshot","version":1,"readings":[{"key":1}]}',
+  );
   const res = await store.load(42);
   assert.equal(res.kind, 'corrupt');
   if (res.kind === 'corrupt') {

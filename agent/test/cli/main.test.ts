@@ -38,8 +38,14 @@ test('a bad configuration exits 78 with every problem listed', async () => {
   const t = io({ EDGEFLOW_MQTT_PORT: '0', EDGEFLOW_HTTP_PORT: 'http' });
   assert.equal(await main(['agent'], t.io), 78);
   assert.match(t.err(), /EDGEFLOW_CONFIG_INVALID/);
-  assert.match(t.err(), /mqtt\.listen\.port \(from EDGEFLOW_MQTT_PORT\): must be an integer 1-65535/);
-  assert.match(t.err(), /http\.listen\.port \(from EDGEFLOW_HTTP_PORT\): must be an integer 1-65535/);
+  assert.match(
+    t.err(),
+    /mqtt\.listen\.port \(from EDGEFLOW_MQTT_PORT\): must be an integer 1-65535/,
+  );
+  assert.match(
+    t.err(),
+    /http\.listen\.port \(from EDGEFLOW_HTTP_PORT\): must be an integer 1-65535/,
+  );
 });
 
 test('--version prints the version', async () => {

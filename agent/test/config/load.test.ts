@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { loadConfig, validateConfig } from '../../src/config/load.js';
 import { AgentError } from '../../src/errors.js';
 
-const files = (map: Record<string, string>) => async (p: string) => {
+const files = (map: Record<string, string>) => (p: string) => {
   const text = map[p];
-  if (text === undefined) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
-  return text;
+  if (text === undefined)
+    return Promise.reject(Object.assign(new Error('ENOENT'), { code: 'ENOENT' }));
+  return Promise.resolve(text);
 };
 
 async function rejects(p: Promise<unknown>): Promise<AgentError> {
@@ -31,8 +32,13 @@ test('defaults: embedded broker on 127.0.0.1:1883, HTTP on 127.0.0.1:8080', asyn
 });
 
 test('a good YAML file is applied over the defaults', async () => {
-  const yaml = 'mqtt:\n  listen:\n    port: 1884\nhttp:\n  listen: { host: 0.0.0.0 }\ncache:\n  shards: 128\n';
-  const c = await loadConfig({ configPath: '/etc/ef.yaml', env: {}, readFile: files({ '/etc/ef.yaml': yaml }) });
+  const yaml =
+    'mqtt:\n  listen:\n    port: 1884\nhttp:\n  listen: { host: 0.0.0.0 }\ncache:\n  shards: 128\n';
+  const c = await loadConfig({
+    configPath: '/etc/ef.yaml',
+    env: {},
+    readFile: files({ '/etc/ef.yaml': yaml }),
+  });
   assert.equal(c.mqtt.listen.port, 1884);
   assert.equal(c.http.listen.host, '0.0.0.0');
   assert.equal(c.http.listen.port, 8080);
@@ -78,7 +84,11 @@ test('every problem is listed by key path, unknown keys included', async () => {
 
 test('a YAML syntax error names the file, line and column', async () => {
   const err = await rejects(
-    loadConfig({ configPath: 'x.yaml', env: {}, readFile: files({ 'x.yaml': 'mqtt:\n  listen: [\n' }) }),
+    loadConfig({
+      configPath: 'x.yaml',
+      env: {},
+      readFile: files({ 'x.yaml': 'mqtt:\n  listen: [\n' }),
+    }),
   );
   assert.equal(err.code, 'EDGEFLOW_CONFIG_PARSE');
   assert.match(err.message, /^x\.yaml:\d+:\d+: /);
@@ -86,7 +96,11 @@ test('a YAML syntax error names the file, line and column', async () => {
 
 test('duplicate keys are a parse error, not a silent overwrite', async () => {
   const err = await rejects(
-    loadConfig({ configPath: 'd.yaml', env: {}, readFile: files({ 'd.yaml': 'dataDir: /a\ndataDir: /b\n' }) }),
+    loadConfig({
+      configPath: 'd.yaml',
+      env: {},
+      readFile: files({ 'd.yaml': 'dataDir: /a\ndataDir: /b\n' }),
+    }),
   );
   assert.equal(err.code, 'EDGEFLOW_CONFIG_PARSE');
 });
@@ -118,7 +132,9 @@ test('precedence: flag beats environment beats file', async () => {
 
 test('a bad environment override names the variable', async () => {
   const err = await rejects(loadConfig({ env: { EDGEFLOW_HTTP_PORT: 'x' } }));
-  assert.deepEqual(err.details, ['http.listen.port (from EDGEFLOW_HTTP_PORT): must be an integer 1-65535']);
+  assert.deepEqual(err.details, [
+    'http.listen.port (from EDGEFLOW_HTTP_PORT): must be an integer 1-65535',
+  ]);
 });
 
 test('a top level that is not a mapping is refused', () => {

@@ -7,7 +7,11 @@ import { createMetrics } from '../../src/metrics/metrics.js';
 
 function setup(ready = true) {
   const cache = new SensorCache({ shards: 8, now: () => 7 });
-  const metrics = createMetrics({ cacheSize: () => cache.size, mqttClients: () => 3, defaultMetrics: false });
+  const metrics = createMetrics({
+    cacheSize: () => cache.size,
+    mqttClients: () => 3,
+    defaultMetrics: false,
+  });
   const app = buildHttpServer({
     log: pino({ level: 'silent' }),
     cache,
@@ -44,12 +48,19 @@ test('GET /v1/sensors lists all, or by prefix', async () => {
   const app = setup();
   assert.equal((await app.inject('/v1/sensors')).json().count, 2);
   const res = await app.inject('/v1/sensors?prefix=dev2/');
-  assert.deepEqual(res.json().readings.map((r: { key: string }) => r.key), ['dev2/hum']);
+  assert.deepEqual(
+    res.json().readings.map((r: { key: string }) => r.key),
+    ['dev2/hum'],
+  );
 });
 
 test('bad query strings are 400 with the bad field named', async () => {
   const app = setup();
-  for (const url of ['/v1/sensors?prefix=a&prefix=b', '/v1/sensors?limit=3', `/v1/sensors?prefix=${'x'.repeat(200)}`]) {
+  for (const url of [
+    '/v1/sensors?prefix=a&prefix=b',
+    '/v1/sensors?limit=3',
+    `/v1/sensors?prefix=${'x'.repeat(200)}`,
+  ]) {
     const res = await app.inject(url);
     assert.equal(res.statusCode, 400, url);
     assert.equal(res.json().error.code, 'EDGEFLOW_HTTP_BAD_REQUEST');
@@ -60,7 +71,9 @@ test('bad query strings are 400 with the bad field named', async () => {
 test('unknown routes are a 404 JSON error', async () => {
   const res = await setup().inject('/nope?x=1');
   assert.equal(res.statusCode, 404);
-  assert.deepEqual(res.json(), { error: { code: 'EDGEFLOW_HTTP_NOT_FOUND', message: 'no route GET /nope' } });
+  assert.deepEqual(res.json(), {
+    error: { code: 'EDGEFLOW_HTTP_NOT_FOUND', message: 'no route GET /nope' },
+  });
 });
 
 test('malformed JSON bodies get a 400 JSON error', async () => {

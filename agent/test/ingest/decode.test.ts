@@ -7,13 +7,24 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (s: string, max = 65536) => decodePayload(enc(s), NOW, max);
 
 test('bare numbers, with the receive time as timestamp', () => {
-  for (const [s, v] of [['21.5', 21.5], ['-3', -3], [' 1e3 ', 1000], ['.5', 0.5]] as const) {
-    assert.deepEqual(dec(s), { ok: true, reading: { value: v, unit: null, ts: NOW, quality: 'good' } });
+  for (const [s, v] of [
+    ['21.5', 21.5],
+    ['-3', -3],
+    [' 1e3 ', 1000],
+    ['.5', 0.5],
+  ] as const) {
+    assert.deepEqual(dec(s), {
+      ok: true,
+      reading: { value: v, unit: null, ts: NOW, quality: 'good' },
+    });
   }
 });
 
 test('booleans', () => {
-  assert.deepEqual(dec('true'), { ok: true, reading: { value: true, unit: null, ts: NOW, quality: 'good' } });
+  assert.deepEqual(dec('true'), {
+    ok: true,
+    reading: { value: true, unit: null, ts: NOW, quality: 'good' },
+  });
 });
 
 test('JSON {v,u,t}: t in seconds or milliseconds', () => {

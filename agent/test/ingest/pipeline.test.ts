@@ -7,7 +7,11 @@ import { createMetrics } from '../../src/metrics/metrics.js';
 
 function setup() {
   const cache = new SensorCache({ shards: 8 });
-  const metrics = createMetrics({ cacheSize: () => cache.size, mqttClients: () => 0, defaultMetrics: false });
+  const metrics = createMetrics({
+    cacheSize: () => cache.size,
+    mqttClients: () => 0,
+    defaultMetrics: false,
+  });
   const lines: string[] = [];
   const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
   const dead: { topic: string; reason: string }[] = [];

@@ -17,7 +17,13 @@ test('topics outside the prefix are not sensor data', () => {
 });
 
 test('wrong shapes under the prefix are bad', () => {
-  for (const t of ['sensors/dev1', 'sensors/dev1/temp/x', 'sensors//temp', 'sensors/dev 1/temp', 'sensors/d/é']) {
+  for (const t of [
+    'sensors/dev1',
+    'sensors/dev1/temp/x',
+    'sensors//temp',
+    'sensors/dev 1/temp',
+    'sensors/d/é',
+  ]) {
     assert.equal(matchSensorTopic(t, 'sensors').kind, 'bad', t);
   }
 });

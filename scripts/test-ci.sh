@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The README's test command (`npm run test:ci`): from a fresh clone on Debian 12 as root,
+# install the system packages, install and build the workspaces, lint, then run every tier.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+start=$(date +%s)
+bash scripts/install-deps.sh
+npm ci --no-audit --no-fund
+npm run lint
+node scripts/run-tests.mjs unit integration system
+echo "test:ci finished in $(( $(date +%s) - start )) s"
