@@ -1,0 +1,188 @@
+/**
+ * `edgeflow dt list | install <overlay> | remove <overlay> | status | rollback`.
+ * The agent's `edgeflow` binary calls runCli with what follows `dt`.
+ */
+import { parseArgs } from 'node:util';
+import { BOARDS, BOARD_IDS, type BoardId } from './boards.js';
+import { OVERLAYS } from './catalog.js';
+import { resolveBoard } from './detect.js';
+import { unifiedDiff } from './diff.js';
+import { DtError } from './errors.js';
+import { nodeFsOps } from './fs-ops.js';
+import {
+  applyPlan,
+  installedOverlays,
+  planInstall,
+  planRemove,
+  stateDirOf,
+  status,
+  type InstallerDeps,
+  type Target,
+} from './installer.js';
+import { packageOverlayLoader } from './overlay-source.js';
+import { planRollback, rollback, type FileChange } from './transaction.js';
+
+/** The streams and environment of a CLI invocation. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+const USAGE = `usage: edgeflow dt <command> [options]
+
+commands:
+  list                 overlays available for the board (and which are installed)
+  install <overlay>    copy the overlay and enable it in the boot configuration
+  remove <overlay>     disable the overlay and delete its file
+  status               what is installed, and how many backups rollback can restore
+  rollback             undo the last install/remove, byte for byte
+
+options:
+  --board auto|<id>    board (default auto: /proc/device-tree/compatible, DMI); ids: ${BOARD_IDS.join(', ')}
+  --boot-root DIR      root of the system to change (default /): boot files are under DIR/boot
+  --dry-run            print the unified diff of every file that would change, change nothing
+  -h, --help           this help
+
+<overlay> is a name from \`list\` or a path to a .dtbo built for this board.
+`;
+
+const isText = (rel: string) => !rel.endsWith('.dtbo');
+
+/** Render changes as a unified diff (binary files get git's one-line summary). */
+export function renderDiff(changes: readonly FileChange[]): string {
+  let out = '';
+  for (const c of changes) {
+    if (isText(c.rel)) {
+      out += unifiedDiff(
+        c.before?.toString('utf8') ?? null,
+        c.after?.toString('utf8') ?? null,
+        `a/${c.rel}`,
+        `b/${c.rel}`,
+      );
+    } else {
+      const a = c.before ? `a/${c.rel}` : '/dev/null';
+      const b = c.after ? `b/${c.rel}` : '/dev/null';
+      out += `--- ${a}\n+++ ${b}\nBinary files ${a} and ${b} differ (${c.before?.length ?? 0} -> ${c.after?.length ?? 0} bytes)\n`;
+    }
+  }
+  return out;
+}
+
+/** Production dependencies. */
+export function defaultDeps(): InstallerDeps {
+  return { fs: nodeFsOps, loadOverlay: packageOverlayLoader(nodeFsOps), now: () => new Date() };
+}
+
+/**
+ * Run `edgeflow dt …`. Returns 0 on success, 1 when the operation failed or was refused, 2 on
+ * a usage error. `deps` is for tests.
+ */
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+  deps: InstallerDeps = defaultDeps(),
+): Promise<number> {
+  const out = (s: string) => io.stdout.write(s);
+  const err = (s: string) => io.stderr.write(s);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        board: { type: 'string', default: 'auto' },
+        'boot-root': { type: 'string', default: '/' },
+        'dry-run': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    err(`edgeflow dt: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [cmd, arg, ...extra] = positionals;
+  if (values.help) {
+    out(USAGE);
+    return 0;
+  }
+  const needsArg = cmd === 'install' || cmd === 'remove';
+  if (
+    !cmd ||
+    !['list', 'install', 'remove', 'status', 'rollback'].includes(cmd) ||
+    (needsArg && !arg) ||
+    (!needsArg && arg) ||
+    extra.length > 0
+  ) {
+    err(`edgeflow dt: ${cmd ? `bad usage of ${cmd}` : 'missing command'}\n${USAGE}`);
+    return 2;
+  }
+  const root = values['boot-root'];
+  const dry = values['dry-run'];
+  try {
+    const board: BoardId = await resolveBoard(values.board, root, deps.fs);
+    const t: Target = { board, root };
+    const info = BOARDS[board];
+    if (info.layout === 'none') {
+      err(`edgeflow dt: ${board}: ${info.refusal ?? 'no device tree'}\n`);
+      return cmd === 'list' || cmd === 'status' ? 0 : 1;
+    }
+    switch (cmd) {
+      case 'list': {
+        const installed = await installedOverlays(t, deps).catch(() => [] as string[]);
+        out(`overlays for ${board} (${info.title}):\n`);
+        for (const o of OVERLAYS)
+          out(`  ${installed.includes(o.name) ? '*' : ' '} ${o.name.padEnd(12)} ${o.summary}\n`);
+        out('(* = installed)\n');
+        return 0;
+      }
+      case 'status': {
+        const s = await status(t, deps);
+        out(`board: ${board} (${info.title})\nboot config: ${s.config}\n`);
+        if (s.overlays.length === 0) out('overlays: none installed\n');
+        for (const o of s.overlays)
+          out(`overlay: ${o.name} ${o.present ? 'ok' : 'MISSING FILE'} ${o.dtbo}\n`);
+        out(`backups: ${s.backups} (${stateDirOf(t)})\n`);
+        return s.overlays.every((o) => o.present) ? 0 : 1;
+      }
+      case 'rollback': {
+        const plan = dry
+          ? await planRollback(deps.fs, stateDirOf(t))
+          : await rollback(deps.fs, stateDirOf(t));
+        out(
+          dry
+            ? renderDiff(plan.changes)
+            : `rolled back "${plan.action}" (${plan.changes.length} file(s) restored)\n`,
+        );
+        return 0;
+      }
+      default: {
+        const plan =
+          cmd === 'install' ? await planInstall(t, arg!, deps) : await planRemove(t, arg!, deps);
+        if (dry) {
+          out(renderDiff(plan.changes));
+          return 0;
+        }
+        if (plan.changes.length === 0) {
+          out(
+            `${plan.overlay}: ${cmd === 'install' ? 'already installed' : 'not installed'}, nothing to do\n`,
+          );
+          return 0;
+        }
+        await applyPlan(t, plan, `${cmd} ${plan.overlay}`, deps);
+        out(
+          `${cmd === 'install' ? 'installed' : 'removed'} ${plan.overlay} on ${board}: ${plan.changes.map((c) => c.rel).join(', ')}; reboot to apply\n`,
+        );
+        return 0;
+      }
+    }
+  } catch (e) {
+    if (e instanceof DtError) {
+      err(`edgeflow dt: ${e.code}: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
