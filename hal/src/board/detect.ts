@@ -1,0 +1,231 @@
+import { HalError } from '../errors.js';
+import type { CdevChipInfo, ChipInfo, ScanNote } from './chips.js';
+import { findChip, scanChips } from './chips.js';
+import type { HostFs } from './host-fs.js';
+import { hostPath, listDir, nodeHostFs, readText } from './host-fs.js';
+import { boardProfiles, genericLinux, profileById, simBoard } from './profiles/index.js';
+import type { BoardProfile, GpioBackendName } from './types.js';
+
+/** An I2C adapter present on the host. */
+export interface I2cAdapterInfo {
+  readonly bus: number;
+  readonly devPath: string;
+  readonly name?: string;
+}
+
+/** A header pin resolved against the chips that actually exist. */
+export interface ResolvedHeaderPin {
+  readonly pin: number;
+  readonly name: string;
+  readonly chip: string;
+  readonly line: number;
+  readonly present: boolean;
+  /** Sysfs GPIO number (chip base + line), when sysfs exposes the chip. */
+  readonly sysfsNumber?: number;
+}
+
+/** Everything `detectBoard` found: the profile plus the live state of the host. */
+export interface DetectedBoard {
+  readonly profile: BoardProfile;
+  readonly matchedBy: 'compatible' | 'dmi' | 'forced' | 'none';
+  readonly model?: string;
+  readonly compatible: readonly string[];
+  readonly dmi: Readonly<Record<string, string>>;
+  readonly chips: readonly ChipInfo[];
+  readonly i2c: readonly I2cAdapterInfo[];
+  readonly header: readonly ResolvedHeaderPin[];
+  /** The GPIO backend that fits this host ('none' when no GPIO interface exists). */
+  readonly gpioBackend: GpioBackendName | 'none';
+  /** What is missing and why, one line each; empty when everything expected is there. */
+  readonly missing: readonly ScanNote[];
+}
+
+/** Inputs of `detectBoard`. */
+export interface DetectOptions {
+  /** Host root ('/' in production). */
+  readonly root?: string;
+  /** 'auto' detects; 'sim' or a profile id forces that profile. */
+  readonly board?: string;
+}
+
+/** World access for detection. */
+export interface DetectDeps {
+  readonly fs?: HostFs;
+  readonly cdevInfo?: CdevChipInfo | undefined;
+  /** Why the cdev addon is unavailable, reported when char devices exist. */
+  readonly cdevUnavailableReason?: string | undefined;
+}
+
+const DMI_FIELDS = ['board_vendor', 'board_name', 'product_name', 'sys_vendor'] as const;
+
+function globMatch(pattern: string, value: string): boolean {
+  const re = new RegExp(
+    `^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`,
+    'i',
+  );
+  return re.test(value);
+}
+
+function matchProfile(
+  compatible: readonly string[],
+  dmi: Readonly<Record<string, string>>,
+): { profile: BoardProfile; matchedBy: DetectedBoard['matchedBy'] } {
+  for (const p of boardProfiles) {
+    if (p.compatible.some((pat) => compatible.some((c) => globMatch(pat, c)))) {
+      return { profile: p, matchedBy: 'compatible' };
+    }
+    if (p.dmi && compatible.length === 0) {
+      const wantVendor = p.dmi.boardVendor?.toLowerCase();
+      const wantProduct = p.dmi.productName?.toLowerCase();
+      const vendor = `${dmi.board_vendor ?? ''} ${dmi.sys_vendor ?? ''}`.toLowerCase();
+      const product = `${dmi.product_name ?? ''} ${dmi.board_name ?? ''}`.toLowerCase();
+      const ok =
+        (wantVendor === undefined || vendor.includes(wantVendor)) &&
+        (wantProduct === undefined || product.includes(wantProduct));
+      if (ok && (wantVendor !== undefined || wantProduct !== undefined)) {
+        return { profile: p, matchedBy: 'dmi' };
+      }
+    }
+  }
+  return { profile: genericLinux, matchedBy: 'none' };
+}
+
+async function scanI2c(fs: HostFs, root: string): Promise<I2cAdapterInfo[]> {
+  const out: I2cAdapterInfo[] = [];
+  for (const e of await listDir(fs, hostPath(root, 'dev'))) {
+    const m = /^i2c-(\d+)$/.exec(e);
+    if (!m) continue;
+    const bus = Number(m[1]);
+    const name = await readText(fs, hostPath(root, `sys/class/i2c-adapter/i2c-${bus}/name`));
+    out.push({
+      bus,
+      devPath: hostPath(root, `dev/${e}`),
+      ...(name === undefined ? {} : { name }),
+    });
+  }
+  return out.sort((a, b) => a.bus - b.bus);
+}
+
+/**
+ * Detects the board under `root`: device-tree compatible/model (ARM), DMI (x86),
+ * GPIO chips by label, I2C adapters. An unknown board is not an error: it gets
+ * the generic profile. A forced unknown profile id is an error.
+ */
+export async function detectBoard(
+  options: DetectOptions = {},
+  deps: DetectDeps = {},
+): Promise<DetectedBoard> {
+  const root = options.root ?? '/';
+  const fs = deps.fs ?? nodeHostFs;
+  const requested = options.board ?? 'auto';
+  if (requested === 'sim') return simDetected();
+
+  const compatRaw = await readText(fs, hostPath(root, 'proc/device-tree/compatible'));
+  const compatible = (compatRaw ?? '').split('\0').filter((s) => s.length > 0);
+  const model = await readText(fs, hostPath(root, 'proc/device-tree/model'));
+  const dmi: Record<string, string> = {};
+  for (const f of DMI_FIELDS) {
+    const v = await readText(fs, hostPath(root, `sys/class/dmi/id/${f}`));
+    if (v !== undefined) dmi[f] = v;
+  }
+  let profile: BoardProfile;
+  let matchedBy: DetectedBoard['matchedBy'];
+  if (requested === 'auto') {
+    ({ profile, matchedBy } = matchProfile(compatible, dmi));
+  } else {
+    const forced = profileById(requested);
+    if (!forced) {
+      throw new HalError(
+        'EDGEFLOW_HAL_BOARD_UNKNOWN',
+        `board profile "${requested}" does not exist; known: ${boardProfiles.map((p) => p.id).join(', ')}`,
+      );
+    }
+    profile = forced;
+    matchedBy = 'forced';
+  }
+
+  const { chips, notes } = await scanChips(root, { fs, cdevInfo: deps.cdevInfo });
+  const missing: ScanNote[] = [...notes];
+  const i2c = await scanI2c(fs, root);
+  const hasCdev = chips.some((c) => c.devPath !== undefined);
+  const hasSysfs = chips.some((c) => c.sysfsBase !== undefined);
+  if (hasCdev && !deps.cdevInfo && chips.some((c) => c.label === '')) {
+    missing.push({
+      what: 'gpio chip labels',
+      why: `cdev addon unavailable (${deps.cdevUnavailableReason ?? 'not built'}): chips cannot be matched by label`,
+    });
+  }
+  const gpioBackend: DetectedBoard['gpioBackend'] = hasCdev ? 'cdev' : hasSysfs ? 'sysfs' : 'none';
+  if (gpioBackend === 'none') {
+    missing.push({
+      what: 'GPIO',
+      why: 'no /dev/gpiochip* and no /sys/class/gpio: the kernel exposes no GPIO interface',
+    });
+  }
+
+  const header: ResolvedHeaderPin[] = profile.header.map((h) => {
+    const chip = findChip(chips, h.chip);
+    const present = chip !== undefined && h.line < (chip.lines || Number.MAX_SAFE_INTEGER);
+    return {
+      pin: h.pin,
+      name: h.name,
+      chip: h.chip,
+      line: h.line,
+      present,
+      ...(chip?.sysfsBase === undefined ? {} : { sysfsNumber: chip.sysfsBase + h.line }),
+    };
+  });
+  for (const label of new Set(profile.header.map((h) => h.chip))) {
+    if (!findChip(chips, label)) {
+      missing.push({
+        what: `gpio chip "${label}"`,
+        why: 'not found among the chips: header pins on it are unavailable',
+      });
+    }
+  }
+  for (const b of profile.i2c) {
+    if (!i2c.some((a) => a.bus === b.bus)) {
+      missing.push({
+        what: `${b.name} (/dev/i2c-${b.bus}, pins ${b.pins[0]}/${b.pins[1]})`,
+        why: b.enable ? `absent: enable it with ${b.enable}` : 'absent',
+      });
+    }
+  }
+  if (profile.tpm.kind !== 'none') {
+    const tpm = await listDir(fs, hostPath(root, 'dev'));
+    if (!tpm.includes('tpmrm0')) {
+      missing.push({
+        what: `TPM (${profile.tpm.device})`,
+        why: `absent: expected ${profile.tpm.note}`,
+      });
+    }
+  }
+  return {
+    profile,
+    matchedBy,
+    ...(model === undefined ? {} : { model }),
+    compatible,
+    dmi,
+    chips,
+    i2c,
+    header,
+    gpioBackend,
+    missing,
+  };
+}
+
+/** The detection result of the simulator board (no host access). */
+export function simDetected(): DetectedBoard {
+  return {
+    profile: simBoard,
+    matchedBy: 'forced',
+    model: 'EdgeFlow simulator',
+    compatible: [],
+    dmi: {},
+    chips: [{ name: 'gpiochip0', label: 'edgeflow-sim', lines: 54 }],
+    i2c: [{ bus: 1, devPath: 'sim:i2c-1', name: 'edgeflow-sim i2c' }],
+    header: simBoard.header.map((h) => ({ ...h, present: true })),
+    gpioBackend: 'sim',
+    missing: [],
+  };
+}

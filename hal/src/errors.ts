@@ -1,0 +1,134 @@
+/**
+ * Every error the HAL raises carries one of these codes. The lead generates
+ * docs/errors.md from this catalog: keep each text actionable.
+ */
+export const errorCatalog = {
+  EDGEFLOW_HAL_UNKNOWN_PIN:
+    'The pin name or number is not on this board profile. Use a header pin number (e.g. "11"), a pin name from `edgeflow hal detect`, or "<chip label>:<offset>".',
+  EDGEFLOW_HAL_CHIP_NOT_FOUND:
+    'No GPIO chip with the expected label exists. Check that the kernel driver is loaded and `edgeflow hal detect` lists the chip.',
+  EDGEFLOW_HAL_LINE_BUSY:
+    'The GPIO line is already requested (by this agent or another process). Release it or pick another pin; `gpioinfo` shows the consumer.',
+  EDGEFLOW_HAL_LINE_DIRECTION:
+    'The operation does not fit the line direction (e.g. setting an input). Declare the line as an output in the config.',
+  EDGEFLOW_HAL_LINE_CLOSED: 'The GPIO line or chip was released. Request it again.',
+  EDGEFLOW_HAL_GPIO_IO:
+    'The kernel refused a GPIO operation. The message names the pin and the errno; check permissions on /dev/gpiochip* or /sys/class/gpio.',
+  EDGEFLOW_HAL_BACKEND_UNAVAILABLE:
+    'The requested GPIO/I2C backend cannot be used here (native addon not built, optional package not installed, or no device nodes). The message says why; choose another backend or install what is missing.',
+  EDGEFLOW_HAL_UNSUPPORTED:
+    'The backend or adapter does not support this operation (e.g. bias on sysfs GPIO, plain I2C transfers on an SMBus-only adapter).',
+  EDGEFLOW_HAL_BUS_NOT_FOUND:
+    'The I2C bus does not exist (/dev/i2c-N missing). Enable it (dtparam/overlay) or fix the bus number in the config.',
+  EDGEFLOW_HAL_I2C_NO_ACK:
+    'No device acknowledged at this I2C address (ENXIO/EREMOTEIO/ENODEV). Check wiring, power and the address.',
+  EDGEFLOW_HAL_I2C_BUS_ERROR:
+    'The I2C transfer failed on the bus (EIO, timeout, arbitration lost). Check pull-ups, cable length and bus speed.',
+  EDGEFLOW_HAL_SENSOR_ID_MISMATCH:
+    'The device at this address is not the configured sensor type (chip id mismatch). Fix the type or address in the config.',
+  EDGEFLOW_HAL_SENSOR_NOT_READY:
+    'The sensor did not finish its measurement in time. It is retried with backoff; persistent failures point to a faulty part.',
+  EDGEFLOW_HAL_CRC_MISMATCH:
+    'The sensor data failed its CRC check; the reading was discarded. Persistent failures point to bus noise or a faulty part.',
+  EDGEFLOW_HAL_SENSOR_OVERFLOW:
+    'The sensor reported an arithmetic overflow (e.g. INA219 OVF): the value is out of its configured range. Adjust gain/calibration.',
+  EDGEFLOW_HAL_ADDRESS_CONFLICT:
+    'Two configured sensors use the same I2C bus and address. Give each sensor its own address or bus.',
+  EDGEFLOW_HAL_BAD_CONFIG:
+    'The hal section of the config is invalid; the message gives the path of the bad key.',
+  EDGEFLOW_HAL_BOARD_UNKNOWN:
+    'The requested board profile id does not exist. Run `edgeflow hal detect` to see the detected board and the known ids.',
+} as const;
+
+/** One of the stable HAL error codes. */
+export type HalErrorCode = keyof typeof errorCatalog;
+
+const BRAND = Symbol.for('edgeflow.hal.HalError');
+const NO_ACK = Symbol.for('edgeflow.hal.I2cNoAckError');
+const BUS_ERROR = Symbol.for('edgeflow.hal.I2cBusError');
+
+/** Details attached to a HAL error for logs and tests (pin, bus, address, errno). */
+export interface HalErrorDetails {
+  readonly pin?: string;
+  readonly chip?: string;
+  readonly bus?: number;
+  readonly address?: number;
+  readonly errno?: string;
+  readonly sensor?: string;
+}
+
+/**
+ * Base error of the HAL. Branded with Symbol.for so `instanceof` works across
+ * two copies of the package (e.g. agent and CLI resolving different paths).
+ */
+export class HalError extends Error {
+  readonly code: HalErrorCode;
+  readonly details: HalErrorDetails;
+  declare readonly [BRAND]: true;
+
+  constructor(
+    code: HalErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: HalErrorDetails } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HalError';
+    this.code = code;
+    this.details = options.details ?? {};
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, BRAND);
+  }
+}
+
+/** The addressed I2C device did not acknowledge (ENXIO, EREMOTEIO, ENODEV). */
+export class I2cNoAckError extends HalError {
+  constructor(message: string, options: { cause?: unknown; details?: HalErrorDetails } = {}) {
+    super('EDGEFLOW_HAL_I2C_NO_ACK', message, options);
+    this.name = 'I2cNoAckError';
+    Object.defineProperty(this, NO_ACK, { value: true });
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, NO_ACK);
+  }
+}
+
+/** The transfer failed on the bus itself (EIO, ETIMEDOUT, EAGAIN). */
+export class I2cBusError extends HalError {
+  constructor(message: string, options: { cause?: unknown; details?: HalErrorDetails } = {}) {
+    super('EDGEFLOW_HAL_I2C_BUS_ERROR', message, options);
+    this.name = 'I2cBusError';
+    Object.defineProperty(this, BUS_ERROR, { value: true });
+  }
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, BUS_ERROR);
+  }
+}
+
+function hasBrand(value: unknown, brand: symbol): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[brand] === true
+  );
+}
+
+/** True when `err` is a HalError with the given code. */
+export function isHalError(err: unknown, code?: HalErrorCode): err is HalError {
+  return err instanceof HalError && (code === undefined || err.code === code);
+}
+
+/** The errno name of a Node/system error ('ENXIO', ...), if it has one. */
+export function errnoOf(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('E')) return code;
+  return undefined;
+}
+
+/** Formats an I2C address the way i2cdetect does (0x76). */
+export function hex(address: number): string {
+  return `0x${address.toString(16).padStart(2, '0')}`;
+}

@@ -1,0 +1,40 @@
+import { HalError, errnoOf } from '../errors.js';
+
+/**
+ * Maps an errno-carrying error from a backend (ioctl, sysfs write, simulator) to
+ * a typed HalError that names the chip and line.
+ */
+export function mapGpioError(err: unknown, what: string, chip: string, offset: number): HalError {
+  if (err instanceof HalError) return err;
+  const errno = errnoOf(err);
+  const where = `${chip}:${offset}`;
+  const details = { chip, pin: where, ...(errno === undefined ? {} : { errno }) };
+  if (errno === 'EBUSY') {
+    return new HalError('EDGEFLOW_HAL_LINE_BUSY', `${what} ${where}: line already in use`, {
+      cause: err,
+      details,
+    });
+  }
+  if (errno === 'EPERM' && what.startsWith('set')) {
+    return new HalError('EDGEFLOW_HAL_LINE_DIRECTION', `${what} ${where}: line is not an output`, {
+      cause: err,
+      details,
+    });
+  }
+  if (errno === 'EOPNOTSUPP' || errno === 'ENOTSUP') {
+    return new HalError('EDGEFLOW_HAL_UNSUPPORTED', `${what} ${where}: not supported here`, {
+      cause: err,
+      details,
+    });
+  }
+  return new HalError(
+    'EDGEFLOW_HAL_GPIO_IO',
+    `${what} ${where} failed: ${errno ?? (err as Error)?.message ?? String(err)}`,
+    { cause: err, details },
+  );
+}
+
+/** An Error with an errno code, as the kernel/binding would raise it. */
+export function errnoError(code: string, message: string): Error & { code: string } {
+  return Object.assign(new Error(`${code}: ${message}`), { code });
+}
