@@ -15,6 +15,10 @@ PKGS=(
   swtpm               # software TPM 2.0 (socket mode) for the attestation integration tests
   swtpm-tools         # swtpm_setup/swtpm_localca: EK certificates for the EK-chain tests
   tpm2-tools          # tpm2_createek/tpm2_checkquote: independent cross-checks in tests only
+  # --- device-trees ---
+  device-tree-compiler  # dtc -@ builds the overlays; fdtoverlay + fdtget validate them against base DTBs
+  xz-utils              # unpacks linux-source-6.12.tar.xz (tegra234 and -@ rockchip bases for validation)
+  cpp                   # preprocesses the kernel .dts sources (#include, dt-bindings macros) into bases
 )
 
 if [ "$(id -u)" -ne 0 ]; then
