@@ -53,3 +53,12 @@ test('--version prints the version', async () => {
   assert.equal(await main(['--version'], t.io), 0);
   assert.match(t.out(), /^edgeflow \d+\.\d+\.\d+/);
 });
+
+test('subcommands owned by other packages dispatch to their runCli (--help exits 0)', async () => {
+  for (const sub of ['ota', 'dt', 'hal', 'attest']) {
+    const t = io();
+    const code = await main([sub, '--help'], t.io);
+    assert.equal(code, 0, `${sub} --help: ${t.err()}`);
+    assert.match(t.out() + t.err(), /usage/i, sub);
+  }
+});
