@@ -76,7 +76,7 @@ export function hashKey(key: unknown): number {
     case 'undefined':
       return 0x1b873593;
     case 'symbol':
-      return fnv1a32(key.description ?? '') ^ 0x5bd1e995;
+      return (fnv1a32(key.description ?? '') ^ 0x5bd1e995) >>> 0;
     case 'object':
       return key === null ? 0x27d4eb2f : hashObject(key);
     default:

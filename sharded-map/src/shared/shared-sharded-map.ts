@@ -50,10 +50,15 @@ export interface AttachExpectation<L extends RecordLayout> {
   readonly shards?: number;
 }
 
-/** Injected world: clock for lock leases, thread id recorded as owner. */
+/** Injected world: clock for lock leases, thread id recorded as owner, test hasher. */
 export interface SharedShardedMapDeps {
   readonly now?: () => number;
   readonly threadId?: number;
+  /**
+   * Replaces the key hash (tests force collisions with it). Every handle of one buffer must
+   * use the same function, or keys are looked up in the wrong place.
+   */
+  readonly hash?: (key: string) => number;
 }
 
 /** Per-handle counters (this thread only). */
@@ -109,6 +114,10 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
   readonly #mask: number;
   readonly #slots: number;
   readonly #scratch: Record<string, number> = {};
+  readonly #hashOverride: ((key: string) => number) | undefined;
+  readonly #deps: SharedShardedMapDeps;
+  readonly #capacity: number;
+  readonly #lockTimeoutMs: number;
   #free = -1;
   #closed = false;
   #readRetries = 0;
@@ -139,6 +148,10 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
       info = { geometry: g, layout: options.record, lockTimeoutMs, capacity };
     }
     this.buffer = buffer;
+    this.#deps = deps;
+    this.#hashOverride = deps.hash;
+    this.#capacity = info.capacity;
+    this.#lockTimeoutMs = info.lockTimeoutMs;
     this.record = info.layout as L;
     this.#g = info.geometry;
     this.#v = makeViews(buffer);
@@ -255,7 +268,7 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
   #read(key: string, out: Record<string, number> | undefined): boolean {
     this.#open();
     const len = this.#keys.encode(key);
-    const h = this.#keys.hash;
+    const h = this.#hashOverride === undefined ? this.#keys.hash : this.#hashOverride(key) >>> 0;
     const sb = this.#shardBase(h);
     const i32 = this.#v.i32;
     const seqAt = (sb + S.seq) >>> 2;
@@ -359,7 +372,7 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     this.#open();
     this.#checkRecord(rec, 'set');
     const len = this.#keys.encode(key);
-    const h = this.#keys.hash;
+    const h = this.#hashOverride === undefined ? this.#keys.hash : this.#hashOverride(key) >>> 0;
     const sb = this.#shardBase(h);
     this.#locks.acquire(sb);
     try {
@@ -379,7 +392,7 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
   update(key: string, fn: (rec: RecordOf<L>, present: boolean) => boolean | void): boolean {
     this.#open();
     const len = this.#keys.encode(key);
-    const h = this.#keys.hash;
+    const h = this.#hashOverride === undefined ? this.#keys.hash : this.#hashOverride(key) >>> 0;
     const sb = this.#shardBase(h);
     const scratch = this.#scratch;
     this.#locks.acquire(sb);
@@ -408,7 +421,7 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     this.#checkRecord(next, 'compareAndSet');
     if (expected !== undefined) this.#checkRecord(expected, 'compareAndSet');
     const len = this.#keys.encode(key);
-    const h = this.#keys.hash;
+    const h = this.#hashOverride === undefined ? this.#keys.hash : this.#hashOverride(key) >>> 0;
     const sb = this.#shardBase(h);
     this.#locks.acquire(sb);
     try {
@@ -427,7 +440,7 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
   delete(key: string): boolean {
     this.#open();
     const len = this.#keys.encode(key);
-    const h = this.#keys.hash;
+    const h = this.#hashOverride === undefined ? this.#keys.hash : this.#hashOverride(key) >>> 0;
     const sb = this.#shardBase(h);
     const v = this.#v;
     this.#locks.acquire(sb);
@@ -576,6 +589,27 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
       setOwnerState(i32, owner, OWNER_FREE);
     }
     return recovered;
+  }
+
+  /**
+   * A new map (new buffer) with `shards` shards, the same layout, key size, capacity and lock
+   * timeout, holding this map's entries, copied one shard snapshot at a time.
+   */
+  resharded(shards: number, options: { readonly capacity?: number } = {}): SharedShardedMap<L> {
+    this.#open();
+    const next = new SharedShardedMap<L>(
+      {
+        capacity: options.capacity ?? this.#capacity,
+        record: this.record,
+        shards: checkShards(shards, 'resharded'),
+        maxKeyBytes: this.#g.maxKeyBytes,
+        maxOwners: this.#g.maxOwners,
+        lockTimeoutMs: this.#lockTimeoutMs,
+      },
+      this.#deps,
+    );
+    for (const [k, r] of this.entries()) next.set(k, r);
+    return next;
   }
 
   /** Frees this handle's owner slot. The buffer stays valid for other handles. */
