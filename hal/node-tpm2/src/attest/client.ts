@@ -1,0 +1,58 @@
+import { TpmError } from '../errors.js';
+import type { AgentApi } from './enrol.js';
+import type { ActivateResponse, IdentityResponse, QuoteResponse } from './protocol.js';
+
+/** Injected HTTP (tests may pass their own fetch). */
+export interface ClientDeps {
+  readonly fetch: typeof fetch;
+}
+
+/** HTTP client for the agent's attestation endpoints under `baseUrl` (e.g. http://gw:8080). */
+export function httpAgentApi(
+  baseUrl: string,
+  deps: ClientDeps = { fetch: globalThis.fetch },
+): AgentApi {
+  const base = baseUrl.replace(/\/+$/, '');
+  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const url = `${base}${path}`;
+    let res: Response;
+    try {
+      res = await deps.fetch(url, {
+        method,
+        ...(body === undefined
+          ? {}
+          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (err) {
+      throw new TpmError(
+        'EDGEFLOW_ATTEST_AGENT_REQUEST',
+        `${method} ${url}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new TpmError(
+        'EDGEFLOW_ATTEST_AGENT_REQUEST',
+        `${method} ${url}: HTTP ${res.status}, body is not JSON`,
+      );
+    }
+    if (!res.ok) {
+      const j = json as { code?: unknown; message?: unknown };
+      throw new TpmError(
+        'EDGEFLOW_ATTEST_AGENT_REQUEST',
+        `${method} ${url}: HTTP ${res.status} ${typeof j.code === 'string' ? j.code : ''} ${typeof j.message === 'string' ? j.message : ''}`.trim(),
+      );
+    }
+    return json as T;
+  }
+  return {
+    identity: () => call<IdentityResponse>('GET', '/v1/attestation/identity'),
+    quote: (req) => call<QuoteResponse>('POST', '/v1/attestation/quote', req),
+    activate: (req) => call<ActivateResponse>('POST', '/v1/attestation/activate', req),
+  };
+}
