@@ -9,4 +9,5 @@ bash scripts/install-deps.sh
 npm ci --no-audit --no-fund
 npm run lint
 node scripts/run-tests.mjs unit integration system
+bash scripts/test-node22.sh
 echo "test:ci finished in $(( $(date +%s) - start )) s"
