@@ -42,7 +42,11 @@ export function httpAgentApi(
       );
     }
     if (!res.ok) {
-      const j = json as { code?: unknown; message?: unknown };
+      // The agent answers errors as { error: { code, message } }.
+      const j = ((json as { error?: unknown }).error ?? json) as {
+        code?: unknown;
+        message?: unknown;
+      };
       throw new TpmError(
         'EDGEFLOW_ATTEST_AGENT_REQUEST',
         `${method} ${url}: HTTP ${res.status} ${typeof j.code === 'string' ? j.code : ''} ${typeof j.message === 'string' ? j.message : ''}`.trim(),

@@ -41,7 +41,9 @@ export async function serveResponder(
             code === 'EDGEFLOW_ATTEST_BAD_REQUEST' || code === 'EDGEFLOW_ATTEST_ACTIVATION_FAILED'
               ? 400
               : ((err as { status?: number }).status ?? 500);
-          send(status, { code, message: err instanceof Error ? err.message : String(err) });
+          send(status, {
+            error: { code, message: err instanceof Error ? err.message : String(err) },
+          });
         },
       );
     });

@@ -2,17 +2,10 @@
 import { Tpm } from '../../src/tpm/tpm.js';
 import { AttestationDevice, type DeviceOptions } from '../../src/attest/device.js';
 import { createResponder } from '../../src/attest/protocol.js';
-import { loadBinding } from '../../src/native/load-binding.js';
 import { inProcessApi, serveResponder } from './agent-server.js';
-import { startSwtpm, swtpmMissing, type Swtpm } from './swtpm.js';
+import { startSwtpm, type Swtpm } from '../../src/testing/swtpm.js';
+export { tpmTestsMissing } from '../../src/testing/missing.js';
 import type { AgentApi } from '../../src/attest/enrol.js';
-
-/** Why the TPM integration tests cannot run here (shown by t.skip), or undefined. */
-export function tpmTestsMissing(): string | undefined {
-  const st = loadBinding();
-  if (!st.available) return `needs the node-tpm2 addon: ${st.reason}`;
-  return swtpmMissing();
-}
 
 /** A provisioned device on its own swtpm, served over HTTP on 127.0.0.1. */
 export interface DeviceRig {

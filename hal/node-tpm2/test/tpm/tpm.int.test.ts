@@ -12,7 +12,7 @@ import { ekTemplate, parsePublic2b, toKeyObject } from '../../src/tpm/public.js'
 import { Tpm } from '../../src/tpm/tpm.js';
 import { TpmError } from '../../src/errors.js';
 import { tpmTestsMissing } from '../helpers/fixture.js';
-import { startSwtpm, type Swtpm } from '../helpers/swtpm.js';
+import { startSwtpm, type Swtpm } from '../../src/testing/swtpm.js';
 
 const missing = tpmTestsMissing();
 const toolsMissing =
