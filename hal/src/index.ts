@@ -73,3 +73,18 @@ export { Sht3xModel } from './sim/sht3x-model.js';
 export { Ads1115Model } from './sim/ads1115-model.js';
 export { Ina219Model } from './sim/ina219-model.js';
 export { createSimCdevBinding, createSimOnoff } from './sim/gpio-bindings.js';
+export { SimWorld } from './sim/sim-world.js';
+
+export { createHal, parseHalConfig, Hal } from './poller/hal.js';
+export type { Reading, GpioEdge, HalProblem, HalEvents, HalDeps } from './poller/hal.js';
+export {
+  halConfigSchema,
+  sensorConfigSchema,
+  gpioConfigSchema,
+  DEMO_SENSORS,
+} from './poller/config.js';
+export type { HalConfig, HalConfigInput, SensorConfig, GpioConfig } from './poller/config.js';
+export { Backoff } from './poller/backoff.js';
+export type { BackoffOptions } from './poller/backoff.js';
+export { runCli } from './cli/cli.js';
+export type { CliIo, CliDeps } from './cli/cli.js';

@@ -78,7 +78,8 @@ export class Bme280Model extends ByteRegisterDevice {
       0xfffff,
     );
     const tFine = compensateT(t, c).tFine;
-    const p = invert((r) => compensateP(r, tFine, c), this.pressurePa * 256, 0, 0xfffff);
+    // Search where the part operates (300-1100 hPa): far outside it the 64-bit formula wraps.
+    const p = invert((r) => compensateP(r, tFine, c), this.pressurePa * 256, 150_000, 700_000);
     const h = invert((r) => compensateH(r, tFine, c), this.humidityPct * 1024, 0, 0xffff);
     return { t, p, h };
   }

@@ -1,0 +1,180 @@
+import { parseArgs } from 'node:util';
+import type { DetectedBoard } from '../board/detect.js';
+import { detectBoard, simDetected } from '../board/detect.js';
+import { resolvePin } from '../board/pins.js';
+import { HalError } from '../errors.js';
+import { loadCdevBinding } from '../gpio/cdev-binding.js';
+import { openGpioChip } from '../gpio/open-chip.js';
+import type { GpioBackendName } from '../board/types.js';
+import { i2cBusTransportFactory } from '../i2c/registry.js';
+import { QueuedI2cBus } from '../i2c/queued-bus.js';
+import type { HalDeps } from '../poller/hal.js';
+import { SimWorld } from '../sim/sim-world.js';
+import { detectedJson, formatDetected } from './format.js';
+
+/** Streams and environment of a CLI run (matches the agent's CliIo structurally). */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Extra injection points for tests (signal ends `gpio watch`). */
+export interface CliDeps extends HalDeps {
+  readonly signal?: AbortSignal;
+}
+
+const USAGE = `usage: edgeflow hal <command>
+  detect [--root DIR] [--board ID] [--json]   board, chips, buses, header pin map, what is missing
+  i2c scan <bus> [--board ID]                 addresses that answer on /dev/i2c-<bus>
+  gpio get <pin> [--board ID] [--backend B]   read a line (pin number, name, or label:offset)
+  gpio set <pin> <0|1> [...]                  drive a line as an output
+  gpio watch <pin> [--count N] [...]          print edges until Ctrl-C (or N edges)
+options: --root DIR (default /), --board auto|sim|<profile id>, --backend auto|cdev|sysfs|sim
+`;
+
+class UsageError extends Error {}
+
+const common = {
+  root: { type: 'string', default: '/' },
+  board: { type: 'string', default: 'auto' },
+  backend: { type: 'string', default: 'auto' },
+  json: { type: 'boolean', default: false },
+  count: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+async function detect(root: string, board: string, deps: CliDeps): Promise<DetectedBoard> {
+  if (board === 'sim') return simDetected();
+  const cdev = (deps.cdev ?? loadCdevBinding)();
+  return detectBoard(
+    { root, board },
+    {
+      ...(deps.fs ? { fs: deps.fs } : {}),
+      cdevInfo: cdev.ok ? (p: string) => cdev.binding.chipInfo(p) : undefined,
+      cdevUnavailableReason: cdev.ok ? undefined : cdev.reason,
+    },
+  );
+}
+
+/**
+ * `edgeflow hal ...`. Returns 0 on success, 1 when the operation failed, 2 on
+ * a usage error. Never throws.
+ */
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+  deps: CliDeps = {},
+): Promise<number> {
+  const out = (s: string): boolean => io.stdout.write(s);
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: common,
+      allowPositionals: true,
+      strict: true,
+    });
+    const [cmd, sub, ...rest] = positionals;
+    if (values.help || cmd === undefined || cmd === 'help') {
+      out(USAGE);
+      return cmd === undefined && !values.help ? 2 : 0;
+    }
+    const board = await detect(values.root, values.board, deps);
+    const sim = board.profile.id === 'sim' ? (deps.simWorld ?? new SimWorld()) : undefined;
+    if (cmd === 'detect') {
+      out(
+        values.json ? `${JSON.stringify(detectedJson(board), null, 2)}\n` : formatDetected(board),
+      );
+      return 0;
+    }
+    if (cmd === 'i2c' && sub === 'scan') {
+      const busNo = Number(rest[0]);
+      if (rest[0] === undefined || !Number.isInteger(busNo))
+        throw new UsageError('i2c scan needs a bus number');
+      const transport = sim
+        ? sim.i2c
+        : await (deps.i2cTransport ?? i2cBusTransportFactory())(busNo);
+      const bus = new QueuedI2cBus(busNo, transport);
+      try {
+        const found = await bus.scan();
+        out(
+          `i2c-${busNo}: ${found.length === 0 ? 'no devices' : found.map((a) => `0x${a.toString(16).padStart(2, '0')}`).join(' ')}\n`,
+        );
+      } finally {
+        await bus.close();
+      }
+      return 0;
+    }
+    if (cmd === 'gpio' && (sub === 'get' || sub === 'set' || sub === 'watch')) {
+      const pin = rest[0];
+      if (pin === undefined) throw new UsageError(`gpio ${sub} needs a pin`);
+      const ref = resolvePin(board.profile, pin);
+      const backend = values.backend as GpioBackendName | 'auto';
+      if (!['auto', 'cdev', 'sysfs', 'sim'].includes(backend))
+        throw new UsageError(`unknown backend ${backend}`);
+      const chip = await openGpioChip(board, ref.chip, backend, {
+        ...(deps.cdev ? { cdev: deps.cdev } : {}),
+        ...(deps.onoff ? { onoff: deps.onoff } : {}),
+        ...(sim ? { simChips: new Map([[sim.gpio.label, sim.gpio]]) } : {}),
+      });
+      try {
+        if (sub === 'get') {
+          const line = await chip.requestLine(ref.line, {
+            direction: 'input',
+            consumer: 'edgeflow-cli',
+          });
+          out(`${ref.name} (${ref.chip}:${ref.line}) = ${await line.get()}\n`);
+        } else if (sub === 'set') {
+          const v = rest[1];
+          if (v !== '0' && v !== '1') throw new UsageError('gpio set needs a value 0 or 1');
+          const line = await chip.requestLine(ref.line, {
+            direction: 'output',
+            initial: v === '1' ? 1 : 0,
+            consumer: 'edgeflow-cli',
+          });
+          out(`${ref.name} (${ref.chip}:${ref.line}) set to ${await line.get()}\n`);
+        } else {
+          const max = values.count === undefined ? Infinity : Number(values.count);
+          const line = await chip.requestLine(ref.line, {
+            direction: 'input',
+            edge: 'both',
+            consumer: 'edgeflow-cli',
+          });
+          out(`watching ${ref.name} (${ref.chip}:${ref.line}), initial ${await line.get()}\n`);
+          await new Promise<void>((resolve) => {
+            let n = 0;
+            const stop = (): void => {
+              process.off('SIGINT', stop);
+              resolve();
+            };
+            deps.signal?.addEventListener('abort', stop, { once: true });
+            if (!deps.signal) process.once('SIGINT', stop);
+            line.onEdge((e) => {
+              out(`${e.timestampNs} ${e.edge} ${e.value} seq ${e.seqno}\n`);
+              n += 1;
+              if (n >= max) stop();
+            });
+          });
+        }
+      } finally {
+        await chip.close();
+      }
+      return 0;
+    }
+    throw new UsageError(`unknown command "${[cmd, sub].filter(Boolean).join(' ')}"`);
+  } catch (err) {
+    if (
+      err instanceof UsageError ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
+      io.stderr.write(`edgeflow hal: ${(err as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof HalError) {
+      io.stderr.write(`edgeflow hal: ${err.code}: ${err.message}\n`);
+      return 1;
+    }
+    io.stderr.write(`edgeflow hal: ${(err as Error)?.message ?? String(err)}\n`);
+    return 1;
+  }
+}
