@@ -15,9 +15,18 @@ export interface EmbeddedBrokerDeps {
   /**
    * Called for every PUBLISH from a client, inside aedes's `published` hook: for QoS 2 this
    * runs after the packet is stored and before PUBREC is sent, so the consumer sees each
-   * message once, in-process, without a second network hop. Must not throw.
+   * message once, in-process, without a second network hop. Must not throw. When it returns
+   * a promise, PUBREC waits for it; a rejection closes the connection without PUBREC (the
+   * client retransmits).
    */
-  onPublish: (topic: string, payload: Uint8Array, clientId: string) => void;
+  onPublish: (
+    topic: string,
+    payload: Uint8Array,
+    clientId: string,
+    info: { qos: 0 | 1 | 2; messageId: number | undefined },
+  ) => void | Promise<void>;
+  /** An aedes persistence (default: aedes-persistence in memory). */
+  persistence?: unknown;
 }
 
 /** The embedded aedes broker that devices publish to. */
@@ -38,14 +47,23 @@ export class EmbeddedBroker {
   ): Promise<EmbeddedBroker> {
     const { log } = deps;
     const aedes = await Aedes.createBroker({
+      ...(deps.persistence !== undefined ? { persistence: deps.persistence } : {}),
       published(
         packet: AedesPublishPacket,
         client: Client | null,
         done: (err?: Error | null) => void,
       ) {
         // Broker-internal publishes ($SYS, dead letters, our own API) have no client.
-        if (client !== null) deps.onPublish(packet.topic, packet.payload as Uint8Array, client.id);
-        done(null);
+        if (client === null) return done(null);
+        const pending = deps.onPublish(packet.topic, packet.payload as Uint8Array, client.id, {
+          qos: packet.qos,
+          messageId: packet.messageId,
+        });
+        if (pending === undefined) return done(null);
+        pending.then(
+          () => done(null),
+          (err: unknown) => done(err as Error),
+        );
       },
     });
     aedes.on('clientError', (client, err) => {

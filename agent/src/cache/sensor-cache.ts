@@ -22,11 +22,13 @@ export class SensorCache {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Applies one reading and returns the cached state of its key afterwards. */
-  store(key: string, input: ReadingInput): Reading {
+  /**
+   * Applies one reading and returns the cached state of its key afterwards. `receivedAt`
+   * defaults to now; the write-ahead log replay passes the original receive time.
+   */
+  store(key: string, input: ReadingInput, receivedAt: number = this.#now()): Reading {
     const prev = this.#map.get(key);
     const seq = (prev?.seq ?? 0) + 1;
-    const receivedAt = this.#now();
     let next: Reading;
     if (prev !== undefined && input.ts < prev.ts) {
       next = { ...prev, seq, receivedAt };

@@ -8,7 +8,7 @@ const VERSION = 1;
 
 export type SnapshotLoad =
   | { kind: 'absent' }
-  | { kind: 'loaded'; readings: Reading[] }
+  | { kind: 'loaded'; readings: Reading[]; wal?: unknown }
   | { kind: 'corrupt'; reason: string; movedTo: string };
 
 function isReading(r: unknown): r is Reading {
@@ -34,9 +34,16 @@ export class SnapshotStore {
     this.path = join(dataDir, 'cache-snapshot.json');
   }
 
-  async save(readings: Iterable<Reading>, now: number): Promise<number> {
+  /**
+   * `wal` is the write-ahead log's checkpoint (first segment not covered, incoming QoS 2 ids):
+   * it must be saved in the same atomic file as the readings it is consistent with.
+   */
+  async save(readings: Iterable<Reading>, now: number, wal?: unknown): Promise<number> {
     const list = [...readings];
-    const body = JSON.stringify({ format: FORMAT, version: VERSION, savedAt: now, readings: list });
+    const doc: Record<string, unknown> = { format: FORMAT, version: VERSION, savedAt: now };
+    if (wal !== undefined) doc.wal = wal;
+    doc.readings = list;
+    const body = JSON.stringify(doc);
     await atomicWriteFile(this.path, body);
     return list.length;
   }
@@ -56,11 +63,11 @@ export class SnapshotStore {
       await rename(this.path, movedTo);
       return { kind: 'corrupt', reason, movedTo };
     }
-    return { kind: 'loaded', readings: reason };
+    return { kind: 'loaded', readings: reason.readings, wal: reason.wal };
   }
 }
 
-function checkSnapshot(text: string): Reading[] | string {
+function checkSnapshot(text: string): { readings: Reading[]; wal: unknown } | string {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -74,5 +81,5 @@ function checkSnapshot(text: string): Reading[] | string {
   if (!Array.isArray(o.readings)) return 'readings is not an array';
   const bad = o.readings.findIndex((r) => !isReading(r));
   if (bad >= 0) return `readings[${bad}] is malformed`;
-  return o.readings as Reading[];
+  return { readings: o.readings as Reading[], wal: o.wal };
 }

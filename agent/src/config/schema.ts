@@ -97,6 +97,18 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** A given rejection reason is logged at most once per window (it is always counted). */
       rejectLogWindowSec: z.number().int().min(1).max(3600).default(60),
+      /**
+       * `wal`: every accepted message is in an fsynced write-ahead log before it is acknowledged
+       * (QoS 2: before PUBREC); `memory`: cache snapshots only (a crash loses what came since).
+       */
+      durability: z.enum(['wal', 'memory'], { error: 'must be wal or memory' }).default('wal'),
+      /** A checkpoint (cache snapshot + new log segment) starts when a segment reaches this. */
+      walSegmentBytes: z
+        .number()
+        .int({ error: 'must be an integer 65536-1073741824' })
+        .min(65536, { error: 'must be an integer 65536-1073741824' })
+        .max(1073741824, { error: 'must be an integer 65536-1073741824' })
+        .default(67108864),
     })
     .prefault({}),
 });

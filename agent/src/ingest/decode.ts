@@ -1,4 +1,5 @@
 import type { ReadingInput } from '../cache/reading.js';
+import { decodeSenml } from './senml.js';
 
 export type RejectReason =
   | 'bad_topic'
@@ -22,7 +23,10 @@ const SECONDS_LIMIT = 1e11;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function fail(reason: RejectReason, detail: string): DecodeResult {
+function fail(
+  reason: RejectReason,
+  detail: string,
+): { ok: false; reason: RejectReason; detail: string } {
   return { ok: false, reason, detail };
 }
 
@@ -95,4 +99,47 @@ function decodeObject(o: Record<string, unknown>, now: number): DecodeResult {
   const ts = toMillis(o.t, now);
   if (typeof ts === 'string') return fail('bad_timestamp', ts);
   return { ok: true, reading: { value: v, unit: u ?? null, ts, quality: 'good' } };
+}
+
+/** One decoded reading and the SenML name it carried (null for the single-value forms). */
+export interface NamedReading {
+  name: string | null;
+  reading: Omit<ReadingInput, 'source'>;
+}
+
+export type MessageDecodeResult =
+  { ok: true; readings: NamedReading[] } | { ok: false; reason: RejectReason; detail: string };
+
+/**
+ * Decodes a sensor message: every form of {@link decodePayload}, plus a SenML JSON pack
+ * (RFC 8428, a JSON array of records) resolved by {@link decodeSenml} into one or more
+ * readings, each with its resolved name.
+ */
+export function decodeMessage(
+  payload: Uint8Array,
+  now: number,
+  maxBytes: number,
+): MessageDecodeResult {
+  // Only a payload that starts with '[' is SenML; everything else keeps its existing path.
+  let i = 0;
+  while (
+    i < payload.length &&
+    (payload[i] === 0x20 || payload[i] === 0x0a || payload[i] === 0x0d || payload[i] === 0x09)
+  )
+    i++;
+  if (payload[i] !== 0x5b || payload.length > maxBytes) {
+    const single = decodePayload(payload, now, maxBytes);
+    return single.ok ? { ok: true, readings: [{ name: null, reading: single.reading }] } : single;
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(utf8.decode(payload));
+  } catch (err) {
+    return err instanceof SyntaxError
+      ? fail('bad_json', err.message)
+      : fail('not_utf8', 'payload is not valid UTF-8');
+  }
+  if (!Array.isArray(doc)) return fail('bad_shape', 'expected a SenML array');
+  const res = decodeSenml(doc, now);
+  return res;
 }

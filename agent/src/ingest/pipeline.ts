@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { SensorCache } from '../cache/sensor-cache.js';
-import type { Reading } from '../cache/reading.js';
+import type { Reading, ReadingInput } from '../cache/reading.js';
 import type { AgentMetrics } from '../metrics/metrics.js';
-import { decodePayload, type RejectReason } from './decode.js';
-import { matchSensorTopic } from './topic.js';
+import { decodeMessage, type RejectReason } from './decode.js';
+import { isValidSegment, matchSensorTopic } from './topic.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 
 export interface IngestOptions {
@@ -22,7 +22,17 @@ export interface IngestDeps {
 }
 
 export type IngestOutcome =
-  | { kind: 'stored'; reading: Reading }
+  | { kind: 'stored'; reading: Reading; readings: Reading[] }
+  | { kind: 'ignored' }
+  | { kind: 'rejected'; reason: RejectReason; detail: string };
+
+export interface PreparedReading {
+  key: string;
+  input: ReadingInput;
+}
+
+export type Prepared =
+  | { kind: 'readings'; readings: PreparedReading[] }
   | { kind: 'ignored' }
   | { kind: 'rejected'; reason: RejectReason; detail: string };
 
@@ -41,17 +51,45 @@ export class IngestPipeline {
     this.#rejectLog = new RateLimitedLog(opts.rejectLogWindowMs, deps.now);
   }
 
+  /** Decodes and applies at once (the in-memory path). */
   handle(topic: string, payload: Uint8Array, source: string): IngestOutcome {
+    const prepared = this.prepare(topic, payload, source);
+    if (prepared.kind !== 'readings') return prepared;
+    const readings = prepared.readings.map((r) => this.apply(r.key, r.input));
+    return { kind: 'stored', reading: readings.at(-1) as Reading, readings };
+  }
+
+  /**
+   * Validates and decodes without touching the cache: the durable path logs the result first
+   * and applies it once the log is on disk. Rejections are counted, logged and dead-lettered
+   * here. A SenML record's resolved name, when not empty, replaces the topic's sensor id
+   * (`<prefix>/<device>/<any>` + name `temp` -> key `<device>/temp`).
+   */
+  prepare(topic: string, payload: Uint8Array, source: string): Prepared {
     const match = matchSensorTopic(topic, this.#opts.sensorPrefix);
     if (match.kind === 'outside') return { kind: 'ignored' };
     if (match.kind === 'bad')
       return this.#reject(topic, payload, 'bad_topic', match.reason, source);
     const now = this.#deps.now();
-    const decoded = decodePayload(payload, now, this.#opts.maxPayloadBytes);
+    const decoded = decodeMessage(payload, now, this.#opts.maxPayloadBytes);
     if (!decoded.ok) return this.#reject(topic, payload, decoded.reason, decoded.detail, source);
-    const reading = this.#deps.cache.store(match.key, { ...decoded.reading, source });
+    const readings: PreparedReading[] = [];
+    for (const r of decoded.readings) {
+      if (r.name !== null && r.name !== '' && !isValidSegment(r.name)) {
+        const detail = `SenML name ${JSON.stringify(r.name.slice(0, 80))} must match [A-Za-z0-9_.:-]{1,64}`;
+        return this.#reject(topic, payload, 'bad_shape', detail, source);
+      }
+      const key = r.name ? `${match.device}/${r.name}` : match.key;
+      readings.push({ key, input: { ...r.reading, source } });
+    }
+    return { kind: 'readings', readings };
+  }
+
+  /** Stores one prepared reading (with its original receive time on replay). */
+  apply(key: string, input: ReadingInput, receivedAt?: number): Reading {
+    const reading = this.#deps.cache.store(key, input, receivedAt);
     this.#deps.metrics.ingestMessages.inc({ source: 'mqtt' });
-    return { kind: 'stored', reading };
+    return reading;
   }
 
   #reject(
@@ -60,7 +98,7 @@ export class IngestPipeline {
     reason: RejectReason,
     detail: string,
     source: string,
-  ): IngestOutcome {
+  ): { kind: 'rejected'; reason: RejectReason; detail: string } {
     this.#deps.metrics.ingestRejected.inc({ reason });
     this.#rejectLog.warn(
       this.#deps.log,

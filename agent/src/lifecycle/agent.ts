@@ -1,8 +1,12 @@
 import { mkdir, access, constants } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { EmbeddedBroker } from '../broker/embedded-broker.js';
+import { DurablePersistence } from '../broker/durable-persistence.js';
+import { DurableIngest } from '../ingest/durable-ingest.js';
+import { DurableLog } from '../wal/durable-log.js';
 import { SensorCache } from '../cache/sensor-cache.js';
 import { SnapshotStore } from '../cache/snapshot.js';
 import type { AgentConfig } from '../config/schema.js';
@@ -39,6 +43,8 @@ export class Agent {
   readonly #deps: AgentDeps;
   readonly #snapshots: SnapshotStore;
   #broker: EmbeddedBroker | undefined;
+  /** The write-ahead log (ingest.durability = wal). */
+  #durable: DurableLog | undefined;
   #http: FastifyInstance | undefined;
   #restored = false;
   #timers: NodeJS.Timeout[] = [];
@@ -52,6 +58,7 @@ export class Agent {
     this.metrics = createMetrics({
       cacheSize: () => this.cache.size,
       mqttClients: () => this.#broker?.connectedClients ?? 0,
+      inflightInbound: () => this.#durable?.inflightIncoming ?? 0,
       defaultMetrics: deps.defaultMetrics ?? true,
     });
   }
@@ -89,12 +96,38 @@ export class Agent {
     );
 
     if (this.#config.mqtt.embedded) {
+      const durable = this.#durable;
+      const persistence =
+        durable === undefined
+          ? undefined
+          : new DurablePersistence({
+              durable,
+              onDuplicate: () => this.metrics.ingestDuplicates.inc(),
+            });
+      const durableIngest =
+        durable === undefined || persistence === undefined
+          ? undefined
+          : new DurableIngest(
+              {
+                pipeline: ingest,
+                durable,
+                persistence,
+                metrics: this.metrics,
+                log: log.child({ component: 'wal' }),
+                now: this.#deps.now,
+              },
+              this.#config.ingest.rejectLogWindowSec * 1000,
+            );
       this.#broker = await EmbeddedBroker.start(
         { ...this.#config.mqtt.listen, maxConnections: this.#config.mqtt.maxConnections },
         {
           log: log.child({ component: 'broker' }),
-          onPublish: (topic, payload, clientId) => {
+          ...(persistence !== undefined ? { persistence } : {}),
+          onPublish: (topic, payload, clientId, info) => {
+            if (durableIngest !== undefined)
+              return durableIngest.handle(topic, payload, clientId, info);
             ingest.handle(topic, payload, `mqtt:${clientId}`);
+            return undefined;
           },
         },
       );
@@ -158,6 +191,11 @@ export class Agent {
 
   async #restore(): Promise<void> {
     const log = this.#deps.log.child({ component: 'cache' });
+    if (this.#config.ingest.durability === 'wal') {
+      await this.#recoverWal(log);
+      this.#restored = true;
+      return;
+    }
     const res = await this.#snapshots.load(this.#deps.now());
     if (res.kind === 'loaded') {
       this.cache.restore(res.readings);
@@ -174,6 +212,38 @@ export class Agent {
       );
     }
     this.#restored = true;
+  }
+
+  /** Snapshot + write-ahead log replay (the log says what the snapshot misses), then compaction. */
+  async #recoverWal(log: Logger): Promise<void> {
+    const { durable, report } = await DurableLog.open(
+      {
+        dir: join(this.#config.dataDir, 'wal'),
+        maxSegmentBytes: this.#config.ingest.walSegmentBytes,
+      },
+      {
+        cache: this.cache,
+        snapshots: this.#snapshots,
+        log: log.child({ component: 'wal' }),
+        now: this.#deps.now,
+        onSync: (seconds) => this.metrics.walFsyncSeconds.observe(seconds),
+      },
+    );
+    this.#durable = durable;
+    if (report.snapshotProblem !== undefined) {
+      log.error(
+        {
+          event: 'cache.snapshot_corrupt',
+          code: 'EDGEFLOW_SNAPSHOT_CORRUPT',
+          ...report.snapshotProblem,
+        },
+        'cache snapshot unreadable; moved aside, replaying the write-ahead log onto an empty cache',
+      );
+    }
+    log.info(
+      { event: 'cache.restored', sensors: this.cache.size, wal: report },
+      'cache restored (snapshot + write-ahead log replay)',
+    );
   }
 
   #startTimers(): void {
@@ -196,7 +266,9 @@ export class Agent {
 
   async #snapshot(): Promise<void> {
     try {
-      await this.#snapshots.save(this.cache.values(), this.#deps.now());
+      // With the log, only a checkpoint may write the snapshot: it records which segments it covers.
+      if (this.#durable !== undefined) await this.#durable.checkpoint();
+      else await this.#snapshots.save(this.cache.values(), this.#deps.now());
       this.metrics.snapshotWrites.inc({ result: 'ok' });
     } catch (err) {
       this.metrics.snapshotWrites.inc({ result: 'error' });
@@ -239,7 +311,16 @@ export class Agent {
     for (const t of this.#timers) clearInterval(t);
     await this.#http?.close();
     await this.#broker?.close();
-    if (this.#restored) await this.#snapshot();
+    if (this.#durable !== undefined) {
+      // drains in-flight groups and writes the final checkpoint
+      await this.#durable
+        .close()
+        .then(() => this.metrics.snapshotWrites.inc({ result: 'ok' }))
+        .catch((err: unknown) => {
+          this.metrics.snapshotWrites.inc({ result: 'error' });
+          log.error({ event: 'cache.snapshot_failed', err }, 'final checkpoint failed');
+        });
+    } else if (this.#restored) await this.#snapshot();
     log.info({ event: 'agent.stopped', sensors: this.cache.size }, 'agent stopped');
   }
 }

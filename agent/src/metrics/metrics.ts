@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The agent's Prometheus metrics, on a registry of its own (no global singleton). */
 export interface AgentMetrics {
@@ -8,12 +8,21 @@ export interface AgentMetrics {
   cacheEntries: Gauge;
   mqttClients: Gauge;
   snapshotWrites: Counter<'result'>;
+  /** Write-ahead log appends that failed (disk full, I/O error): the message was not acked. */
+  walErrors: Counter;
+  /** Duration of each group write+fdatasync of the write-ahead log. */
+  walFsyncSeconds: Histogram;
+  /** QoS 2 PUBLISH retransmissions recognised as already received and not applied again. */
+  ingestDuplicates: Counter;
+  mqttInflightInbound: Gauge;
 }
 
 export interface MetricsDeps {
   /** Read at scrape time. */
   cacheSize: () => number;
   mqttClients: () => number;
+  /** Incoming QoS 2 messages received and not yet released by PUBREL (read at scrape time). */
+  inflightInbound?: () => number;
   /** Process metrics (CPU, RSS, event-loop lag, ...); off in unit tests to keep them pure. */
   defaultMetrics?: boolean;
 }
@@ -55,6 +64,31 @@ export function createMetrics(deps: MetricsDeps): AgentMetrics {
     labelNames: ['result'],
     registers: [registry],
   });
+  const walErrors = new Counter({
+    name: 'edgeflow_wal_errors_total',
+    help: 'Write-ahead log appends that failed; the messages were not acknowledged',
+    registers: [registry],
+  });
+  const walFsyncSeconds = new Histogram({
+    name: 'edgeflow_wal_fsync_seconds',
+    help: 'Duration of one group commit (write + fdatasync) of the write-ahead log',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1],
+    registers: [registry],
+  });
+  const ingestDuplicates = new Counter({
+    name: 'edgeflow_ingest_duplicates_total',
+    help: 'QoS 2 retransmissions recognised as already received and not applied again',
+    registers: [registry],
+  });
+  const inflight = deps.inflightInbound;
+  const mqttInflightInbound = new Gauge({
+    name: 'edgeflow_mqtt_inflight_inbound',
+    help: 'Incoming QoS 2 messages received (durably) and awaiting PUBREL',
+    registers: [registry],
+    collect() {
+      this.set(inflight?.() ?? 0);
+    },
+  });
   // Expose every reason at 0 from the start so that rate() works before the first rejection.
   for (const reason of [
     'bad_topic',
@@ -69,5 +103,16 @@ export function createMetrics(deps: MetricsDeps): AgentMetrics {
     ingestRejected.inc({ reason }, 0);
   }
   ingestMessages.inc({ source: 'mqtt' }, 0);
-  return { registry, ingestMessages, ingestRejected, cacheEntries, mqttClients, snapshotWrites };
+  return {
+    registry,
+    ingestMessages,
+    ingestRejected,
+    cacheEntries,
+    mqttClients,
+    snapshotWrites,
+    walErrors,
+    walFsyncSeconds,
+    ingestDuplicates,
+    mqttInflightInbound,
+  };
 }
