@@ -71,6 +71,11 @@ export class ShardedMap<K, V> implements Map<K, V> {
     return this.#hash(key) >>> 0;
   }
 
+  /** Index of the shard that holds (or would hold) `key`; for load diagnostics. */
+  shardIndexOf(key: K): number {
+    return this.#table[(this.#hash(key) >>> 0) >>> this.#shift] as number;
+  }
+
   #shardOf(hash: number): Map<K, V> {
     return this.#shards[this.#table[hash >>> this.#shift] as number] as Map<K, V>;
   }

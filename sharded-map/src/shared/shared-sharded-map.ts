@@ -23,6 +23,7 @@ import {
   ownersOfThread,
   setOwnerState,
 } from './locks.js';
+import { ShardCore } from './shard-core.js';
 import { recoverShard, snapshotShard } from './shard-ops.js';
 
 /** Options of a new {@link SharedShardedMap}. */
@@ -73,7 +74,6 @@ export interface SharedMapCounters {
   readonly recoveries: number;
 }
 
-const TOMB = 1;
 const READ_ATTEMPTS = 256;
 
 // attach() hands the parsed header to the constructor through this slot.
@@ -112,13 +112,12 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
   readonly #keys: KeyCodec;
   readonly #locks: Locks;
   readonly #mask: number;
-  readonly #slots: number;
+  readonly #core: ShardCore;
   readonly #scratch: Record<string, number> = {};
   readonly #hashOverride: ((key: string) => number) | undefined;
   readonly #deps: SharedShardedMapDeps;
   readonly #capacity: number;
   readonly #lockTimeoutMs: number;
-  #free = -1;
   #closed = false;
   #readRetries = 0;
   #lockedReads = 0;
@@ -159,8 +158,8 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     this.#codec.zero(this.#scratch);
     this.#keys = new KeyCodec(this.#g.maxKeyBytes);
     this.#mask = this.#g.shards - 1;
-    this.#slots = this.#g.slots;
     this.threadId = deps.threadId ?? currentThreadId;
+    this.#core = new ShardCore(this.#v, this.#g, this.#codec, this.#keys);
     this.ownerId = claimOwner(this.#v.i32, this.#g.maxOwners, this.threadId);
     const now = deps.now ?? (() => performance.now());
     this.#locks = new Locks(this.#v.i32, this.ownerId, info.lockTimeoutMs, now, (sb) =>
@@ -208,7 +207,14 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
 
   /** Slots per shard; a shard holds at most `slotsPerShard - 1` entries. */
   get slotsPerShard(): number {
-    return this.#slots;
+    return this.#g.slots;
+  }
+
+  /** Index of the shard that holds (or would hold) `key`; for load diagnostics. */
+  shardIndexOf(key: string): number {
+    this.#keys.encode(key);
+    const h = this.#hashOverride === undefined ? this.#keys.hash : this.#hashOverride(key) >>> 0;
+    return h & this.#mask;
   }
 
   #open(): void {
@@ -221,50 +227,6 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     return this.#g.shardBase + (h & this.#mask) * this.#g.shardBytes;
   }
 
-  #slotBase(sb: number, i: number): number {
-    return sb + this.#g.slotsOffset + i * this.#g.slotBytes;
-  }
-
-  #keyEquals(base: number, len: number): boolean {
-    const v = this.#v;
-    if (Atomics.load(v.u16, (base + this.#g.keyLenOffset) >>> 1) !== len) return false;
-    const words = this.#keys.words;
-    const at = (base + this.#g.keyOffset) >>> 2;
-    for (let k = 0, n = (len + 3) >>> 2; k < n; k++) {
-      if (Atomics.load(v.i32, at + k) !== words[k]) return false;
-    }
-    return true;
-  }
-
-  /**
-   * Probes shard `sb` for the last encoded key (linear probing from a slot chosen by the high
-   * hash bits; the shard was chosen by the low bits). Returns the slot or -1; sets #free to
-   * the first tombstone or the terminating empty slot (-1 if none), where an insert goes.
-   */
-  #locate(sb: number, h: number, len: number): number {
-    const i32 = this.#v.i32;
-    const slots = this.#slots;
-    const tagBase = (sb + this.#g.tagsOffset) >>> 2;
-    const tag = h | 0x80000000;
-    let i = ((h >>> 8) * slots) / 16777216;
-    i = i >>> 0;
-    this.#free = -1;
-    for (let n = 0; n < slots; n++) {
-      const t = Atomics.load(i32, tagBase + i);
-      if (t === 0) {
-        if (this.#free < 0) this.#free = i;
-        return -1;
-      }
-      if (t === tag) {
-        if (this.#keyEquals(this.#slotBase(sb, i), len)) return i;
-      } else if (t === TOMB && this.#free < 0) {
-        this.#free = i;
-      }
-      if (++i === slots) i = 0;
-    }
-    return -1;
-  }
-
   #read(key: string, out: Record<string, number> | undefined): boolean {
     this.#open();
     const len = this.#keys.encode(key);
@@ -275,8 +237,8 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
       const s1 = Atomics.load(i32, seqAt);
       if ((s1 & 1) === 0) {
-        const i = this.#locate(sb, h, len);
-        if (i >= 0 && out !== undefined) this.#codec.read(this.#v, this.#slotBase(sb, i), out);
+        const i = this.#core.locate(sb, h, len);
+        if (i >= 0 && out !== undefined) this.#codec.read(this.#v, this.#core.slotBase(sb, i), out);
         // Every word above was read with Atomics.load (ordered on ARM64 too), so an unchanged
         // sequence proves no writer touched the shard while we read.
         if (Atomics.load(i32, seqAt) === s1) return i >= 0;
@@ -288,8 +250,8 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     this.#lockedReads++;
     this.#locks.acquire(sb);
     try {
-      const i = this.#locate(sb, h, len);
-      if (i >= 0 && out !== undefined) this.#codec.read(this.#v, this.#slotBase(sb, i), out);
+      const i = this.#core.locate(sb, h, len);
+      if (i >= 0 && out !== undefined) this.#codec.read(this.#v, this.#core.slotBase(sb, i), out);
       return i >= 0;
     } finally {
       this.#locks.release(sb);
@@ -319,54 +281,6 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     }
   }
 
-  #full(sb: number): ShardedMapError {
-    const shard = (sb - this.#g.shardBase) / this.#g.shardBytes;
-    return new ShardedMapError(
-      'EDGEFLOW_MAP_FULL',
-      `SharedShardedMap: shard ${shard} is full (${this.#slots - 1} entries); nothing was overwritten`,
-    );
-  }
-
-  /** Writes `rec` at slot `i` (found) or inserts at #free; caller holds the lock. */
-  #write(sb: number, i: number, len: number, h: number, rec: Record<string, number>): void {
-    const v = this.#v;
-    const g = this.#g;
-    const countAt = (sb + S.count) >>> 2;
-    if (i < 0 && (this.#free < 0 || Atomics.load(v.i32, countAt) >= this.#slots - 1)) {
-      throw this.#full(sb);
-    }
-    const seqAt = (sb + S.seq) >>> 2;
-    const seq = Atomics.load(v.i32, seqAt);
-    Atomics.store(v.i32, seqAt, seq + 1);
-    try {
-      if (i >= 0) {
-        // In-place update: keep an undo copy so a takeover after our death can roll back.
-        const base = this.#slotBase(sb, i);
-        v.u8.copyWithin(sb + S.undo, base, base + g.recordBytes);
-        Atomics.store(v.i32, (sb + S.undoSlot) >>> 2, i + 1);
-        this.#codec.write(v, base, rec);
-        Atomics.store(v.i32, (sb + S.undoSlot) >>> 2, 0);
-      } else {
-        // Insert: fill the slot, then publish its tag last; death before that leaves no trace.
-        const slot = this.#free;
-        const base = this.#slotBase(sb, slot);
-        Atomics.store(v.u16, (base + g.keyLenOffset) >>> 1, len);
-        const words = this.#keys.words;
-        const at = (base + g.keyOffset) >>> 2;
-        for (let k = 0, n = (len + 3) >>> 2; k < n; k++)
-          Atomics.store(v.i32, at + k, words[k] as number);
-        this.#codec.write(v, base, rec);
-        const tagAt = ((sb + g.tagsOffset) >>> 2) + slot;
-        const wasTomb = Atomics.load(v.i32, tagAt) === TOMB;
-        Atomics.store(v.i32, tagAt, h | 0x80000000);
-        Atomics.add(v.i32, countAt, 1);
-        if (wasTomb) Atomics.sub(v.i32, (sb + S.tombstones) >>> 2, 1);
-      }
-    } finally {
-      Atomics.store(v.i32, seqAt, seq + 2);
-    }
-  }
-
   /** Sets the record of `key` (inserting it). Throws EDGEFLOW_MAP_FULL if its shard is full. */
   set(key: string, rec: RecordOf<L>): this {
     this.#open();
@@ -376,7 +290,7 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     const sb = this.#shardBase(h);
     this.#locks.acquire(sb);
     try {
-      this.#write(sb, this.#locate(sb, h, len), len, h, rec);
+      this.#core.write(sb, this.#core.locate(sb, h, len), len, h, rec);
     } finally {
       this.#locks.release(sb);
     }
@@ -397,14 +311,14 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     const scratch = this.#scratch;
     this.#locks.acquire(sb);
     try {
-      const i = this.#locate(sb, h, len);
-      const free = this.#free;
-      if (i >= 0) this.#codec.read(this.#v, this.#slotBase(sb, i), scratch);
+      const i = this.#core.locate(sb, h, len);
+      const free = this.#core.free;
+      if (i >= 0) this.#codec.read(this.#v, this.#core.slotBase(sb, i), scratch);
       else this.#codec.zero(scratch);
       if (fn(scratch as RecordOf<L>, i >= 0) === false) return i >= 0;
       this.#checkRecord(scratch, 'update');
-      this.#free = free;
-      this.#write(sb, i, len, h, scratch);
+      this.#core.free = free;
+      this.#core.write(sb, i, len, h, scratch);
       return i >= 0;
     } finally {
       this.#locks.release(sb);
@@ -425,11 +339,11 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     const sb = this.#shardBase(h);
     this.#locks.acquire(sb);
     try {
-      const i = this.#locate(sb, h, len);
+      const i = this.#core.locate(sb, h, len);
       if (expected === undefined ? i >= 0 : i < 0) return false;
       const exp = expected as Record<string, number>;
-      if (i >= 0 && !this.#codec.equals(this.#v, this.#slotBase(sb, i), exp)) return false;
-      this.#write(sb, i, len, h, next);
+      if (i >= 0 && !this.#codec.equals(this.#v, this.#core.slotBase(sb, i), exp)) return false;
+      this.#core.write(sb, i, len, h, next);
       return true;
     } finally {
       this.#locks.release(sb);
@@ -442,31 +356,11 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     const len = this.#keys.encode(key);
     const h = this.#hashOverride === undefined ? this.#keys.hash : this.#hashOverride(key) >>> 0;
     const sb = this.#shardBase(h);
-    const v = this.#v;
     this.#locks.acquire(sb);
     try {
-      const i = this.#locate(sb, h, len);
+      const i = this.#core.locate(sb, h, len);
       if (i < 0) return false;
-      const seqAt = (sb + S.seq) >>> 2;
-      const seq = Atomics.load(v.i32, seqAt);
-      Atomics.store(v.i32, seqAt, seq + 1);
-      const tagBase = (sb + this.#g.tagsOffset) >>> 2;
-      Atomics.store(v.i32, tagBase + i, TOMB);
-      Atomics.sub(v.i32, (sb + S.count) >>> 2, 1);
-      let tombs = 1;
-      // In-shard cleanup: a tombstone followed by an empty slot ends no probe chain, so it
-      // and the tombstones right before it can become empty (one word each, crash-safe).
-      const slots = this.#slots;
-      if (Atomics.load(v.i32, tagBase + ((i + 1) % slots)) === 0) {
-        let j = i;
-        while (Atomics.load(v.i32, tagBase + j) === TOMB) {
-          Atomics.store(v.i32, tagBase + j, 0);
-          tombs--;
-          j = j === 0 ? slots - 1 : j - 1;
-        }
-      }
-      if (tombs !== 0) Atomics.add(v.i32, (sb + S.tombstones) >>> 2, tombs);
-      Atomics.store(v.i32, seqAt, seq + 2);
+      this.#core.remove(sb, i);
       return true;
     } finally {
       this.#locks.release(sb);
@@ -476,19 +370,11 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
   /** Removes every entry, one shard at a time (each shard atomically for readers). */
   clear(): void {
     this.#open();
-    const v = this.#v;
     for (let s = 0; s < this.#g.shards; s++) {
       const sb = this.#g.shardBase + s * this.#g.shardBytes;
       this.#locks.acquire(sb);
       try {
-        const seqAt = (sb + S.seq) >>> 2;
-        const seq = Atomics.load(v.i32, seqAt);
-        Atomics.store(v.i32, seqAt, seq + 1);
-        const tagBase = (sb + this.#g.tagsOffset) >>> 2;
-        for (let i = 0; i < this.#slots; i++) Atomics.store(v.i32, tagBase + i, 0);
-        Atomics.store(v.i32, (sb + S.count) >>> 2, 0);
-        Atomics.store(v.i32, (sb + S.tombstones) >>> 2, 0);
-        Atomics.store(v.i32, seqAt, seq + 2);
+        this.#core.clearShard(sb);
       } finally {
         this.#locks.release(sb);
       }

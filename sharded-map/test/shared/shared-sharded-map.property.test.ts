@@ -78,7 +78,10 @@ function run(seq: readonly Op[], deps: SharedShardedMapDeps): void {
       }
       case 'update':
         try {
-          m.update(o.k, (r) => void (r.value += 1));
+          m.update(o.k, (r) => {
+            r.value += 1;
+            r.n = r.value;
+          });
           model.set(o.k, (model.get(o.k) ?? 0) + 1);
         } catch (e) {
           assert.ok(e instanceof ShardedMapError && e.code === 'EDGEFLOW_MAP_FULL');
