@@ -202,6 +202,7 @@ export async function validateAll(
           : "rebuilt DTB differs from Debian's: the -@ base is not a faithful stand-in",
       });
     }
+    await mkdir(join(pkgRoot, 'build', bb.board), { recursive: true });
     for (const o of OVERLAYS) {
       const dts = join(pkgRoot, 'overlays', bb.board, `${o.name}.dts`);
       const dtbo = join(pkgRoot, 'build', bb.board, `${o.name}.dtbo`);
