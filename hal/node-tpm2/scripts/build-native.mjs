@@ -5,7 +5,7 @@
 // `--force` (npm run build:native) or EDGEFLOW_TPM_REQUIRE_NATIVE=1 turns any failure into exit 1
 // (CI uses that to make sure the addon really builds where the library is installed).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +26,19 @@ if (probe.error || probe.status !== 0) {
     'native addon not built: pkg-config cannot find tss2-esys (apt-get install libtss2-dev pkg-config, then npm rebuild node-tpm2); TPM features will report unavailable',
     false,
   );
+}
+
+// Every `npm install` in the workspace reruns this script; an addon newer than its sources
+// is kept (N-API is ABI-stable across Node versions), so installs do not rebuild it each time.
+const built = join(pkgDir, 'build', 'Release', 'node_tpm2.node');
+if (!process.argv.includes('--force') && existsSync(built)) {
+  const sources = [
+    join(pkgDir, 'binding.gyp'),
+    ...readdirSync(join(pkgDir, 'native')).map((f) => join(pkgDir, 'native', f)),
+  ];
+  const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
+  if (statSync(built).mtimeMs >= newest)
+    done('native addon up to date (build/Release/node_tpm2.node)', true);
 }
 
 // npm exports the path of its bundled node-gyp to scripts; prefer it (npx would download one).
