@@ -69,7 +69,14 @@ test('QoS 2 in -> cache -> HTTP and metrics out; SIGTERM exits 0 and the cache s
     assert.match(metrics, /^edgeflow_ingest_messages_total\{source="mqtt"\} 4$/m);
     assert.match(metrics, /^edgeflow_ingest_rejected_total\{reason="bad_shape"\} 1$/m);
     assert.match(metrics, /^edgeflow_ingest_rejected_total\{reason="bad_topic"\} 1$/m);
-    assert.match(metrics, /^edgeflow_cache_entries 2$/m);
+    // two MQTT sensors plus the simulated board's demo sensors (hal.env/temperature, ...)
+    const entries = Number(/^edgeflow_cache_entries (\d+)$/m.exec(metrics)?.[1]);
+    assert.ok(entries > 2, `cache entries ${entries}`);
+    const sim = await agent.http('/v1/sensors/hal.env/temperature');
+    assert.equal(sim.status, 200);
+    const simReading = (await sim.json()) as { unit: string; value: number; source: string };
+    assert.equal(simReading.unit, 'Cel');
+    assert.equal(typeof simReading.value, 'number');
     assert.match(metrics, /^process_resident_memory_bytes \d+/m);
     assert.equal((await agent.http('/readyz')).status, 200);
     assert.equal((await agent.http('/healthz')).status, 200);
@@ -79,9 +86,12 @@ test('QoS 2 in -> cache -> HTTP and metrics out; SIGTERM exits 0 and the cache s
   }
   assert.ok(agent.logs.some((l) => l.event === 'agent.stopped'));
   const snapshot = JSON.parse(await readFile(join(dataDir, 'cache-snapshot.json'), 'utf8')) as {
-    readings: unknown[];
+    readings: { key: string }[];
   };
-  assert.equal(snapshot.readings.length, 2);
+  assert.deepEqual(
+    snapshot.readings.map((r) => r.key).filter((k) => k.startsWith('dev')).sort(),
+    ['dev1/temp', 'dev2/door'],
+  );
 
   const again = await startAgent({ dataDir });
   try {

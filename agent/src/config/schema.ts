@@ -1,3 +1,4 @@
+import { halConfigSchema } from '@edgeflow/hal';
 import { z } from 'zod';
 
 /**
@@ -93,6 +94,8 @@ export const configSchema = z.strictObject({
         .default(60),
     })
     .prefault({}),
+  /** On-board sensors and GPIO (see docs/hal.md); with no board, the simulator board. */
+  hal: halConfigSchema.prefault({}),
   ingest: z
     .strictObject({
       /** A given rejection reason is logged at most once per window (it is always counted). */

@@ -103,6 +103,7 @@ export function createMetrics(deps: MetricsDeps): AgentMetrics {
     ingestRejected.inc({ reason }, 0);
   }
   ingestMessages.inc({ source: 'mqtt' }, 0);
+  ingestMessages.inc({ source: 'hal' }, 0);
   return {
     registry,
     ingestMessages,

@@ -10,7 +10,7 @@ const retry = z
   .prefault({});
 
 const common = {
-  /** Reading keys are `<keyPrefix><id>/<quantity>`. */
+  /** Reading keys are `<keyPrefix><id>/<quantity>` (default `hal.env/temperature`: the agent's `<device>/<sensor>` form). */
   id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
   /** I2C bus number; default: the board's first header bus. */
   bus: z.number().int().min(0).optional(),
@@ -80,7 +80,7 @@ export const halConfigSchema = z
     gpioBackend: z.enum(['auto', 'cdev', 'sysfs', 'sim']).default('auto'),
     /** On the simulator with no sensors configured, poll the built-in demo sensors. */
     demo: z.boolean().default(true),
-    keyPrefix: z.string().default('hal/'),
+    keyPrefix: z.string().default('hal.'),
     sensors: z.array(sensorConfigSchema).default([]),
     gpio: z.array(gpioConfigSchema).default([]),
   })

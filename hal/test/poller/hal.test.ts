@@ -27,12 +27,12 @@ test('defaults: the simulator board with demo sensors emits live readings', asyn
   await clock.advance(10);
   const keys = new Set(readings.map((r) => r.key));
   for (const k of [
-    'hal/env/temperature',
-    'hal/env/pressure',
-    'hal/env/humidity',
-    'hal/climate/humidity',
-    'hal/adc/ain0',
-    'hal/power/current',
+    'hal.env/temperature',
+    'hal.env/pressure',
+    'hal.env/humidity',
+    'hal.climate/humidity',
+    'hal.adc/ain0',
+    'hal.power/current',
   ]) {
     assert.ok(keys.has(k), k);
   }
