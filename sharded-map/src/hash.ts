@@ -1,7 +1,7 @@
 /**
  * Default hashing for ShardedMap keys. Why these functions: FNV-1a is what the design (seed
  * chapter 2.4) names, it needs no table and no allocation, and one multiply per character is
- * the whole cost; integers get a two-multiply mix so that sequential ids spread over all bits.
+ * the whole cost; integers get one Fibonacci multiply (the shard comes from the high bits).
  * Every function returns an unsigned 32-bit integer.
  */
 
@@ -38,7 +38,9 @@ const u32 = new Uint32Array(f64.buffer);
  * same, every NaN hashes the same. Integers in the 32-bit range take the fast path.
  */
 export function hashNumber(n: number): number {
-  if ((n | 0) === n) return mix32(n);
+  // Fibonacci hashing: one multiply; the shard is chosen from the high bits, which a
+  // multiply by 2^32/phi spreads well even for sequential ids.
+  if ((n | 0) === n) return Math.imul(n, 0x9e3779b1) >>> 0;
   if (n !== n) return 0x7ff80000; // NaN: all NaN keys are one Map key
   f64[0] = n;
   return mix32((u32[0] as number) ^ mix32(u32[1] as number));
