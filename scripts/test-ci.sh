@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 start=$(date +%s)
 bash scripts/install-deps.sh
-npm ci --no-audit --no-fund
+# A TPM binding that fails to build must fail CI, not skip the TPM tests.
+EDGEFLOW_TPM_REQUIRE_NATIVE=1 npm ci --no-audit --no-fund
 npm run lint
 node scripts/run-tests.mjs unit integration system
 bash scripts/test-node22.sh

@@ -25,6 +25,14 @@ export const errorCatalog = {
   EDGEFLOW_HTTP_NOT_FOUND: 'No such HTTP route. See docs/api.md for the routes.',
   EDGEFLOW_HTTP_BAD_REQUEST:
     'The HTTP request is malformed (bad query string or body). The message names the bad field.',
+  EDGEFLOW_HTTP_UNAUTHORIZED:
+    'A state-changing HTTP call came without a valid `Authorization: Bearer <token>` header. Use a token whose SHA-256 is in http.apiTokens.',
+  EDGEFLOW_HTTP_AUTH_DISABLED:
+    'No API token is configured (http.apiTokens is empty), so state-changing HTTP routes are refused. Add a token to enable them.',
+  EDGEFLOW_GPIO_NOT_FOUND: 'No GPIO line of that name is declared in hal.gpio.',
+  EDGEFLOW_GPIO_NOT_OUTPUT: 'The GPIO line is declared as an input; only outputs can be set.',
+  EDGEFLOW_GPIO_FAILED:
+    'The HAL could not set the line (the message has the HAL error); the previous state is kept.',
   EDGEFLOW_SENSOR_NOT_FOUND: 'No reading has been received for this sensor key yet.',
   EDGEFLOW_INTERNAL:
     'An unexpected internal error. It is logged with a stack trace; please report it.',

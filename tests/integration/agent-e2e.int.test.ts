@@ -89,7 +89,10 @@ test('QoS 2 in -> cache -> HTTP and metrics out; SIGTERM exits 0 and the cache s
     readings: { key: string }[];
   };
   assert.deepEqual(
-    snapshot.readings.map((r) => r.key).filter((k) => k.startsWith('dev')).sort(),
+    snapshot.readings
+      .map((r) => r.key)
+      .filter((k) => k.startsWith('dev'))
+      .sort(),
     ['dev1/temp', 'dev2/door'],
   );
 

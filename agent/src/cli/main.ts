@@ -1,14 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { agentUsage, runAgentCommand } from './agent-command.js';
 import { ExitCode, type CliIo } from './io.js';
 import { subcommands } from './subcommands.js';
+import { agentVersion } from '../version.js';
 
-function version(): string {
-  const pkg = JSON.parse(
-    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
-  ) as { version: string };
-  return pkg.version;
-}
 
 export const mainUsage = `Usage: edgeflow <command> [options]
 
@@ -31,7 +25,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return command === undefined ? ExitCode.USAGE : ExitCode.OK;
   }
   if (command === '-v' || command === '--version') {
-    io.stdout.write(`edgeflow ${version()}\n`);
+    io.stdout.write(`edgeflow ${agentVersion()}\n`);
     return ExitCode.OK;
   }
   if (command === 'agent') return runAgentCommand(rest, io);

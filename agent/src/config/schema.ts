@@ -1,5 +1,6 @@
 import { halConfigSchema } from '@edgeflow/hal';
 import { z } from 'zod';
+import { attestationConfigSchema } from '../attestation/index.js';
 
 /**
  * The agent configuration schema: the single source of truth for keys, types and defaults
@@ -79,6 +80,20 @@ export const configSchema = z.strictObject({
   http: z
     .strictObject({
       listen: listen(8080),
+      /**
+       * Tokens allowed to call state-changing routes, by SHA-256 (the config holds no secret).
+       * Empty: those routes answer 403.
+       */
+      apiTokens: z
+        .array(
+          z.strictObject({
+            name: z.string().min(1).max(64),
+            sha256: z
+              .string()
+              .regex(/^[0-9a-f]{64}$/, { error: 'must be 64 lowercase hex digits (sha256sum)' }),
+          }),
+        )
+        .default([]),
     })
     .prefault({}),
   cache: z
@@ -96,6 +111,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** On-board sensors and GPIO (see docs/hal.md); with no board, the simulator board. */
   hal: halConfigSchema.prefault({}),
+  /** TPM 2.0 attestation (docs/attestation.md); reported unavailable when no TPM answers. */
+  attestation: attestationConfigSchema,
   ingest: z
     .strictObject({
       /** A given rejection reason is logged at most once per window (it is always counted). */

@@ -6,12 +6,18 @@ import { errorBody } from './error-body.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { sensorRoutes } from './routes/sensors.js';
+import { gpioRoutes } from './routes/gpio.js';
+import { createAuthGuard, type ApiToken } from './auth.js';
+import type { Hal } from '@edgeflow/hal';
 
 export interface HttpDeps {
   log: Logger;
   cache: SensorCache;
   registry: Registry;
   readiness: readonly ReadinessCheck[];
+  apiTokens: readonly ApiToken[];
+  /** Absent when the HAL is not running. */
+  hal?: Hal | undefined;
 }
 
 /**
@@ -52,5 +58,6 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   healthRoutes(app, deps.readiness);
   metricsRoute(app, deps.registry);
   sensorRoutes(app, deps.cache);
+  if (deps.hal !== undefined) gpioRoutes(app, deps.hal, createAuthGuard(deps.apiTokens));
   return app;
 }

@@ -14,6 +14,9 @@ import { AgentError } from '../errors.js';
 import { buildHttpServer } from '../http/server.js';
 import { IngestPipeline } from '../ingest/pipeline.js';
 import { createMetrics, type AgentMetrics } from '../metrics/metrics.js';
+import { HalSource } from '../hal/hal-source.js';
+import { attestationPlugin } from '../attestation/index.js';
+import { agentVersion } from '../version.js';
 import { type SystemdNotifier, watchdogIntervalMs } from './systemd-notify.js';
 
 export interface AgentDeps {
@@ -46,6 +49,7 @@ export class Agent {
   /** The write-ahead log (ingest.durability = wal). */
   #durable: DurableLog | undefined;
   #http: FastifyInstance | undefined;
+  #hal: HalSource | undefined;
   #restored = false;
   #timers: NodeJS.Timeout[] = [];
   #stopping: Promise<void> | undefined;
@@ -133,10 +137,19 @@ export class Agent {
       );
     }
 
+    this.#hal = await HalSource.start(this.#config.hal, {
+      cache: this.cache,
+      metrics: this.metrics,
+      log: log.child({ component: 'hal' }),
+      publish: (topic, payload) => this.#broker?.publish(topic, payload),
+    });
+
     this.#http = buildHttpServer({
       log: log.child({ component: 'http' }),
       cache: this.cache,
       registry: this.metrics.registry,
+      apiTokens: this.#config.http.apiTokens,
+      hal: this.#hal?.hal,
       readiness: [
         {
           name: 'broker',
@@ -144,6 +157,12 @@ export class Agent {
         },
         { name: 'cache', ok: () => this.#restored },
       ],
+    });
+    // Not a readiness check: no TPM is a normal state on many boards (one log line says so).
+    await this.#http.register(attestationPlugin, {
+      config: this.#config.attestation,
+      release: `edgeflow@${agentVersion()}`,
+      log: log.child({ component: 'attestation' }),
     });
     try {
       await this.#http.listen({
@@ -310,6 +329,7 @@ export class Agent {
     this.#deps.notifier.stopping();
     for (const t of this.#timers) clearInterval(t);
     await this.#http?.close();
+    await this.#hal?.stop();
     await this.#broker?.close();
     if (this.#durable !== undefined) {
       // drains in-flight groups and writes the final checkpoint

@@ -17,6 +17,7 @@ function setup(ready = true) {
     cache,
     registry: metrics.registry,
     readiness: [{ name: 'broker', ok: () => ready }],
+    apiTokens: [],
   });
   cache.store('dev1/temp', { value: 21.5, unit: 'Cel', ts: 1000, source: 't', quality: 'good' });
   cache.store('dev2/hum', { value: 40, unit: '%RH', ts: 1000, source: 't', quality: 'good' });

@@ -1,0 +1,53 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody } from './error-body.js';
+
+/** A configured API token: its SHA-256 only, so the config file holds no secret. */
+export interface ApiToken {
+  name: string;
+  sha256: string;
+}
+
+/**
+ * Bearer-token check for every route that changes state. Tokens are random (32 bytes from
+ * `openssl rand -hex 32`), so a plain SHA-256 is enough (no password-stretching needed); the
+ * comparison is constant-time. With no token configured, state-changing routes are refused:
+ * secure by default.
+ */
+export function createAuthGuard(tokens: readonly ApiToken[]) {
+  const digests = tokens.map((t) => ({ name: t.name, digest: Buffer.from(t.sha256, 'hex') }));
+  return async function requireToken(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (digests.length === 0) {
+      await reply
+        .code(403)
+        .send(
+          errorBody(
+            'EDGEFLOW_HTTP_AUTH_DISABLED',
+            'no API token is configured (http.apiTokens): state-changing routes are off',
+          ),
+        );
+      return;
+    }
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer ([\x21-\x7e]{16,512})$/.exec(header);
+    const presented = match?.[1];
+    if (presented === undefined) {
+      await reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send(errorBody('EDGEFLOW_HTTP_UNAUTHORIZED', 'missing or malformed Bearer token'));
+      return;
+    }
+    const d = createHash('sha256').update(presented).digest();
+    const who = digests.find((t) => timingSafeEqual(t.digest, d));
+    if (who === undefined) {
+      req.log.warn({ event: 'http.auth_failed', ip: req.ip, url: req.url }, 'API token rejected');
+      await reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send(errorBody('EDGEFLOW_HTTP_UNAUTHORIZED', 'unknown API token'));
+      return;
+    }
+    req.log.info({ event: 'http.auth_ok', token: who.name, url: req.url }, 'authenticated call');
+  };
+}
