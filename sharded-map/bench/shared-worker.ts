@@ -66,7 +66,7 @@ if (job.impl === 'ssm') {
 } else {
   const Legacy = loadSharedMap();
   const map = job.map as LegacySharedMap;
-  Object.setPrototypeOf(map, Legacy.prototype);
+  Object.setPrototypeOf(map, Legacy.prototype as object);
   getOp = (k) => void map.get(k);
   setOp = (k) => map.set(k, '21.5;1700000000000;7;0');
 }
