@@ -75,7 +75,8 @@ export class EmbeddedBroker {
     aedes.on('connectionError', (_client, err) => {
       log.debug({ event: 'mqtt.connection_error', err: err.message }, 'connection error');
     });
-    const server = createServer(aedes.handle);
+    // Nagle + delayed ACK would hold each small PUBREC/PUBCOMP for up to 40 ms.
+    const server = createServer({ noDelay: true }, aedes.handle);
     server.maxConnections = opts.maxConnections;
     server.listen(opts.port, opts.host);
     try {
