@@ -74,3 +74,23 @@ export async function runWorkers(
   }
   return { opsPerSec, retryRate: gets === 0 ? 0 : retries / gets, lockedReads, lockWaits };
 }
+
+const calibrateScript = new URL('./calibrate-worker.js', import.meta.url);
+
+/** Throughput of `workers` threads running a calibration loop (no map), summed. */
+export async function calibrate(
+  kind: 'compute' | 'shared-reads',
+  workers: number,
+  durationMs: number,
+): Promise<number> {
+  const sab = new SharedArrayBuffer(16 << 20);
+  const ws = Array.from(
+    { length: workers },
+    () => new Worker(calibrateScript, { workerData: { kind, sab, durationMs } }),
+  );
+  const rs = await Promise.all(
+    ws.map(async (w) => ((await once(w, 'message')) as [{ opsPerSec: number }])[0]),
+  );
+  await Promise.all(ws.map((w) => w.terminate()));
+  return rs.reduce((sum, r) => sum + r.opsPerSec, 0);
+}
