@@ -131,13 +131,17 @@ export function decodeMessage(
     const single = decodePayload(payload, now, maxBytes);
     return single.ok ? { ok: true, readings: [{ name: null, reading: single.reading }] } : single;
   }
+  let text: string;
+  try {
+    text = utf8.decode(payload);
+  } catch {
+    return fail('not_utf8', 'payload is not valid UTF-8');
+  }
   let doc: unknown;
   try {
-    doc = JSON.parse(utf8.decode(payload));
+    doc = JSON.parse(text);
   } catch (err) {
-    return err instanceof SyntaxError
-      ? fail('bad_json', err.message)
-      : fail('not_utf8', 'payload is not valid UTF-8');
+    return fail('bad_json', (err as Error).message);
   }
   if (!Array.isArray(doc)) return fail('bad_shape', 'expected a SenML array');
   const res = decodeSenml(doc, now);
