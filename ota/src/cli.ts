@@ -37,7 +37,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return await cmd.run(rest, io);
   } catch (e) {
     if (e instanceof OtaError) {
-      io.stderr.write(`edgeflow ota ${name}: ${e.code}: ${e.message}\n`);
+      const cause =
+        e.cause instanceof Error && !(e.cause instanceof OtaError)
+          ? ` (${e.cause.message.trim()})`
+          : '';
+      io.stderr.write(`edgeflow ota ${name}: ${e.code}: ${e.message}${cause}\n`);
       return e.code === 'EDGEFLOW_OTA_USAGE' ? 2 : 1;
     }
     io.stderr.write(

@@ -1,4 +1,5 @@
 import { open, readFile, rm } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { OtaError, ioError } from './errors.js';
 
 function alive(pid: number): boolean {
@@ -14,8 +15,10 @@ function alive(pid: number): boolean {
  * Exclusive lock file holding the owner's pid (O_EXCL create). A lock whose pid is dead is stale
  * (the installer was SIGKILLed) and is taken over, so power loss or kill -9 never wedges updates.
  */
-export async function acquireLock(file: string): Promise<() => Promise<void>> {
-  for (let attempt = 0; attempt < 2; attempt++) {
+export async function acquireLock(file: string, waitMs = 30_000): Promise<() => Promise<void>> {
+  // Holders are short (a status, a hook, an install); waiting beats failing a systemd hook.
+  const until = Date.now() + waitMs;
+  for (let attempt = 0; ; attempt++) {
     try {
       const fh = await open(file, 'wx', 0o644);
       await fh.writeFile(`${process.pid}\n`);
@@ -28,10 +31,12 @@ export async function acquireLock(file: string): Promise<() => Promise<void>> {
         throw ioError('cannot create lock', file, e);
       const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new OtaError('EDGEFLOW_OTA_LOCKED', `${file} is held by pid ${pid}`);
+        if (Date.now() >= until)
+          throw new OtaError('EDGEFLOW_OTA_LOCKED', `${file} is held by pid ${pid}`);
+        await delay(Math.min(50 * 2 ** Math.min(attempt, 4), 500));
+        continue;
       }
       await rm(file, { force: true });
     }
   }
-  throw new OtaError('EDGEFLOW_OTA_LOCKED', `${file}: could not take over a stale lock`);
 }

@@ -1,5 +1,5 @@
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { copyTreeDurable, exists, fsyncDir } from './fs-atomic.js';
 import type { OtaPaths } from './paths.js';
 
@@ -31,9 +31,10 @@ export async function takeSnapshot(paths: OtaPaths, version: string): Promise<vo
 }
 
 /**
- * Restores config and cache from `snapshots/<version>/`. Each directory is copied beside the live
- * one, then swapped in with two renames; `finishRestores` completes a swap a crash interrupted.
- * Idempotent, so a rollback interrupted by power loss is simply redone.
+ * Restores config and cache from `snapshots/<version>/`. The live directories may be mount points
+ * (ConfigurationDirectory=, StateDirectory= bind mounts), so they are never renamed: each entry is
+ * copied beside its target as `.ota-restore-<name>` and renamed over it, and entries the snapshot
+ * lacks are removed. Idempotent, so a rollback interrupted by power loss is simply redone.
  */
 export async function restoreSnapshot(paths: OtaPaths, version: string): Promise<boolean> {
   const src = join(paths.snapshots, version);
@@ -42,28 +43,34 @@ export async function restoreSnapshot(paths: OtaPaths, version: string): Promise
   for (const [name, live] of parts(paths)) {
     const from = join(src, name);
     if (!(await exists(from))) continue;
-    const incoming = `${live}.ota-restore`;
-    const old = `${live}.ota-old`;
-    await rm(incoming, { recursive: true, force: true });
-    await mkdir(dirname(live), { recursive: true });
-    await copyTreeDurable(from, incoming);
-    if (await exists(live)) await rename(live, old);
-    await rename(incoming, live);
-    await fsyncDir(dirname(live));
-    await rm(old, { recursive: true, force: true });
+    await mkdir(live, { recursive: true });
+    const want = new Set(await readdir(from));
+    for (const n of await readdir(live)) {
+      if (!want.has(n)) await rm(join(live, n), { recursive: true, force: true });
+    }
+    for (const n of want) {
+      const incoming = join(live, `${RESTORE_PREFIX}${n}`);
+      await rm(incoming, { recursive: true, force: true });
+      await copyTreeDurable(join(from, n), incoming);
+      const target = join(live, n);
+      const st = await lstat(target).catch(() => undefined);
+      // rename(2) replaces a file or an empty dir; a non-empty dir has to go first.
+      if (st?.isDirectory()) await rm(target, { recursive: true, force: true });
+      await rename(incoming, target);
+    }
+    await fsyncDir(live);
   }
   return true;
 }
 
-/** Completes restore swaps that a crash interrupted (live dir missing, `.ota-restore` complete). */
+const RESTORE_PREFIX = '.ota-restore-';
+
+/** Removes restore copies a crash left behind (the rollback that made them is redone). */
 export async function finishRestores(paths: OtaPaths): Promise<void> {
   for (const [, live] of parts(paths)) {
-    const incoming = `${live}.ota-restore`;
-    const old = `${live}.ota-old`;
-    if (!(await exists(live)) && (await exists(incoming))) await rename(incoming, live);
-    if (!(await exists(live)) && (await exists(old))) await rename(old, live);
-    await rm(incoming, { recursive: true, force: true });
-    await rm(old, { recursive: true, force: true });
+    for (const n of await readdir(live).catch(() => [] as string[])) {
+      if (n.startsWith(RESTORE_PREFIX)) await rm(join(live, n), { recursive: true, force: true });
+    }
   }
 }
 

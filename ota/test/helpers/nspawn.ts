@@ -1,0 +1,147 @@
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+
+/** Why the nspawn system tests cannot run here, or undefined when they can. */
+export function nspawnMissing(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (systemd-nspawn)';
+  for (const tool of ['systemd-nspawn', 'nsenter']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      return `needs ${tool}: run scripts/install-deps.sh (systemd-container)`;
+  }
+  return undefined;
+}
+
+export interface Container {
+  /** PID of the container's systemd (PID 1 inside). */
+  readonly leader: number;
+  /** Runs a command inside the container (all namespaces); never throws on exit status. */
+  exec(
+    argv: readonly string[],
+    env?: Record<string, string>,
+  ): { status: number; stdout: string; stderr: string };
+  /** Polls `probe` (an external process's state: no event to wait on) until it returns a value. */
+  waitFor<T>(what: string, probe: () => T | undefined, timeoutMs?: number): Promise<T>;
+  stop(): Promise<void>;
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const n of readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(n));
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  return out;
+}
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Boots systemd as PID 1 in `systemd-nspawn -D / --volatile=yes` (RECIPES.md "systemd under test")
+ * with extra bind mounts, and waits until the system is up.
+ */
+export async function bootContainer(
+  binds: readonly string[],
+  consoleLog: string,
+  log: (s: string) => void,
+): Promise<Container> {
+  const args = [
+    '-D',
+    '/',
+    '--volatile=yes',
+    '--private-network',
+    '--register=no',
+    '--keep-unit',
+    '--console=pipe',
+    ...binds,
+    '-b',
+    '--',
+    'systemd.mask=binfmt-support.service',
+    'systemd.mask=systemd-firstboot.service',
+    'systemd.mask=mosquitto.service',
+    // --private-network has no uplink: nothing may wait for network-online.
+    'systemd.mask=systemd-networkd-wait-online.service',
+  ];
+  // The console goes to a file, not a pipe: exec() blocks the event loop (spawnSync), and a full
+  // pipe would stall the container's console and with it the boot.
+  const fd = openSync(consoleLog, 'w');
+  const ns: ChildProcess = spawn('systemd-nspawn', args, {
+    stdio: ['ignore', fd, fd],
+    cwd: '/tmp',
+  });
+  closeSync(fd);
+  let exited = false;
+  ns.on('exit', () => (exited = true));
+  const output = (): string => readFileSync(consoleLog, 'utf8').slice(-4000);
+  const exec: Container['exec'] = (argv, env = {}) => {
+    const r = spawnSync(
+      'nsenter',
+      [
+        '-t',
+        String(leader),
+        '-a',
+        '--',
+        'env',
+        ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        ...argv,
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  };
+  const waitFor: Container['waitFor'] = async (what, probe, timeoutMs = 60_000) => {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const v = probe();
+      if (v !== undefined) return v;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await delay(250);
+    }
+  };
+  let leader = 0;
+  const end = Date.now() + 60_000;
+  while (!leader) {
+    if (exited) throw new Error(`systemd-nspawn exited: ${output()}`);
+    if (Date.now() > end) throw new Error(`container systemd did not appear: ${output()}`);
+    leader = childrenOf(ns.pid ?? -1).find((p) => comm(p) === 'systemd') ?? 0;
+    if (!leader) await delay(100);
+  }
+  // systemd exists before its bus does: retry until is-system-running answers.
+  let up = exec(['systemctl', 'is-system-running', '--wait']);
+  while (!/running|degraded/.test(up.stdout)) {
+    if (exited || Date.now() > end)
+      throw new Error(`container did not come up: ${up.stdout} ${up.stderr} ${output()}`);
+    await delay(100);
+    up = exec(['systemctl', 'is-system-running', '--wait']);
+  }
+  log(`container up (leader ${leader}): ${up.stdout.trim()}`);
+  return {
+    leader,
+    exec,
+    waitFor,
+    async stop() {
+      if (exited) return;
+      const gone = new Promise<void>((r) => ns.once('exit', () => r()));
+      exec(['systemctl', 'poweroff', '--no-block']);
+      const t = setTimeout(() => ns.kill('SIGKILL'), 15_000);
+      await gone;
+      clearTimeout(t);
+    },
+  };
+}

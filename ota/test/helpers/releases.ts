@@ -1,0 +1,103 @@
+import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBundle } from '../../src/bundle-writer.js';
+import { generateKeyPair } from '../../src/keys.js';
+
+/** How a test release behaves once systemd starts it. */
+export type Behavior = 'good' | 'crash-after-ready' | 'never-ready' | 'hang' | 'bad-health';
+
+/** A fresh temp dir. */
+export function tempDir(prefix = 'ota-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** Writes a key pair; returns the private PEM and a trusted-keys dir holding the public key. */
+export async function makeKeys(
+  dir: string,
+  name = 'test',
+): Promise<{ privatePem: string; keysDir: string; keyId: string }> {
+  const k = generateKeyPair();
+  const keysDir = join(dir, `keys-${name}`);
+  await mkdir(keysDir, { recursive: true });
+  await writeFile(join(keysDir, `${name}.pub`), k.publicPem);
+  return { privatePem: k.privatePem, keysDir, keyId: k.keyId };
+}
+
+/**
+ * A tiny release: `run.sh` prints the version; `agent/dist/src/cli.js` is a stand-in for the agent
+ * (the path the shipped unit's ExecStart runs) that uses sd-notify and the OTA agent API from the
+ * OTA tool mounted at /opt/edgeflow/tool, and misbehaves as told.
+ */
+export async function makeRelease(
+  dir: string,
+  version: string,
+  behavior: Behavior = 'good',
+): Promise<string> {
+  const rel = join(dir, `release-${version}-${behavior}`);
+  await mkdir(join(rel, 'agent/dist/src'), { recursive: true });
+  await writeFile(join(rel, 'run.sh'), `#!/bin/sh\necho ${version}\n`);
+  await chmod(join(rel, 'run.sh'), 0o755);
+  await writeFile(join(rel, 'agent/dist/src/cli.js'), appSource(version, behavior));
+  return rel;
+}
+
+/** Builds and signs a bundle of a release directory. */
+export async function makeBundle(
+  dir: string,
+  release: string,
+  version: string,
+  privatePem: string | undefined,
+  extra: { boards?: string[]; rollout?: number } = {},
+): Promise<string> {
+  const out = join(dir, `bundle-${version}-${Math.random().toString(36).slice(2)}.tar.gz`);
+  await buildBundle({
+    dir: release,
+    out,
+    name: 'edgeflow',
+    version,
+    boards: extra.boards ?? ['test-board'],
+    rollout: extra.rollout ?? 100,
+    ...(privatePem ? { privateKeyPem: privatePem } : {}),
+  });
+  return out;
+}
+
+function appSource(version: string, behavior: Behavior): string {
+  return `'use strict';
+// EdgeFlow OTA test release ${version}: behaviour "${behavior}".
+const VERSION = ${JSON.stringify(version)};
+const BEHAVIOR = ${JSON.stringify(behavior)};
+const notify = require('/opt/edgeflow/tool/node_modules/sd-notify');
+const log = (m) => process.stdout.write('test-release ' + VERSION + ': ' + m + '\\n');
+(async () => {
+  const { otaOnAgentStart } = await import('/opt/edgeflow/tool/ota/dist/src/index.js');
+  const trial = await otaOnAgentStart();
+  log('start behavior=' + BEHAVIOR + ' inTrial=' + trial.inTrial);
+  if (BEHAVIOR === 'never-ready') {
+    setInterval(() => {}, 1000);
+    return;
+  }
+  setInterval(() => {}, 1 << 30); // keep running after the trial ends
+  notify.ready();
+  const usec = Number(process.env.WATCHDOG_USEC || 0);
+  if (usec > 0) notify.startWatchdogMode(Math.max(100, Math.floor(usec / 2000)));
+  log('READY=1 sent');
+  await trial.onReady();
+  if (BEHAVIOR === 'crash-after-ready') {
+    setTimeout(() => { log('crashing'); process.exit(3); }, 300);
+    return;
+  }
+  if (BEHAVIOR === 'hang') {
+    setTimeout(() => { log('hanging the event loop'); for (;;) {} }, 300);
+    return;
+  }
+  const tick = setInterval(async () => {
+    const v = await trial.onHealth(BEHAVIOR !== 'bad-health', 'ingest stalled (test)');
+    if (v === 'committed') { log('trial committed'); clearInterval(tick); }
+    if (v === 'rollback') { log('trial failed: exiting for rollback'); process.exit(1); }
+  }, 200);
+  process.on('SIGTERM', () => { log('SIGTERM'); process.exit(0); });
+})().catch((e) => { log('fatal ' + (e && e.stack)); process.exit(1); });
+`;
+}
