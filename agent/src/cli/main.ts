@@ -3,7 +3,6 @@ import { ExitCode, type CliIo } from './io.js';
 import { subcommands } from './subcommands.js';
 import { agentVersion } from '../version.js';
 
-
 export const mainUsage = `Usage: edgeflow <command> [options]
 
 Commands:
