@@ -1,0 +1,113 @@
+import { EdgeReadyError } from '../errors.js';
+
+/** A reading as the agent serves it (docs/api.md). */
+export interface AgentReading {
+  readonly key: string;
+  readonly value: number | string | boolean;
+  readonly unit: string | null;
+  readonly ts: number;
+  readonly seq: number;
+  readonly source: string;
+  readonly quality: string;
+  readonly receivedAt: number;
+}
+
+/** Prometheus text, parsed: `name{labels}` → value (labels kept verbatim, sorted as served). */
+export type Metrics = ReadonlyMap<string, number>;
+
+/** Parses the Prometheus text exposition format (samples only; comments ignored). */
+export function parseMetrics(text: string): Metrics {
+  const m = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const sp = line.lastIndexOf(' ');
+    if (sp < 0) continue;
+    const v = Number(line.slice(sp + 1));
+    if (!Number.isNaN(v)) m.set(line.slice(0, sp), v);
+  }
+  return m;
+}
+
+/** Sum of every sample of metric `name` (any labels). */
+export function metricSum(m: Metrics, name: string): number | undefined {
+  let sum: number | undefined;
+  for (const [k, v] of m) {
+    if (k === name || k.startsWith(`${name}{`)) sum = (sum ?? 0) + v;
+  }
+  return sum;
+}
+
+/** Injected HTTP. */
+export interface HttpDeps {
+  readonly fetch: typeof fetch;
+}
+
+/** The agent's HTTP API as the suite uses it. */
+export class AgentClient {
+  readonly baseUrl: string;
+  readonly #deps: HttpDeps;
+  readonly #timeoutMs: number;
+
+  constructor(baseUrl: string, deps: HttpDeps = { fetch: globalThis.fetch }, timeoutMs = 10_000) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.#deps = deps;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Raw request; never throws for an HTTP status, throws for a network failure. */
+  async request(path: string, init: RequestInit = {}): Promise<{ status: number; text: string }> {
+    const res = await this.#deps.fetch(`${this.baseUrl}${path}`, {
+      ...init,
+      signal: AbortSignal.timeout(this.#timeoutMs),
+    });
+    return { status: res.status, text: await res.text() };
+  }
+
+  async json<T>(path: string): Promise<T> {
+    let r;
+    try {
+      r = await this.request(path);
+    } catch (cause) {
+      throw new EdgeReadyError(
+        'EDGEFLOW_ER_AGENT_UNREACHABLE',
+        `GET ${this.baseUrl}${path}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { cause },
+      );
+    }
+    if (r.status !== 200)
+      throw new EdgeReadyError(
+        'EDGEFLOW_ER_AGENT_UNREACHABLE',
+        `GET ${this.baseUrl}${path}: HTTP ${r.status} ${r.text.slice(0, 200)}`,
+      );
+    return JSON.parse(r.text) as T;
+  }
+
+  async sensors(prefix?: string): Promise<AgentReading[]> {
+    const q = prefix === undefined ? '' : `?prefix=${encodeURIComponent(prefix)}`;
+    return (await this.json<{ readings: AgentReading[] }>(`/v1/sensors${q}`)).readings;
+  }
+
+  async sensor(key: string): Promise<AgentReading | undefined> {
+    const r = await this.request(`/v1/sensors/${key.split('/').map(encodeURIComponent).join('/')}`);
+    if (r.status === 404) return undefined;
+    if (r.status !== 200)
+      throw new EdgeReadyError('EDGEFLOW_ER_AGENT_UNREACHABLE', `GET sensor ${key}: HTTP ${r.status}`);
+    return JSON.parse(r.text) as AgentReading;
+  }
+
+  async metrics(): Promise<Metrics> {
+    const r = await this.request('/metrics');
+    if (r.status !== 200)
+      throw new EdgeReadyError('EDGEFLOW_ER_AGENT_UNREACHABLE', `GET /metrics: HTTP ${r.status}`);
+    return parseMetrics(r.text);
+  }
+
+  /** True when /healthz answers 200 within the timeout. */
+  async healthy(): Promise<boolean> {
+    try {
+      return (await this.request('/healthz')).status === 200;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,158 @@
+import { createHal, type DetectedBoard } from '@edgeflow/hal';
+import type { AgentReading } from '../agent/agent-http.js';
+import { fail, pass, skip, type CheckContext, type CheckImpl } from './types.js';
+
+function boardEvidence(b: DetectedBoard): Record<string, unknown> {
+  return {
+    profile: b.profile.id,
+    name: b.profile.name,
+    matchedBy: b.matchedBy,
+    model: b.model ?? null,
+    compatible: b.compatible,
+    chips: b.chips.map((c) => ({ label: c.label, lines: c.lines })),
+    i2c: b.i2c.map((a) => ({ bus: a.bus, name: a.name ?? null })),
+    gpioBackend: b.gpioBackend,
+    missing: b.missing,
+  };
+}
+
+/** ER-HW-BOARD */
+export const boardCheck: CheckImpl = async (ctx) => {
+  const b = await ctx.board();
+  let agentBoard: string | null = null;
+  try {
+    agentBoard = (await ctx.agent.json<{ board: string }>('/v1/gpio')).board;
+  } catch (e) {
+    return fail(`the agent does not answer GET /v1/gpio: ${(e as Error).message}`, boardEvidence(b));
+  }
+  const ev = { ...boardEvidence(b), agentBoard };
+  if (b.profile.id === 'generic')
+    return fail('no board profile matches this host (generic Linux)', ev);
+  if (b.missing.length > 0)
+    return fail(
+      `the ${b.profile.id} profile expects what is missing: ${b.missing.map((m) => `${m.what} (${m.why})`).join('; ')}`,
+      ev,
+    );
+  if (agentBoard !== b.profile.id)
+    return fail(`the agent runs as board "${agentBoard}", the suite detected "${b.profile.id}"`, ev);
+  return pass(`${b.profile.name} (${b.profile.id}, ${b.matchedBy}); agent agrees`, ev);
+};
+
+/** Header pins the agent itself holds (GET /v1/gpio names and sources `gpio/<chip>:<line>`). */
+async function agentLines(ctx: CheckContext): Promise<Set<string>> {
+  const held = new Set<string>();
+  try {
+    const g = await ctx.agent.json<{ lines: { source: string }[] }>('/v1/gpio');
+    for (const l of g.lines) held.add(l.source.replace(/^gpio\//, ''));
+  } catch {
+    /* reported by ER-HW-BOARD */
+  }
+  return held;
+}
+
+/** ER-HW-GPIO */
+export const gpioCheck: CheckImpl = async (ctx) => {
+  const b = await ctx.board();
+  const pins = b.header.filter((h) => h.present);
+  if (b.gpioBackend === 'none' || pins.length === 0)
+    return skip(`no header GPIO on this host (${b.gpioBackend}, ${pins.length} present pins)`);
+  const held = await agentLines(ctx);
+  const loop = new Set(ctx.opts.gpioLoopback.flatMap((p) => [p.out, p.in]));
+  const probe = pins.filter((p) => !held.has(`${p.chip}:${p.line}`) && !loop.has(String(p.pin)));
+  const hal = await createHal({
+    board: ctx.opts.board === 'auto' ? 'auto' : ctx.opts.board,
+    root: ctx.opts.root,
+    demo: false,
+    fallbackToSim: false,
+    gpio: [
+      ...probe.map((p) => ({ name: `er-pin${p.pin}`, pin: p.pin, direction: 'input' as const })),
+      ...ctx.opts.gpioLoopback.flatMap((p, i) => [
+        { name: `er-loop${i}-out`, pin: p.out, direction: 'output' as const, initial: 0 as const },
+        { name: `er-loop${i}-in`, pin: p.in, direction: 'input' as const },
+      ]),
+    ],
+  });
+  const problems: string[] = [];
+  hal.on('problem', (p) => problems.push(`${p.source}: ${p.error.code} ${p.error.message}`));
+  const loops: Record<string, unknown>[] = [];
+  try {
+    await hal.start();
+    const requested = hal.gpio().length;
+    for (let i = 0; i < ctx.opts.gpioLoopback.length; i++) {
+      const pair = ctx.opts.gpioLoopback[i];
+      const seen: number[] = [];
+      for (const v of [1, 0] as const) {
+        await hal.setOutput(`er-loop${i}-out`, v);
+        seen.push(await hal.getLine(`er-loop${i}-in`));
+      }
+      loops.push({ out: pair?.out, in: pair?.in, wrote: [1, 0], read: seen });
+      if (seen[0] !== 1 || seen[1] !== 0)
+        problems.push(`loopback ${pair?.out}->${pair?.in}: wrote 1,0 read ${seen.join(',')}`);
+    }
+    const ev = {
+      requested,
+      probed: probe.map((p) => p.pin),
+      heldByAgent: [...held],
+      loopback: loops,
+      problems,
+    };
+    if (problems.length > 0) return fail(`${problems.length} GPIO problem(s): ${problems[0]}`, ev);
+    return pass(
+      `${probe.length} header lines requested and released${loops.length ? `, ${loops.length} loopback pair(s) ok` : ', no jumper declared (--gpio-loopback)'}`,
+      ev,
+    );
+  } finally {
+    await hal.stop();
+  }
+};
+
+/** ER-HW-I2C */
+export const i2cCheck: CheckImpl = async (ctx) => {
+  const b = await ctx.board();
+  if (b.profile.i2c.length === 0) return skip(`the ${b.profile.id} profile routes no I2C bus`);
+  const absent = b.profile.i2c.filter((x) => !b.i2c.some((a) => a.bus === x.bus));
+  const ev = {
+    expected: b.profile.i2c.map((x) => ({ name: x.name, bus: x.bus, pins: x.pins })),
+    detected: b.i2c.map((a) => ({ bus: a.bus, devPath: a.devPath, name: a.name ?? null })),
+  };
+  if (absent.length > 0)
+    return fail(
+      `absent: ${absent.map((x) => `${x.name} (/dev/i2c-${x.bus}${x.enable ? `, enable with ${x.enable}` : ''})`).join(', ')}`,
+      ev,
+    );
+  return pass(`${b.profile.i2c.map((x) => `/dev/i2c-${x.bus}`).join(', ')} present`, ev);
+};
+
+/** ER-HW-SENSORS: the agent's HAL readings are good and advancing. */
+export const sensorsCheck: CheckImpl = async (ctx) => {
+  const readings: AgentReading[] = await ctx.agent.sensors(ctx.opts.halPrefix);
+  const sensors = readings.filter((r) => !r.source.startsWith('gpio/'));
+  if (sensors.length === 0) return skip(`the agent serves no reading under "${ctx.opts.halPrefix}"`);
+  const bad = sensors.filter((r) => r.quality !== 'good');
+  const stuck = sensors.filter((r) => {
+    const before = ctx.state.sensorSeq[r.key];
+    return before !== undefined && r.seq <= before;
+  });
+  for (const r of sensors) ctx.state.sensorSeq[r.key] = r.seq;
+  const ev = {
+    readings: sensors.map((r) => ({
+      key: r.key,
+      value: r.value,
+      unit: r.unit,
+      quality: r.quality,
+      seq: r.seq,
+      source: r.source,
+    })),
+    notGood: bad.map((r) => r.key),
+    notAdvancing: stuck.map((r) => r.key),
+  };
+  if (bad.length > 0)
+    return fail(`${bad.length} reading(s) not good: ${bad.map((r) => r.key).join(', ')}`, ev);
+  if (stuck.length > 0)
+    return fail(
+      `${stuck.length} sensor key(s) did not advance since the previous round: ${stuck.map((r) => r.key).join(', ')}`,
+      ev,
+    );
+  const srcs = new Set(sensors.map((r) => r.source));
+  return pass(`${sensors.length} readings from ${srcs.size} sensor(s), all good and advancing`, ev);
+};

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import type { QuoteResponse } from 'node-tpm2';
+import type { AgentClient } from '../agent/agent-http.js';
+import { tarMember, TAR_END, type TarEntry } from '../fs/tar.js';
+
+/** Content members of an archive, in this order; attestation.json follows them. */
+export const CONTENT_FILES = ['report.json', 'junit.xml', 'report.html', 'timeseries.jsonl', 'agent.log'] as const;
+export const ATTESTATION_FILE = 'attestation.json';
+
+/** attestation.json: the quote over the archive digest, or why there is none. */
+export type Attestation =
+  | {
+      readonly bound: true;
+      readonly schema: 'edgeready-attestation/v1';
+      /** Hex SHA-256 of the archive bytes before this member = the quote's nonce. */
+      readonly nonce: string;
+      readonly request: { readonly bank: string; readonly pcrs: readonly number[] };
+      readonly response: QuoteResponse;
+      readonly ekPublic: string;
+      readonly boardId: string;
+      readonly suiteVersion: string;
+      readonly erId: string;
+      readonly quotedAt: string;
+    }
+  | { readonly bound: false; readonly schema: 'edgeready-attestation/v1'; readonly nonce: string; readonly reason: string };
+
+/** The deterministic content part of an archive and its digest. */
+export function contentPart(entries: readonly TarEntry[], mtimeSec: number): { bytes: Buffer; digest: Buffer } {
+  const bytes = Buffer.concat(entries.map((x) => tarMember(x.name, x.data, mtimeSec)));
+  return { bytes, digest: createHash('sha256').update(bytes).digest() };
+}
+
+/** Asks the agent's TPM for a quote whose nonce is the digest. */
+export async function quoteDigest(
+  agent: AgentClient,
+  digest: Buffer,
+  pcrs: readonly number[],
+): Promise<QuoteResponse> {
+  const r = await agent.request('/v1/attestation/quote', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ nonce: digest.toString('hex'), pcrs, bank: 'sha256' }),
+  });
+  if (r.status !== 200) throw new Error(`POST /v1/attestation/quote: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+  return JSON.parse(r.text) as QuoteResponse;
+}
+
+/** The complete archive: content members, attestation.json, end-of-archive marker. */
+export function finishArchive(content: Buffer, att: Attestation, mtimeSec: number): Buffer {
+  return Buffer.concat([
+    content,
+    tarMember(ATTESTATION_FILE, Buffer.from(`${JSON.stringify(att, null, 2)}\n`), mtimeSec),
+    TAR_END,
+  ]);
+}

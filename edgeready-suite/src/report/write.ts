@@ -1,0 +1,87 @@
+import { spawnSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AgentClient } from '../agent/agent-http.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import type { RunPaths } from '../run/checkpoint.js';
+import type { RunState } from '../run/types.js';
+import type { Sample } from '../sample/series.js';
+import { contentPart, CONTENT_FILES, finishArchive, quoteDigest, type Attestation } from './archive.js';
+import { buildReport } from './build.js';
+import { renderHtml } from './html.js';
+import { renderJunit } from './junit.js';
+
+/**
+ * For an agent the suite did not start (systemd): its journal for the run, written as the run's
+ * agent.log (`journalctl -u <unit> --since <start>`).
+ */
+export async function collectJournal(state: RunState, paths: RunPaths): Promise<void> {
+  const since = state.createdAt.replace('T', ' ').replace(/\..*$/, '');
+  const r = spawnSync(
+    'journalctl',
+    ['-u', state.options.journalUnit, '--since', since, '-o', 'cat', '--no-pager', '--utc'],
+    { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 },
+  );
+  const text =
+    r.error || r.status !== 0
+      ? `# edgeready: journalctl -u ${state.options.journalUnit} unavailable: ${r.error?.message ?? r.stderr.trim()}\n`
+      : r.stdout;
+  await writeFile(paths.agentLog, text);
+}
+
+/** Writes report.json, junit.xml, report.html and the bound archive; returns the verdict. */
+export async function writeReports(o: {
+  state: RunState;
+  paths: RunPaths;
+  series: readonly Sample[];
+  agent: AgentClient;
+  partial: boolean;
+}): Promise<{ verdict: 'pass' | 'fail' | 'incomplete'; files: string[]; archive: string }> {
+  const { state, paths } = o;
+  const report = buildReport(state, o.series, o.partial);
+  const data: Record<(typeof CONTENT_FILES)[number], Buffer> = {
+    'report.json': Buffer.from(`${JSON.stringify(report, null, 2)}\n`),
+    'junit.xml': Buffer.from(renderJunit(report)),
+    'report.html': Buffer.from(renderHtml(report, o.series)),
+    'timeseries.jsonl': await readFile(paths.series).catch(() => Buffer.alloc(0)),
+    'agent.log': await readFile(paths.agentLog).catch(() => Buffer.alloc(0)),
+  };
+  for (const f of ['report.json', 'junit.xml', 'report.html'] as const)
+    await writeFileAtomic(join(paths.out, f), data[f]);
+  const mtime = Math.floor(Date.parse(report.finishedAt) / 1000);
+  const { bytes, digest } = contentPart(
+    CONTENT_FILES.map((name) => ({ name, data: data[name] })),
+    mtime,
+  );
+  let att: Attestation;
+  const id = state.identity;
+  if (!id?.ekPublic || !id.erId) {
+    att = { bound: false, schema: 'edgeready-attestation/v1', nonce: digest.toString('hex'), reason: id?.tpmUnavailable ?? 'the agent reported no TPM identity' };
+  } else {
+    try {
+      const response = await quoteDigest(o.agent, digest, state.options.pcrs);
+      att = {
+        bound: true,
+        schema: 'edgeready-attestation/v1',
+        nonce: digest.toString('hex'),
+        request: { bank: 'sha256', pcrs: state.options.pcrs },
+        response,
+        ekPublic: id.ekPublic,
+        boardId: id.boardId,
+        suiteVersion: state.suiteVersion,
+        erId: id.erId,
+        quotedAt: new Date().toISOString(),
+      };
+    } catch (e) {
+      att = { bound: false, schema: 'edgeready-attestation/v1', nonce: digest.toString('hex'), reason: (e as Error).message };
+    }
+  }
+  const archive = join(paths.out, `edgeready-${id?.erId ?? state.runId}.tar`);
+  await writeFileAtomic(archive, finishArchive(bytes, att, mtime));
+  await writeFileAtomic(join(paths.out, 'attestation.json'), `${JSON.stringify(att, null, 2)}\n`);
+  return {
+    verdict: report.verdict,
+    archive,
+    files: [...['report.json', 'junit.xml', 'report.html', 'agent.log', 'attestation.json'].map((f) => join(paths.out, f)), archive],
+  };
+}

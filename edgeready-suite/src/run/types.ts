@@ -1,0 +1,130 @@
+import type { Phase } from '../catalog/types.js';
+import type { KeyCounters } from '../load/mqtt-load.js';
+import type { RouteStats } from '../load/http-load.js';
+
+/** Everything `edgeready run` was asked to do (kept in the checkpoint; resume reuses it). */
+export interface RunOptions {
+  readonly mode: 'functional' | 'stress';
+  /** Active time the load runs, ms (gaps excluded). */
+  readonly durationMs: number;
+  /** Periodic functional rounds every … ms of active time. */
+  readonly intervalMs: number;
+  /** Time-series sample period, ms. */
+  readonly sampleMs: number;
+  readonly outDir: string;
+  /** auto | sim | a profile id. */
+  readonly board: string;
+  /** Host root for board detection, /sys and /proc (tests use fixtures). */
+  readonly root: string;
+  /** External agent; undefined = the suite starts its own. */
+  readonly agentUrl?: string;
+  readonly mqttUrl?: string;
+  /** Config file for the suite's own agent (generated when absent). */
+  readonly agentConfig?: string;
+  /** TPM for the suite's own agent (`swtpm:host=…,port=…`). */
+  readonly tcti?: string;
+  /** The agent's data directory (fsync and disk checks). */
+  readonly dataDir: string;
+  readonly edgeflowCli: string;
+  readonly rate: number;
+  readonly publishers: number;
+  readonly keysPerPublisher: number;
+  readonly maxInflight: number;
+  readonly p99LimitMs: number;
+  readonly fsyncP99LimitMs: number;
+  readonly hardeningMax: number;
+  readonly otaRollbackLimitSec: number;
+  readonly maxGapRatio: number;
+  readonly gpioLoopback: readonly { readonly out: string; readonly in: string }[];
+  readonly enrolment?: string;
+  readonly unitFile?: string;
+  readonly journalUnit: string;
+  readonly halPrefix: string;
+  readonly pcrs: readonly number[];
+}
+
+/** One execution of a check. */
+export interface Execution {
+  readonly phase: Phase;
+  readonly at: string;
+  /** Active time of the run, ms. */
+  readonly activeMs: number;
+  readonly status: 'pass' | 'fail' | 'skip';
+  readonly detail: string;
+  readonly evidence: Record<string, unknown>;
+}
+
+/** Accumulated results of one check. */
+export interface CheckRecord {
+  pass: number;
+  fail: number;
+  skip: number;
+  /** Kept executions: every failure, the first and the most recent ones (bounded). */
+  executions: Execution[];
+}
+
+/** An interruption of the run, recorded as evidence. */
+export interface Gap {
+  readonly from: string;
+  readonly to: string;
+  readonly seconds: number;
+  readonly cause: 'reboot' | 'crash' | 'stopped';
+  readonly detail: string;
+}
+
+/** One uninterrupted stretch of the run (a start or a resume). */
+export interface Segment {
+  readonly index: number;
+  readonly startedAt: string;
+  endedAt?: string;
+  /** True once its publishers stopped and every in-flight PUBCOMP came back. */
+  endedCleanly: boolean;
+  readonly devicePrefix: string;
+  /** Per key, as of the last checkpoint. */
+  keys: Record<string, KeyCounters>;
+  published: number;
+  acked: number;
+  errors: number;
+  backpressure: number;
+}
+
+/** The checkpoint: everything needed to resume and to write the report. */
+export interface RunState {
+  readonly version: 1;
+  readonly runId: string;
+  readonly suiteVersion: string;
+  readonly options: RunOptions;
+  status: 'running' | 'interrupted' | 'finished';
+  readonly createdAt: string;
+  activeMs: number;
+  lastCheckpointAt: string;
+  bootId: string;
+  pid: number;
+  startDone: boolean;
+  lastPeriodicMs: number;
+  rounds: number;
+  segments: Segment[];
+  gaps: Gap[];
+  agent: {
+    url: string;
+    mqttUrl: string;
+    own: { pid: number; httpPort: number; mqttPort: number; bootId: string } | null;
+    starts: number;
+    logFrom: string;
+  };
+  identity: {
+    boardId: string;
+    ekPublic: string | null;
+    erId: string | null;
+    tpmUnavailable?: string;
+  } | null;
+  enrolmentFile: string | null;
+  latency: { counts: number[]; max: number };
+  cacheLatency: { counts: number[]; max: number };
+  http: Record<string, RouteStats>;
+  throttleStart: Record<string, number> | null;
+  checks: Record<string, CheckRecord>;
+  /** Last seq seen per HAL sensor key (ER-HW-SENSORS: must advance between rounds). */
+  sensorSeq: Record<string, number>;
+  finishedAt?: string;
+}
