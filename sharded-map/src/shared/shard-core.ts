@@ -101,7 +101,13 @@ export class ShardCore {
       if (i >= 0) {
         // In-place update: keep an undo copy so a takeover after our death can roll back.
         const base = this.slotBase(sb, i);
-        v.u8.copyWithin(sb + S.undo, base, base + g.recordBytes);
+        // Plain word copy: only a recovering thread reads the undo area, after taking the
+        // lock with a compareExchange (a full barrier). Whole words may copy a few bytes past
+        // the record; the undo area is sized to a 64-byte multiple and restore uses recordBytes.
+        const from = base >>> 2;
+        const to = (sb + S.undo) >>> 2;
+        for (let k = 0, n = (g.recordBytes + 3) >>> 2; k < n; k++)
+          v.i32[to + k] = v.i32[from + k] as number;
         Atomics.store(v.i32, (sb + S.undoSlot) >>> 2, i + 1);
         this.codec.write(v, base, rec);
         Atomics.store(v.i32, (sb + S.undoSlot) >>> 2, 0);
