@@ -32,10 +32,17 @@ export function fmt(v: number): string {
   return v.toFixed(v < 1 ? 3 : 2);
 }
 
-/** Sensor-like keys, `sensors/dev123/temp`. */
+/**
+ * Sensor-like keys, `sensors/dev123/temp`, as flat strings. Why flat: a template literal of
+ * 13+ characters is a V8 cons string, slower to read character by character; real topics come
+ * out of Buffer decoding as flat strings.
+ */
 export function sensorKey(i: number): string {
   const sensors = ['temp', 'hum', 'press', 'co2', 'lux', 'volt', 'amp', 'rssi'];
-  return `sensors/dev${(i >>> 3).toString()}/${sensors[i & 7] as string}`;
+  return Buffer.from(
+    `sensors/dev${(i >>> 3).toString()}/${sensors[i & 7] as string}`,
+    'latin1',
+  ).toString('latin1');
 }
 
 /** Deterministic xorshift32 stream of indices below `n`. */

@@ -86,11 +86,10 @@ function batch(): void {
   }
 }
 
-// Warm-up before the start signal: JIT tiers up, key strings get flattened, caches fill. Why:
+// Warm-up before the start signal: JIT tiers up, caches fill. Why:
 // every run starts fresh workers, and on a busy box the cold phase of two workers otherwise
 // eats a large part of a short measuring window.
 for (let w = 0; w < 256; w++) batch();
-for (const k of keys) getOp(k);
 gets = 0;
 const base = counters();
 

@@ -4,7 +4,7 @@ import { emit, quick } from './lib.js';
 import { buildLegacy, buildSsm, calibrate, runWorkers } from './shared-run.js';
 
 const keys = quick ? 200_000 : 1_000_000;
-const durationMs = quick ? 400 : 1500;
+const durationMs = quick ? 400 : 1000;
 const section = `SharedShardedMap vs sharedmap (${keys / 1000}k string keys)`;
 
 // What this box gives two threads at all, measured now: if these are far below 2x, the box
