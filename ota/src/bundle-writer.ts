@@ -118,6 +118,7 @@ export async function buildBundle(o: BuildOptions): Promise<Readonly<Manifest>> 
     ? Buffer.from(JSON.stringify(signManifest(bytes, o.privateKeyPem)))
     : undefined;
   const mtime = Math.floor(Date.parse(created) / 1000);
+  // eslint-disable-next-line @typescript-eslint/require-await -- writeBundle takes an async source
   await writeBundle(o.out, bytes, sig, mtime, async function* () {
     for (const f of files) {
       const name = PAYLOAD_PREFIX + f.path;

@@ -115,5 +115,7 @@ export async function copyTreeDurable(from: string, to: string): Promise<void> {
     errorOnExist: true,
     force: false,
   });
-  await fsyncTree(to);
+  const st = await lstat(to);
+  if (st.isDirectory()) await fsyncTree(to);
+  else if (st.isFile()) await fsyncFile(to);
 }

@@ -44,12 +44,7 @@ export async function withLock<T>(paths: OtaPaths, fn: () => Promise<T>): Promis
 
 /** Removes release directories other than the listed versions (keeps the disk bounded to A/B). */
 export async function pruneReleases(paths: OtaPaths, keep: ReadonlySet<string>): Promise<void> {
-  let names: string[] = [];
-  try {
-    names = await readdir(paths.releases);
-  } catch {
-    return;
-  }
+  const names = await readdir(paths.releases).catch(() => [] as string[]);
   for (const n of names)
     if (!keep.has(n)) await rm(join(paths.releases, n), { recursive: true, force: true });
 }

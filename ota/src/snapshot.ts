@@ -76,12 +76,7 @@ export async function finishRestores(paths: OtaPaths): Promise<void> {
 
 /** Removes snapshots other than those of the listed versions. */
 export async function pruneSnapshots(paths: OtaPaths, keep: ReadonlySet<string>): Promise<void> {
-  let names: string[] = [];
-  try {
-    names = await readdir(paths.snapshots);
-  } catch {
-    return;
-  }
+  const names = await readdir(paths.snapshots).catch(() => [] as string[]);
   for (const n of names)
     if (!keep.has(basename(n)))
       await rm(join(paths.snapshots, n), { recursive: true, force: true });

@@ -7,8 +7,13 @@ export class ByteReader {
   #buf: Buffer = Buffer.alloc(0);
   #done = false;
 
-  constructor(source: AsyncIterable<Buffer | Uint8Array>) {
-    this.#it = source[Symbol.asyncIterator]();
+  constructor(source: AsyncIterable<Buffer | Uint8Array> | Iterable<Buffer | Uint8Array>) {
+    this.#it =
+      Symbol.asyncIterator in source
+        ? source[Symbol.asyncIterator]()
+        : (async function* () {
+            for (const c of source) yield await Promise.resolve(c);
+          })();
   }
 
   async #fill(n: number): Promise<void> {

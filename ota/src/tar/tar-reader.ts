@@ -23,7 +23,7 @@ const MAX_META = 64 * 1024;
  * refuse. Throws on a truncated archive or a bad header checksum.
  */
 export async function* readTar(
-  source: AsyncIterable<Buffer | Uint8Array>,
+  source: AsyncIterable<Buffer | Uint8Array> | Iterable<Buffer | Uint8Array>,
 ): AsyncGenerator<TarEntry> {
   const r = new ByteReader(source);
   let pending: { path?: string; linkpath?: string; size?: number } = {};
