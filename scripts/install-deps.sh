@@ -19,6 +19,16 @@ PKGS=(
   device-tree-compiler  # dtc -@ builds the overlays; fdtoverlay + fdtget validate them against base DTBs
   xz-utils              # unpacks linux-source-6.12.tar.xz (tegra234 and -@ rockchip bases for validation)
   cpp                   # preprocesses the kernel .dts sources (#include, dt-bindings macros) into bases
+  # --- hal system tier ---
+  qemu-system-x86     # qemu-system-x86_64 (TCG) boots Debian's amd64 kernel with gpio-sim and i2c-stub
+  busybox-static      # static busybox: /init and the shell tools of the guest initramfs
+  cpio                # packs the guest initramfs (newc)
+  gcc-12              # compiles gpio-sim.ko out of tree with the compiler the Debian 12 kernel was built with
+  make                # kbuild for the out-of-tree gpio-sim module
+  libc6-dev           # host headers kbuild's helper programs and the module build expect
+  xz-utils            # unpacks gpio-sim.c/irq_sim.c from the linux-source tarball fetched with apt-get download
+  # --- edgeready ---
+  chromium            # headless Chromium opens report.html and screenshots its plots in the edgeready test
 )
 
 if [ "$(id -u)" -ne 0 ]; then
