@@ -173,6 +173,8 @@ export async function install(
     const probationSec = o.probationSec ?? DEFAULT_PROBATION_SEC;
     const deadlineSec = o.deadlineSec ?? DEFAULT_DEADLINE_SEC;
     const startedAt = deps.now().toISOString();
+    // A report left by an earlier attempt of the same version must not commit or fail this trial.
+    await rm(paths.reportFile, { force: true });
     s.install = {
       version: m.version,
       from,

@@ -39,6 +39,7 @@ async function finishRollback(paths: OtaPaths, s: OtaState, deps: OtaDeps): Prom
   await restoreSnapshot(paths, rb.to);
   await switchSymlink(paths.current, currentTarget(rb.to));
   s.current = rb.to;
+  await rm(paths.reportFile, { force: true });
   // The failed release is not a rollback target; the next install provides a new one.
   s.previous = null;
   s.trial = null;

@@ -181,3 +181,18 @@ test('OnFailure on a committed release does nothing', async () => {
     (e: unknown) => e instanceof OtaError && e.code === 'EDGEFLOW_OTA_NO_TRIAL',
   );
 });
+
+test('re-installing a version after its rollback starts a fresh trial (no stale agent report)', async () => {
+  const r = await localRig();
+  await install(r.paths, r.opts(await bundle(r, '1.0.0')), r.deps);
+  const v2 = await bundle(r, '1.1.0');
+  await install(r.paths, r.opts(v2), r.deps);
+  await prestart(r.paths, r.deps);
+  const t = await otaOnAgentStart({ ...r.paths, now: () => r.deps.clock.ms });
+  await t.onReady();
+  assert.equal(await t.onHealth(false, 'bad'), 'rollback');
+  assert.equal((await prestart(r.paths, r.deps)).action, 'rolled-back');
+  await install(r.paths, r.opts(v2), r.deps);
+  assert.equal((await prestart(r.paths, r.deps)).action, 'trial-started');
+  assert.equal((await check(r.paths, r.deps)).action, 'trial-continues');
+});

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from './helpers/releases.js';
+
+const sd = fileURLToPath(new URL('../../../systemd/', import.meta.url));
+const units = [
+  'edgeflow-agent.service',
+  'edgeflow-ota-rollback.service',
+  'edgeflow-ota-check.service',
+  'edgeflow-ota-check.timer',
+];
+const missing =
+  spawnSync('systemd-analyze', ['--version']).status === 0
+    ? undefined
+    : 'needs systemd-analyze (systemd)';
+
+async function unitDir(): Promise<string> {
+  const d = await tempDir('ota-units-');
+  await mkdir(join(d, 'edgeflow-agent.service.d'));
+  for (const u of units) await copyFile(join(sd, u), join(d, u));
+  await copyFile(
+    join(sd, 'edgeflow-agent.service.d/ota.conf'),
+    join(d, 'edgeflow-agent.service.d/ota.conf'),
+  );
+  return d;
+}
+
+test(
+  'systemd-analyze verify is silent on the OTA units and the agent with its OTA drop-in',
+  { skip: missing ?? false },
+  async () => {
+    const d = await unitDir();
+    // verify exits 0 on parse warnings, so any output is a failure.
+    const r = spawnSync('systemd-analyze', ['verify', ...units], {
+      cwd: d,
+      env: { ...process.env, SYSTEMD_UNIT_PATH: `${d}:` },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(`${r.stdout}${r.stderr}`.trim(), '');
+  },
+);
+
+test(
+  'the agent with the OTA drop-in keeps a security exposure of 2.0 or lower',
+  { skip: missing ?? false },
+  async (t) => {
+    const d = await unitDir();
+    const r = spawnSync(
+      'systemd-analyze',
+      ['security', '--offline=true', 'edgeflow-agent.service'],
+      { cwd: d, env: { ...process.env, SYSTEMD_UNIT_PATH: `${d}:` }, encoding: 'utf8' },
+    );
+    const m = /Overall exposure level for edgeflow-agent\.service: ([\d.]+)/.exec(r.stdout);
+    assert.ok(m, r.stdout + r.stderr);
+    t.diagnostic(`exposure ${m[1]}`);
+    assert.ok(Number(m[1]) <= 2.0, `exposure ${m[1]}`);
+  },
+);
+
+test(
+  'tmpfiles.d and sysusers.d entries parse and apply to an empty root',
+  { skip: missing ?? false },
+  async () => {
+    const root = await tempDir('ota-tmpfiles-');
+    const conf = join(sd, 'tmpfiles.d/edgeflow-ota.conf');
+    const tf = spawnSync('systemd-tmpfiles', [`--root=${root}`, '--create', conf], {
+      encoding: 'utf8',
+    });
+    assert.equal(tf.status, 0, tf.stderr);
+    assert.equal(tf.stderr.trim(), '');
+    assert.ok(existsSync(join(root, 'opt/edgeflow/state')));
+    const su = spawnSync('systemd-sysusers', ['--dry-run', join(sd, 'sysusers.d/edgeflow.conf')], {
+      encoding: 'utf8',
+    });
+    assert.equal(su.status, 0, su.stderr);
+    assert.doesNotMatch(su.stderr, /error|invalid/i);
+  },
+);
