@@ -89,7 +89,7 @@ function batch(): void {
 // Warm-up before the start signal: JIT tiers up, caches fill. Why:
 // every run starts fresh workers, and on a busy box the cold phase of two workers otherwise
 // eats a large part of a short measuring window.
-for (let w = 0; w < 256; w++) batch();
+for (let w = 0, n = job.durationMs < 1000 ? 64 : 256; w < n; w++) batch();
 gets = 0;
 const base = counters();
 

@@ -48,7 +48,7 @@ for (const [kind, stream] of Object.entries(streams)) {
   const r = await runWorkers('ssm', shared, 2, {
     keys,
     getPercent: 50,
-    durationMs: quick ? 600 : 2000,
+    durationMs: quick ? 400 : 1000,
     stream: kind === 'zipf' ? 'zipf' : 'uniform',
   });
   emit({
