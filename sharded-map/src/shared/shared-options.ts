@@ -1,0 +1,68 @@
+import { ShardedMapError } from '../errors.js';
+import type { RecordLayout } from './layout.js';
+
+/** Options of a new {@link SharedShardedMap}. */
+export interface SharedShardedMapOptions<L extends RecordLayout> {
+  /** Entries the map must hold (all shards together). Slots are preallocated for them. */
+  readonly capacity: number;
+  /** Record layout, e.g. `{ value: 'f64', ts: 'f64', seq: 'u32', flags: 'u16' }`. */
+  readonly record: L;
+  /** Shards, a power of two from 1 to 1024. Default {@link defaultShardCount}. */
+  readonly shards?: number;
+  /** Longest key in UTF-8 bytes, 1..4096. Default 64. */
+  readonly maxKeyBytes?: number;
+  /** Fraction of each shard's slots that the capacity fills, 0.1..0.95. Default 0.8. */
+  readonly loadFactor?: number;
+  /** Handles that may be attached at once (one owner id each), 1..4096. Default 64. */
+  readonly maxOwners?: number;
+  /** Lease after which a lock holder that makes no progress is taken over. Default 5000 ms. */
+  readonly lockTimeoutMs?: number;
+}
+
+/** What the caller of {@link SharedShardedMap.attach} expects the buffer to hold. */
+export interface AttachExpectation<L extends RecordLayout> {
+  readonly record?: L;
+  readonly maxKeyBytes?: number;
+  readonly shards?: number;
+}
+
+/** Injected world: clock for lock leases, thread id recorded as owner, test hasher. */
+export interface SharedShardedMapDeps {
+  readonly now?: () => number;
+  readonly threadId?: number;
+  /**
+   * Replaces the key hash (tests force collisions with it). Every handle of one buffer must
+   * use the same function, or keys are looked up in the wrong place.
+   */
+  readonly hash?: (key: string) => number;
+}
+
+/** Per-handle counters (this thread only). */
+export interface SharedMapCounters {
+  /** Optimistic reads that had to retry (sequence odd or changed). */
+  readonly readRetries: number;
+  /** Reads that gave up retrying and took the shard lock. */
+  readonly lockedReads: number;
+  /** Times a writer slept on a lock. */
+  readonly lockWaits: number;
+  /** Shards this handle recovered from a dead lock holder. */
+  readonly recoveries: number;
+}
+
+export function bad(message: string): ShardedMapError {
+  return new ShardedMapError('EDGEFLOW_MAP_BAD_OPTION', `SharedShardedMap: ${message}`);
+}
+
+export function intOption(
+  value: unknown,
+  name: string,
+  min: number,
+  max: number,
+  dflt: number,
+): number {
+  const v = value ?? dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw bad(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return v;
+}
