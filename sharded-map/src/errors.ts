@@ -24,7 +24,7 @@ export const errorCatalog = {
   EDGEFLOW_MAP_LOCK_LOST:
     'This handle held a shard lock for longer than lockTimeoutMs and another thread took it over as if this one had died. Raise lockTimeoutMs; keep update() callbacks short.',
   EDGEFLOW_MAP_REENTRANT:
-    'A SharedShardedMap method was called from inside an update() callback on the same shard, which would deadlock. Compute outside the callback.',
+    'A SharedShardedMap method was called from inside an update() callback of the same handle (it holds a shard lock and the key scratch). Compute outside the callback.',
   EDGEFLOW_MAP_CLOSED: 'The SharedShardedMap handle was closed. Attach a new handle.',
 } as const;
 

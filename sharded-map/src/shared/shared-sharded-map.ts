@@ -69,6 +69,7 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
   readonly #capacity: number;
   readonly #lockTimeoutMs: number;
   #closed = false;
+  #inUpdate = false;
   #readRetries = 0;
   #lockedReads = 0;
 
@@ -168,6 +169,14 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
   }
 
   #open(): void {
+    if (this.#inUpdate) {
+      // The key scratch and the held lock belong to the running update(): a nested call would
+      // corrupt the first or deadlock on the second.
+      throw new ShardedMapError(
+        'EDGEFLOW_MAP_REENTRANT',
+        'SharedShardedMap: this handle was called from inside an update() callback',
+      );
+    }
     if (this.#closed) {
       throw new ShardedMapError('EDGEFLOW_MAP_CLOSED', 'SharedShardedMap: handle is closed');
     }
@@ -265,7 +274,14 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
       const free = this.#core.free;
       if (i >= 0) this.#codec.read(this.#v, this.#core.slotBase(sb, i), scratch);
       else this.#codec.zero(scratch);
-      if (fn(scratch as RecordOf<L>, i >= 0) === false) return i >= 0;
+      let result: boolean | void;
+      this.#inUpdate = true;
+      try {
+        result = fn(scratch as RecordOf<L>, i >= 0);
+      } finally {
+        this.#inUpdate = false;
+      }
+      if (result === false) return i >= 0;
       this.#checkRecord(scratch, 'update');
       this.#core.free = free;
       this.#core.write(sb, i, len, h, scratch);
