@@ -27,7 +27,8 @@ export async function serveFile(file: string, opts: { cutAfter?: number } = {}) 
     if (cut !== undefined) {
       const n = cut;
       cut = undefined;
-      res.write(body.subarray(0, n), () => res.destroy());
+      // FIN after the bytes (not a reset), so the client receives them before the early end.
+      res.write(body.subarray(0, n), () => res.socket?.end());
       return;
     }
     res.end(body);
