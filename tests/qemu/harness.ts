@@ -163,7 +163,7 @@ function accelArgs(): string[] {
  */
 export function bootGuest(opts: BootOptions): Promise<GuestRun> {
   const bootTimeoutMs = opts.bootTimeoutMs ?? 90_000;
-  const runTimeoutMs = opts.runTimeoutMs ?? 240_000;
+  const runTimeoutMs = opts.runTimeoutMs ?? 300_000;
   const resultsFile = join(CACHE, 'initramfs', `results-${process.pid}.tap`);
   rmSync(resultsFile, { force: true });
   const args = [

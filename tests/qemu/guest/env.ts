@@ -2,6 +2,8 @@
 // i2c-stub bus, and the parts of @edgeflow/hal's test suite they run. These files run
 // only inside the QEMU guest (tests/qemu/guest/init), never on the host.
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import type { DetectedBoard } from '@edgeflow/hal';
+import { detectBoard, loadCdevBinding } from '@edgeflow/hal';
 import type { PadDriver, gpioChipContract } from '../../../hal/test/gpio/contract.js';
 
 /** hal/dist/test/gpio/contract.js, found next to the package the guest resolves. */
@@ -9,6 +11,13 @@ export async function loadContract(): Promise<typeof gpioChipContract> {
   const url = new URL('../test/gpio/contract.js', import.meta.resolve('@edgeflow/hal'));
   const mod = (await import(url.href)) as { gpioChipContract: typeof gpioChipContract };
   return mod.gpioChipContract;
+}
+
+/** Detects the guest as the CLI and createHal do (chip labels through the addon's ioctl). */
+export async function detectGuest(): Promise<DetectedBoard> {
+  const cdev = loadCdevBinding();
+  if (!cdev.ok) throw new Error(`the cdev addon does not load in the guest: ${cdev.reason}`);
+  return detectBoard({ root: '/' }, { cdevInfo: (path) => cdev.binding.chipInfo(path) });
 }
 
 const configfs = process.env.EDGEFLOW_GPIO_SIM_CONFIGFS ?? '/sys/kernel/config/gpio-sim/edgeflow';

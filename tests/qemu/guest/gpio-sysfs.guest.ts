@@ -1,26 +1,14 @@
-// The GpioChip contract suite against real gpio-sim chips, through the real `cdev`
-// backend (our N-API addon, GPIO uAPI v2) and the `sysfs` backend (onoff).
+// GPIO detection on a real kernel, and the GpioChip contract suite against a real
+// gpio-sim chip through the `sysfs` backend (onoff).
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
-import { detectBoard, loadCdevBinding, openGpioChip } from '@edgeflow/hal';
-import { gpioSimPads, kernelHas, loadContract, simBank } from './env.js';
+import { openGpioChip } from '@edgeflow/hal';
+import { detectGuest, gpioSimPads, kernelHas, loadContract, simBank } from './env.js';
 
 const gpioChipContract = await loadContract();
-// As the CLI and createHal do: chip labels of /dev/gpiochip* come from the addon's ioctl.
-const cdev = loadCdevBinding();
-if (!cdev.ok) throw new Error(`the cdev addon does not load in the guest: ${cdev.reason}`);
-const detected = await detectBoard(
-  { root: '/' },
-  { cdevInfo: (path) => cdev.binding.chipInfo(path) },
-);
-
+const detected = await detectGuest();
 const cdevBank = simBank(0);
-gpioChipContract('cdev on gpio-sim', async () => ({
-  chip: await openGpioChip(detected, cdevBank.label, 'cdev'),
-  pads: gpioSimPads(cdevBank),
-}));
-
 const sysfsBank = simBank(1);
 if (kernelHas('CONFIG_GPIO_SYSFS') && existsSync('/sys/class/gpio/export')) {
   gpioChipContract('sysfs (onoff) on gpio-sim', async () => ({
