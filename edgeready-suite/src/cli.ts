@@ -8,7 +8,9 @@ const stopSignal = new Promise<void>((resolve) => {
   const onSignal = (sig: NodeJS.Signals): void => {
     stops++;
     if (stops > 1) process.exit(sig === 'SIGINT' ? 130 : 143);
-    process.stderr.write(`\nedgeready: ${sig}: stopping, writing a partial report (again to abort)\n`);
+    process.stderr.write(
+      `\nedgeready: ${sig}: stopping, writing a partial report (again to abort)\n`,
+    );
     resolve();
   };
   process.on('SIGINT', onSignal);

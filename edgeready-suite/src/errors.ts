@@ -3,7 +3,8 @@
  * generated from it. The text says what the code means and what the user should do.
  */
 export const errorCatalog = {
-  EDGEFLOW_ER_USAGE: 'The edgeready command line is wrong (unknown command or option, bad value). Run with --help.',
+  EDGEFLOW_ER_USAGE:
+    'The edgeready command line is wrong (unknown command or option, bad value). Run with --help.',
   EDGEFLOW_ER_BAD_DURATION:
     'A --duration/--interval value does not parse. Use a number with a unit: 90s, 2m, 30m, 72h.',
   EDGEFLOW_ER_OUT_DIR:
@@ -14,7 +15,8 @@ export const errorCatalog = {
     'The checkpoint file does not validate (wrong version or damaged). The run cannot be resumed; start a new run.',
   EDGEFLOW_ER_RUN_ACTIVE:
     'Another edgeready process is running on this output directory (its PID is alive on this boot). Stop it first.',
-  EDGEFLOW_ER_RUN_FINISHED: 'The run in this directory has already finished; its report is complete. Start a new run.',
+  EDGEFLOW_ER_RUN_FINISHED:
+    'The run in this directory has already finished; its report is complete. Start a new run.',
   EDGEFLOW_ER_AGENT_START:
     'The agent the suite started did not become ready (it exited or never logged agent.listening). See agent.log in the output directory.',
   EDGEFLOW_ER_AGENT_UNREACHABLE:

@@ -91,7 +91,10 @@ export class AgentClient {
     const r = await this.request(`/v1/sensors/${key.split('/').map(encodeURIComponent).join('/')}`);
     if (r.status === 404) return undefined;
     if (r.status !== 200)
-      throw new EdgeReadyError('EDGEFLOW_ER_AGENT_UNREACHABLE', `GET sensor ${key}: HTTP ${r.status}`);
+      throw new EdgeReadyError(
+        'EDGEFLOW_ER_AGENT_UNREACHABLE',
+        `GET sensor ${key}: HTTP ${r.status}`,
+      );
     return JSON.parse(r.text) as AgentReading;
   }
 

@@ -102,7 +102,10 @@ export async function startOwnAgent(o: StartAgentOptions): Promise<OwnAgent> {
 }
 
 /** SIGTERM, wait up to `graceMs` for the process to go, then SIGKILL. Returns how it ended. */
-export async function stopAgent(pid: number, graceMs = 20_000): Promise<'stopped' | 'killed' | 'gone'> {
+export async function stopAgent(
+  pid: number,
+  graceMs = 20_000,
+): Promise<'stopped' | 'killed' | 'gone'> {
   if (!pidAlive(pid)) return 'gone';
   try {
     process.kill(pid, 'SIGTERM');

@@ -54,9 +54,13 @@ export function edgeflowRunner(cliPath: string): EdgeflowRunner {
       child.once('error', (cause) => {
         clearTimeout(timer);
         reject(
-          new EdgeReadyError('EDGEFLOW_ER_EDGEFLOW_CLI', `cannot run ${cliPath}: ${cause.message}`, {
-            cause,
-          }),
+          new EdgeReadyError(
+            'EDGEFLOW_ER_EDGEFLOW_CLI',
+            `cannot run ${cliPath}: ${cause.message}`,
+            {
+              cause,
+            },
+          ),
         );
       });
       child.once('close', (code) => {

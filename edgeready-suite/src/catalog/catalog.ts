@@ -12,16 +12,19 @@ export const catalog: readonly CheckDef[] = [
     title: 'Board detected and matches its profile',
     requirement: 'The board is identified and exposes everything its profile expects.',
     pass: 'detectBoard (or --board) gives a known profile (not `generic`), its `missing` list is empty, and the agent reports the same board id on GET /v1/gpio.',
-    evidence: 'profile id, how it matched (compatible/DMI/forced), model, compatible strings, GPIO chips, I2C adapters, missing items, the agent board id.',
+    evidence:
+      'profile id, how it matched (compatible/DMI/forced), model, compatible strings, GPIO chips, I2C adapters, missing items, the agent board id.',
     phases: ['start', 'end'],
   },
   {
     id: 'ER-HW-GPIO',
     category: 'HW',
     title: 'Header GPIO lines requestable',
-    requirement: 'Every header GPIO line the agent does not use can be requested and released; declared jumpers loop back.',
+    requirement:
+      'Every header GPIO line the agent does not use can be requested and released; declared jumpers loop back.',
     pass: 'Each present header line is requested as an input through @edgeflow/hal and released without error; for each --gpio-loopback OUT:IN pair, driving OUT to 1 and 0 reads the same on IN.',
-    evidence: 'lines requested, lines failed with their HAL error code, loopback pairs with the values written and read.',
+    evidence:
+      'lines requested, lines failed with their HAL error code, loopback pairs with the values written and read.',
     phases: ['start', 'end'],
     skipWhen: 'the board has no header GPIO, or the kernel exposes no GPIO interface.',
   },
@@ -41,7 +44,8 @@ export const catalog: readonly CheckDef[] = [
     title: 'Declared sensors answering',
     requirement: 'Every on-board sensor the agent polls delivers good readings for the whole run.',
     pass: 'the agent serves good-quality readings under the HAL key prefix for every sensor, and every key’s seq advanced since the previous round.',
-    evidence: 'per key: value, unit, quality, seq, source; keys that went stale or did not advance.',
+    evidence:
+      'per key: value, unit, quality, seq, source; keys that went stale or did not advance.',
     phases: ['start', 'periodic', 'end'],
     skipWhen: 'the agent polls no sensor (no HAL readings at all).',
   },
@@ -59,7 +63,8 @@ export const catalog: readonly CheckDef[] = [
     id: 'ER-DT-OVERLAYS',
     category: 'DT',
     title: 'Overlays applied as installed',
-    requirement: 'The overlays EdgeFlow installed are present and enabled in the boot configuration.',
+    requirement:
+      'The overlays EdgeFlow installed are present and enabled in the boot configuration.',
     pass: '`edgeflow dt status` exits 0: every overlay enabled in the boot configuration has its .dtbo file.',
     evidence: 'the output of `edgeflow dt status` and its exit code.',
     phases: ['start', 'end'],
@@ -87,9 +92,11 @@ export const catalog: readonly CheckDef[] = [
     id: 'ER-MQTT-QOS2',
     category: 'MQTT',
     title: 'QoS 2 exactly once under sustained load',
-    requirement: 'Every QoS 2 message acknowledged by the broker is applied exactly once, however long the load runs.',
+    requirement:
+      'Every QoS 2 message acknowledged by the broker is applied exactly once, however long the load runs.',
     pass: 'for every key published: the agent’s seq equals the latest counter value applied (no gap, no duplicate) and, for segments that ended cleanly, equals the number of PUBCOMPs received; segments cut by a crash must have seq >= the PUBCOMPs checkpointed. Judged on counts of every message, not samples.',
-    evidence: 'per segment: keys, messages published, PUBCOMPs, applied (sum of seq), duplicates, losses, the keys that differ; the agent’s duplicate counter.',
+    evidence:
+      'per segment: keys, messages published, PUBCOMPs, applied (sum of seq), duplicates, losses, the keys that differ; the agent’s duplicate counter.',
     phases: ['periodic', 'end'],
   },
   {
@@ -107,14 +114,16 @@ export const catalog: readonly CheckDef[] = [
     title: 'Publish latency',
     requirement: 'QoS 2 publishes complete quickly, for the whole duration.',
     pass: 'p99 of publish→PUBCOMP over the run <= --p99-limit (the agent applies the reading to its cache before PUBREC, so this bounds publish→cache); publish→cache samples are recorded.',
-    evidence: 'p50/p99/max of publish→PUBCOMP, p99 per window (plotted), sampled publish→cache p99.',
+    evidence:
+      'p50/p99/max of publish→PUBCOMP, p99 per window (plotted), sampled publish→cache p99.',
     phases: ['end'],
   },
   {
     id: 'ER-MAP-WORKERS',
     category: 'MAP',
     title: 'Cache consistency under multi-worker load',
-    requirement: 'The shared sensor map stays consistent when several worker threads write and read it at once.',
+    requirement:
+      'The shared sensor map stays consistent when several worker threads write and read it at once.',
     pass: 'a SharedShardedMap shared by worker threads: disjoint writers lose no update, compareAndSet counters sum exactly, and readers never see a torn record.',
     evidence: 'workers, operations, expected and found sums, torn reads, read retries.',
     phases: ['start', 'periodic', 'end'],
@@ -123,7 +132,8 @@ export const catalog: readonly CheckDef[] = [
     id: 'ER-MAP-AGENT-CACHE',
     category: 'MAP',
     title: 'Agent cache agrees with itself',
-    requirement: 'The agent’s cache listing, single-key reads and metrics agree while it is under load.',
+    requirement:
+      'The agent’s cache listing, single-key reads and metrics agree while it is under load.',
     pass: 'GET /v1/sensors count equals edgeflow_cache_entries (read back to back, allowing the keys created in between), and a sample of keys read one by one has seq >= the listed seq.',
     evidence: 'listed count, gauge value, keys sampled, mismatches.',
     phases: ['periodic', 'end'],
@@ -134,7 +144,8 @@ export const catalog: readonly CheckDef[] = [
     title: 'OTA drill: rollback, then commit',
     requirement: 'A failing update rolls back within the limit and a good one then commits.',
     pass: 'with `edgeflow ota` on a scratch root: a release whose trial fails is rolled back to the previous one within --ota-rollback-limit, then a good release installs and commits; `ota status` agrees at each step.',
-    evidence: 'each ota command with exit code, versions, seconds from install to rollback, the final status history.',
+    evidence:
+      'each ota command with exit code, versions, seconds from install to rollback, the final status history.',
     phases: ['end'],
   },
   {
@@ -153,7 +164,8 @@ export const catalog: readonly CheckDef[] = [
     title: 'fsync latency of the data partition',
     requirement: 'Durable writes on the data partition stay fast enough for the write-ahead log.',
     pass: 'p99 of write(4 KiB)+fdatasync in the agent’s data directory filesystem <= --fsync-p99-limit (default 100 ms) at every round.',
-    evidence: 'samples, p50/p99/max per round, the filesystem tested; the agent’s WAL fsync histogram.',
+    evidence:
+      'samples, p50/p99/max per round, the filesystem tested; the agent’s WAL fsync histogram.',
     phases: ['start', 'periodic', 'end'],
   },
   {
@@ -169,7 +181,8 @@ export const catalog: readonly CheckDef[] = [
     id: 'ER-SYS-AGENT-LOG',
     category: 'SYS',
     title: 'Agent journal clean',
-    requirement: 'The agent logs no error during the run and is not restarted behind the suite’s back.',
+    requirement:
+      'The agent logs no error during the run and is not restarted behind the suite’s back.',
     pass: 'the agent log for the run (journalctl or the log file) has no entry at level error/fatal and one start per suite segment.',
     evidence: 'lines collected, error entries (first ones), agent starts.',
     phases: ['end'],
@@ -188,7 +201,7 @@ export const catalog: readonly CheckDef[] = [
     category: 'RES',
     title: 'Memory trend',
     requirement: 'The agent’s resident memory does not grow over the run.',
-    pass: 'least-squares slope of RSS after the first 10% of the run: growth over the window <= max(32 MiB/h × hours, 25% of the starting RSS).',
+    pass: 'least-squares slope of RSS per segment (a resume may mean a new agent process) after its first 10%: fitted growth over the window <= max(32 MiB/h × hours, 25% of the starting RSS).',
     evidence: 'slope (bytes/h), window, first/last/max RSS, samples.',
     phases: ['end'],
   },
@@ -197,7 +210,7 @@ export const catalog: readonly CheckDef[] = [
     category: 'RES',
     title: 'File-descriptor trend',
     requirement: 'The agent does not leak file descriptors.',
-    pass: 'slope of open fds after the first 10%: growth over the window <= max(4/h × hours, 16).',
+    pass: 'slope of open fds per segment after its first 10%: fitted growth <= max(4/h × hours, 16).',
     evidence: 'slope (fds/h), first/last/max fds.',
     phases: ['end'],
   },
@@ -205,8 +218,9 @@ export const catalog: readonly CheckDef[] = [
     id: 'ER-RES-DISK',
     category: 'RES',
     title: 'Disk-usage trend',
-    requirement: 'The agent’s data directory does not grow without bound (the WAL is checkpointed).',
-    pass: 'slope of the data-directory size after the first 10%: growth over the window <= max(256 MiB/h × hours, 2 × walSegmentBytes (128 MiB)).',
+    requirement:
+      'The agent’s data directory does not grow without bound (the WAL is checkpointed).',
+    pass: 'slope of the data-directory size per segment after its first 10%: fitted growth <= max(256 MiB/h × hours, 2 × walSegmentBytes (128 MiB)).',
     evidence: 'slope (bytes/h), first/last/max size, filesystem use.',
     phases: ['end'],
   },
@@ -214,9 +228,11 @@ export const catalog: readonly CheckDef[] = [
     id: 'ER-RES-THERMAL',
     category: 'RES',
     title: 'Thermal throttling observed',
-    requirement: 'Under sustained load the SoC stays below its critical trip point and is not throttled.',
+    requirement:
+      'Under sustained load the SoC stays below its critical trip point and is not throttled.',
     pass: 'max temperature of every thermal zone < critical trip − 5 °C (or 95 °C when no trip is published) and thermal throttle counters do not increase.',
-    evidence: 'zones, max/mean temperature (plotted), trip points, throttle counters at start and end.',
+    evidence:
+      'zones, max/mean temperature (plotted), trip points, throttle counters at start and end.',
     phases: ['end'],
     skipWhen: 'the host exposes no /sys/class/thermal zone (virtual machines, containers).',
   },

@@ -16,7 +16,7 @@ export const dtReadableCheck: CheckImpl = async (ctx) => {
   if (b.profile.bootLayout === 'none')
     return skip(`${b.profile.id} boots without a device tree (boot layout "none")`);
   let compat: string[];
-  let model: string | null = null;
+  let model: string;
   try {
     compat = (await readFile(join(ctx.opts.root, 'proc/device-tree/compatible'), 'utf8'))
       .split('\0')
@@ -47,8 +47,17 @@ export const dtOverlaysCheck: CheckImpl = async (ctx) => {
     '--boot-root',
     ctx.opts.root,
   ]);
-  const ev = { command: `edgeflow ${r.args.join(' ')}`, code: r.code, stdout: r.stdout, stderr: r.stderr };
-  if (r.code !== 0) return fail(`edgeflow dt status exited ${String(r.code)}: ${r.stderr.trim() || r.stdout.trim()}`, ev);
+  const ev = {
+    command: `edgeflow ${r.args.join(' ')}`,
+    code: r.code,
+    stdout: r.stdout,
+    stderr: r.stderr,
+  };
+  if (r.code !== 0)
+    return fail(
+      `edgeflow dt status exited ${String(r.code)}: ${r.stderr.trim() || r.stdout.trim()}`,
+      ev,
+    );
   const n = (r.stdout.match(/^overlay: .* ok /gm) ?? []).length;
   return pass(`${n} overlay(s) installed, every .dtbo present`, ev);
 };

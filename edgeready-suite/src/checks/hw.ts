@@ -19,11 +19,14 @@ function boardEvidence(b: DetectedBoard): Record<string, unknown> {
 /** ER-HW-BOARD */
 export const boardCheck: CheckImpl = async (ctx) => {
   const b = await ctx.board();
-  let agentBoard: string | null = null;
+  let agentBoard: string;
   try {
     agentBoard = (await ctx.agent.json<{ board: string }>('/v1/gpio')).board;
   } catch (e) {
-    return fail(`the agent does not answer GET /v1/gpio: ${(e as Error).message}`, boardEvidence(b));
+    return fail(
+      `the agent does not answer GET /v1/gpio: ${(e as Error).message}`,
+      boardEvidence(b),
+    );
   }
   const ev = { ...boardEvidence(b), agentBoard };
   if (b.profile.id === 'generic')
@@ -34,7 +37,10 @@ export const boardCheck: CheckImpl = async (ctx) => {
       ev,
     );
   if (agentBoard !== b.profile.id)
-    return fail(`the agent runs as board "${agentBoard}", the suite detected "${b.profile.id}"`, ev);
+    return fail(
+      `the agent runs as board "${agentBoard}", the suite detected "${b.profile.id}"`,
+      ev,
+    );
   return pass(`${b.profile.name} (${b.profile.id}, ${b.matchedBy}); agent agrees`, ev);
 };
 
@@ -127,7 +133,8 @@ export const i2cCheck: CheckImpl = async (ctx) => {
 export const sensorsCheck: CheckImpl = async (ctx) => {
   const readings: AgentReading[] = await ctx.agent.sensors(ctx.opts.halPrefix);
   const sensors = readings.filter((r) => !r.source.startsWith('gpio/'));
-  if (sensors.length === 0) return skip(`the agent serves no reading under "${ctx.opts.halPrefix}"`);
+  if (sensors.length === 0)
+    return skip(`the agent serves no reading under "${ctx.opts.halPrefix}"`);
   const bad = sensors.filter((r) => r.quality !== 'good');
   const stuck = sensors.filter((r) => {
     const before = ctx.state.sensorSeq[r.key];

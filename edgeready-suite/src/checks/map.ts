@@ -33,13 +33,13 @@ export function mapWorkersCheck(load: MapLoad = { writes: 20_000, casOps: 4_000 
       start('cas', 0, load.casOps),
       start('cas', 1, load.casOps),
     ];
-    const replies = (await Promise.all(
+    const replies = await Promise.all(
       workers.map(async (w) => {
         const [msg] = (await once(w, 'message')) as [Reply];
         await w.terminate();
         return msg;
       }),
-    )) as Reply[];
+    );
     const out = { a: 0, b: 0, c: 0, n: 0 };
     let lost = 0;
     for (let w = 0; w < 2; w++) {
@@ -67,7 +67,10 @@ export function mapWorkersCheck(load: MapLoad = { writes: 20_000, casOps: 4_000 
     };
     map.close();
     if (lost > 0 || casSum !== expectedCas || torn > 0)
-      return fail(`${lost} lost update(s), CAS sum ${casSum}/${expectedCas}, ${torn} torn read(s)`, ev);
+      return fail(
+        `${lost} lost update(s), CAS sum ${casSum}/${expectedCas}, ${torn} torn read(s)`,
+        ev,
+      );
     return pass(
       `5 workers: no lost update, CAS sum ${casSum} exact, ${ev.readerReads} reads none torn`,
       ev,
@@ -87,8 +90,15 @@ export const agentCacheCheck: CheckImpl = async (ctx) => {
     if (!one) mismatches.push(`${r.key}: listed but GET answers 404`);
     else if (one.seq < r.seq) mismatches.push(`${r.key}: GET seq ${one.seq} < listed ${r.seq}`);
   }
-  const ev = { listed: all.length, gaugeBefore: m1 ?? null, gaugeAfter: m2 ?? null, sampled: sample.length, mismatches };
-  if (m1 === undefined || m2 === undefined) return fail('edgeflow_cache_entries is not exported', ev);
+  const ev = {
+    listed: all.length,
+    gaugeBefore: m1 ?? null,
+    gaugeAfter: m2 ?? null,
+    sampled: sample.length,
+    mismatches,
+  };
+  if (m1 === undefined || m2 === undefined)
+    return fail('edgeflow_cache_entries is not exported', ev);
   // Keys can only be added between the reads (none are deleted during a run).
   if (all.length < m1 || all.length > m2)
     mismatches.push(`listing has ${all.length} keys, gauge went ${m1} -> ${m2}`);

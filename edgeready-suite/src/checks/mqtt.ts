@@ -77,7 +77,8 @@ async function judgeSegment(
 export const qos2Check: CheckImpl = async (ctx) => {
   const verdicts: SegmentVerdict[] = [];
   for (const seg of ctx.state.segments) {
-    const live = ctx.load !== undefined && seg.index === ctx.state.segments.at(-1)?.index && !seg.endedAt;
+    const live =
+      ctx.load !== undefined && seg.index === ctx.state.segments.at(-1)?.index && !seg.endedAt;
     if (!live && Object.keys(seg.keys).length === 0) continue;
     verdicts.push(await judgeSegment(ctx, seg, live));
   }
@@ -134,7 +135,10 @@ export const throughputCheck: CheckImpl = (ctx) => {
   const ok = below.length <= pts.length * 0.1;
   return Promise.resolve(
     ok
-      ? pass(`${pts.length - below.length}/${pts.length} windows at >= 90% of ${ctx.opts.rate}/s`, ev)
+      ? pass(
+          `${pts.length - below.length}/${pts.length} windows at >= 90% of ${ctx.opts.rate}/s`,
+          ev,
+        )
       : fail(`${below.length}/${pts.length} windows below 90% of ${ctx.opts.rate}/s`, ev),
   );
 };
@@ -150,12 +154,20 @@ export const latencyCheck: CheckImpl = (ctx) => {
     p99Ms: p99 ?? null,
     maxMs: h.max,
     limitMs: ctx.opts.p99LimitMs,
-    publishToCache: { samples: c.total, p50Ms: c.quantile(0.5) ?? null, p99Ms: c.quantile(0.99) ?? null, maxMs: c.max },
+    publishToCache: {
+      samples: c.total,
+      p50Ms: c.quantile(0.5) ?? null,
+      p99Ms: c.quantile(0.99) ?? null,
+      maxMs: c.max,
+    },
   };
   if (p99 === undefined) return Promise.resolve(fail('no PUBCOMP was received', ev));
   return Promise.resolve(
     p99 <= ctx.opts.p99LimitMs
-      ? pass(`p99 publish→PUBCOMP ${p99.toFixed(1)} ms <= ${ctx.opts.p99LimitMs} ms over ${h.total} messages`, ev)
+      ? pass(
+          `p99 publish→PUBCOMP ${p99.toFixed(1)} ms <= ${ctx.opts.p99LimitMs} ms over ${h.total} messages`,
+          ev,
+        )
       : fail(`p99 publish→PUBCOMP ${p99.toFixed(1)} ms > ${ctx.opts.p99LimitMs} ms`, ev),
   );
 };

@@ -32,8 +32,16 @@ export const otaDrillCheck: CheckImpl = async (ctx) => {
   const steps: Record<string, unknown>[] = [];
   const ota = async (args: string[], env?: NodeJS.ProcessEnv): Promise<CliResult> => {
     const r = await ctx.ota(args, env ? { env } : {});
-    steps.push({ cmd: `edgeflow ota ${args.join(' ')}`, code: r.code, out: r.stdout.trim().slice(0, 500), ms: r.ms });
-    if (r.code !== 0) throw new Error(`edgeflow ota ${args[0] ?? ''} exited ${String(r.code)}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`);
+    steps.push({
+      cmd: `edgeflow ota ${args.join(' ')}`,
+      code: r.code,
+      out: r.stdout.trim().slice(0, 500),
+      ms: r.ms,
+    });
+    if (r.code !== 0)
+      throw new Error(
+        `edgeflow ota ${args[0] ?? ''} exited ${String(r.code)}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`,
+      );
     return r;
   };
   const bundle = async (version: string, note: string): Promise<string> => {
@@ -41,13 +49,36 @@ export const otaDrillCheck: CheckImpl = async (ctx) => {
     await mkdir(src, { recursive: true });
     await writeFile(join(src, 'VERSION'), `${version}\n${note}\n`);
     const out = join(dir, `edgeflow-${version}.tar.gz`);
-    await ota(['build', src, '--out', out, '--name', 'edgeready-drill', '--version', version, '--board', board, '--key', join(root, 'keys', 'drill.key')]);
+    await ota([
+      'build',
+      src,
+      '--out',
+      out,
+      '--name',
+      'edgeready-drill',
+      '--version',
+      version,
+      '--board',
+      board,
+      '--key',
+      join(root, 'keys', 'drill.key'),
+    ]);
     return out;
   };
   const status = async (): Promise<Status> =>
     JSON.parse((await ota(['status', ...where, '--json'])).stdout) as Status;
   const install = (b: string, extra: string[] = []): Promise<CliResult> =>
-    ota(['install', b, ...where, '--board', board, '--device-id', 'edgeready-drill', '--no-restart', ...extra]);
+    ota([
+      'install',
+      b,
+      ...where,
+      '--board',
+      board,
+      '--device-id',
+      'edgeready-drill',
+      '--no-restart',
+      ...extra,
+    ]);
   try {
     await mkdir(root, { recursive: true });
     await ota(['keygen', '--out', join(root, 'keys'), '--name', 'drill']);
@@ -71,14 +102,32 @@ export const otaDrillCheck: CheckImpl = async (ctx) => {
     await ota(['prestart', ...where, '--json']);
     await ota(['commit', ...where, '--json']);
     const end = await status();
-    const ev = { board, rollbackSec, limitSec: ctx.opts.otaRollbackLimitSec, steps, history: end.history };
+    const ev = {
+      board,
+      rollbackSec,
+      limitSec: ctx.opts.otaRollbackLimitSec,
+      steps,
+      history: end.history,
+    };
     if (rb.action !== 'rolled-back' || rb.to !== '1.0.0')
-      return fail(`the failing 1.1.0 was not rolled back (prestart: ${rb.action} to ${rb.to ?? '?'})`, ev);
+      return fail(
+        `the failing 1.1.0 was not rolled back (prestart: ${rb.action} to ${rb.to ?? '?'})`,
+        ev,
+      );
     if (rollbackSec > ctx.opts.otaRollbackLimitSec)
-      return fail(`rollback took ${rollbackSec.toFixed(1)} s > ${ctx.opts.otaRollbackLimitSec} s`, ev);
+      return fail(
+        `rollback took ${rollbackSec.toFixed(1)} s > ${ctx.opts.otaRollbackLimitSec} s`,
+        ev,
+      );
     if (end.current !== '1.2.0' || end.trial !== null)
-      return fail(`the good 1.2.0 did not commit (current ${end.current}, trial ${end.trial?.version ?? 'none'})`, ev);
-    return pass(`1.1.0 rolled back to 1.0.0 in ${rollbackSec.toFixed(1)} s, then 1.2.0 committed`, ev);
+      return fail(
+        `the good 1.2.0 did not commit (current ${end.current}, trial ${end.trial?.version ?? 'none'})`,
+        ev,
+      );
+    return pass(
+      `1.1.0 rolled back to 1.0.0 in ${rollbackSec.toFixed(1)} s, then 1.2.0 committed`,
+      ev,
+    );
   } catch (e) {
     return fail(`OTA drill failed: ${(e as Error).message}`, { board, steps });
   }

@@ -4,13 +4,7 @@ import { agentCacheCheck, mapWorkersCheck } from './map.js';
 import { latencyCheck, qos2Check, throughputCheck } from './mqtt.js';
 import { otaDrillCheck } from './ota.js';
 import { cpufreqCheck, diskCheck, fdsCheck, memoryCheck, thermalCheck } from './res.js';
-import {
-  agentLogCheck,
-  continuityCheck,
-  fsyncCheck,
-  hardeningCheck,
-  httpCheck,
-} from './sys.js';
+import { agentLogCheck, continuityCheck, fsyncCheck, hardeningCheck, httpCheck } from './sys.js';
 import { enrolCheck, quoteCheck } from './tpm.js';
 import type { CheckImpl } from './types.js';
 

@@ -22,7 +22,8 @@ export function findUnitFile(given: string | undefined, edgeflowCli: string): st
 /** ER-SYS-HARDENING */
 export const hardeningCheck: CheckImpl = (ctx) => {
   const unit = findUnitFile(ctx.opts.unitFile, ctx.opts.edgeflowCli);
-  if (!unit) return Promise.resolve(skip('no edgeflow-agent.service unit file found (--unit-file)'));
+  if (!unit)
+    return Promise.resolve(skip('no edgeflow-agent.service unit file found (--unit-file)'));
   const r = spawnSync('systemd-analyze', ['security', '--offline=true', '--no-pager', unit], {
     encoding: 'utf8',
     timeout: 60_000,
@@ -33,8 +34,20 @@ export const hardeningCheck: CheckImpl = (ctx) => {
     .split('\n')
     .filter((l) => l.startsWith('✗'))
     .map((l) => l.replace(/\s+/g, ' ').trim());
-  const ev = { unit, exposure: m ? Number(m[1]) : null, rating: m?.[2] ?? null, notSatisfied, max: ctx.opts.hardeningMax };
-  if (!m) return Promise.resolve(fail(`systemd-analyze gave no exposure level (exit ${String(r.status)}): ${r.stderr.trim()}`, ev));
+  const ev = {
+    unit,
+    exposure: m ? Number(m[1]) : null,
+    rating: m?.[2] ?? null,
+    notSatisfied,
+    max: ctx.opts.hardeningMax,
+  };
+  if (!m)
+    return Promise.resolve(
+      fail(
+        `systemd-analyze gave no exposure level (exit ${String(r.status)}): ${r.stderr.trim()}`,
+        ev,
+      ),
+    );
   const level = Number(m[1]);
   return Promise.resolve(
     level <= ctx.opts.hardeningMax
@@ -65,7 +78,10 @@ export const fsyncCheck: CheckImpl = async (ctx) => {
     const m = await ctx.agent.metrics();
     const count = metricSum(m, 'edgeflow_wal_fsync_seconds_count');
     const sum = metricSum(m, 'edgeflow_wal_fsync_seconds_sum');
-    wal = { walFsyncs: count ?? null, walFsyncMeanMs: count && sum !== undefined ? (sum / count) * 1000 : null };
+    wal = {
+      walFsyncs: count ?? null,
+      walFsyncMeanMs: count && sum !== undefined ? (sum / count) * 1000 : null,
+    };
   } catch {
     /* evidence only */
   }
@@ -103,7 +119,7 @@ export const httpCheck: CheckImpl = (ctx) => {
 
 /** ER-SYS-AGENT-LOG: the run's agent log (written before the end checks). */
 export const agentLogCheck: CheckImpl = async (ctx) => {
-  let text = '';
+  let text: string;
   try {
     text = await readFile(ctx.paths.agentLog, 'utf8');
   } catch (e) {
@@ -120,7 +136,8 @@ export const agentLogCheck: CheckImpl = async (ctx) => {
     } catch {
       // journalctl -o cat and the suite's own markers are plain text
       nonJson++;
-      if (/\b(error|fatal)\b/i.test(l) && !l.startsWith('# edgeready')) errors.push(l.slice(0, 300));
+      if (/\b(error|fatal)\b/i.test(l) && !l.startsWith('# edgeready'))
+        errors.push(l.slice(0, 300));
       continue;
     }
     if (rec.event === 'agent.listening') starts++;
@@ -129,10 +146,20 @@ export const agentLogCheck: CheckImpl = async (ctx) => {
       errors.push(l.slice(0, 300));
   }
   const expectedStarts = ctx.state.agent.own ? ctx.state.agent.starts : undefined;
-  const ev = { lines: lines.length, nonJson, starts, expectedStarts: expectedStarts ?? null, errors: errors.slice(0, 20), errorCount: errors.length };
+  const ev = {
+    lines: lines.length,
+    nonJson,
+    starts,
+    expectedStarts: expectedStarts ?? null,
+    errors: errors.slice(0, 20),
+    errorCount: errors.length,
+  };
   if (errors.length > 0) return fail(`${errors.length} error entr(ies): ${errors[0]}`, ev);
   if (expectedStarts !== undefined && starts !== expectedStarts)
-    return fail(`the agent started ${starts} time(s), the suite started it ${expectedStarts} time(s)`, ev);
+    return fail(
+      `the agent started ${starts} time(s), the suite started it ${expectedStarts} time(s)`,
+      ev,
+    );
   return pass(`${lines.length} log lines, no error, ${starts} start(s)`, ev);
 };
 
@@ -140,12 +167,23 @@ export const agentLogCheck: CheckImpl = async (ctx) => {
 export const continuityCheck: CheckImpl = (ctx) => {
   const gapSec = ctx.state.gaps.reduce((a, g) => a + g.seconds, 0);
   const limitSec = (ctx.opts.durationMs / 1000) * ctx.opts.maxGapRatio;
-  const ev = { gaps: ctx.state.gaps, totalGapSec: gapSec, limitSec, activeSec: ctx.state.activeMs / 1000 };
+  const ev = {
+    gaps: ctx.state.gaps,
+    totalGapSec: gapSec,
+    limitSec,
+    activeSec: ctx.state.activeMs / 1000,
+  };
   if (ctx.state.gaps.length === 0) return Promise.resolve(pass('no interruption', ev));
   const what = ctx.state.gaps.map((g) => `${g.cause} ${g.seconds.toFixed(0)} s`).join(', ');
   return Promise.resolve(
     gapSec <= limitSec
-      ? pass(`${ctx.state.gaps.length} gap(s) recorded (${what}), ${gapSec.toFixed(0)} s <= ${limitSec.toFixed(0)} s`, ev)
-      : fail(`${ctx.state.gaps.length} gap(s) (${what}) total ${gapSec.toFixed(0)} s > ${limitSec.toFixed(0)} s`, ev),
+      ? pass(
+          `${ctx.state.gaps.length} gap(s) recorded (${what}), ${gapSec.toFixed(0)} s <= ${limitSec.toFixed(0)} s`,
+          ev,
+        )
+      : fail(
+          `${ctx.state.gaps.length} gap(s) (${what}) total ${gapSec.toFixed(0)} s > ${limitSec.toFixed(0)} s`,
+          ev,
+        ),
   );
 };

@@ -36,7 +36,11 @@ export const enrolCheck: CheckImpl = async (ctx) => {
     } catch (e) {
       return fail(`the agent reports no TPM identity: ${(e as Error).message}`);
     }
-    const ev = { enrolment: ctx.opts.enrolment, ekSha256: sha256(rec.ekPublic), akName: rec.akName };
+    const ev = {
+      enrolment: ctx.opts.enrolment,
+      ekSha256: sha256(rec.ekPublic),
+      akName: rec.akName,
+    };
     if (id.ekPublic !== rec.ekPublic || id.akName !== rec.akName)
       return fail('the agent’s EK/AK are not the ones in the given enrolment', {
         ...ev,
@@ -46,7 +50,14 @@ export const enrolCheck: CheckImpl = async (ctx) => {
     ctx.state.enrolmentFile = target;
     return pass('the agent’s EK and AK match the given enrolment', ev);
   }
-  const r = await ctx.edgeflow(['attest', 'enroll', '--agent', ctx.state.agent.url, '--out', target]);
+  const r = await ctx.edgeflow([
+    'attest',
+    'enroll',
+    '--agent',
+    ctx.state.agent.url,
+    '--out',
+    target,
+  ]);
   const v = parseVerdict(r.stdout);
   const ev: Record<string, unknown> = {
     command: `edgeflow ${r.args.join(' ')}`,
@@ -55,7 +66,10 @@ export const enrolCheck: CheckImpl = async (ctx) => {
     stderr: r.stderr.trim().slice(0, 2000),
   };
   if (r.code !== 0 || !v?.ok)
-    return fail(`edgeflow attest enroll failed (exit ${String(r.code)}): ${r.stderr.trim() || 'see checks'}`, ev);
+    return fail(
+      `edgeflow attest enroll failed (exit ${String(r.code)}): ${r.stderr.trim() || 'see checks'}`,
+      ev,
+    );
   const rec = JSON.parse(await readFile(target, 'utf8')) as {
     ekType: string;
     ekPublic: string;
@@ -95,7 +109,9 @@ export const quoteCheck: CheckImpl = async (ctx) => {
     stderr: r.stderr.trim().slice(0, 2000),
   };
   if (r.code !== 0 || !v?.ok) {
-    const failed = v?.checks.filter((c) => c.status === 'fail').map((c) => `${c.name}: ${c.detail}`);
+    const failed = v?.checks
+      .filter((c) => c.status === 'fail')
+      .map((c) => `${c.name}: ${c.detail}`);
     return fail(`quote does not verify: ${failed?.join('; ') || r.stderr.trim()}`, ev);
   }
   const replay = v.checks.find((c) => c.name === 'replay');

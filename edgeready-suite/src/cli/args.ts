@@ -13,7 +13,10 @@ export function parseDuration(text: string, flag = '--duration'): number {
     end = re.lastIndex;
   }
   if (text === '' || end !== text.length || !(total > 0))
-    throw new EdgeReadyError('EDGEFLOW_ER_BAD_DURATION', `${flag} "${text}": use a number with a unit (90s, 2m, 30m, 72h)`);
+    throw new EdgeReadyError(
+      'EDGEFLOW_ER_BAD_DURATION',
+      `${flag} "${text}": use a number with a unit (90s, 2m, 30m, 72h)`,
+    );
   return total;
 }
 
@@ -21,7 +24,11 @@ export function parseDuration(text: string, flag = '--duration'): number {
 export function parsePositive(text: string | undefined, flag: string, dflt: number): number {
   if (text === undefined) return dflt;
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new EdgeReadyError('EDGEFLOW_ER_USAGE', `${flag} must be a positive number, got "${text}"`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new EdgeReadyError(
+      'EDGEFLOW_ER_USAGE',
+      `${flag} must be a positive number, got "${text}"`,
+    );
   return n;
 }
 
@@ -30,7 +37,11 @@ export function parsePcrs(text: string): number[] {
   const out = new Set<number>();
   for (const part of text.split(',')) {
     const r = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!r) throw new EdgeReadyError('EDGEFLOW_ER_USAGE', `--pcrs "${text}": "${part}" is not an index or range`);
+    if (!r)
+      throw new EdgeReadyError(
+        'EDGEFLOW_ER_USAGE',
+        `--pcrs "${text}": "${part}" is not an index or range`,
+      );
     const a = Number(r[1]);
     const b = r[2] === undefined ? a : Number(r[2]);
     for (let i = a; i <= b; i++) {
@@ -45,7 +56,10 @@ export function parsePcrs(text: string): number[] {
 export function parseLoopback(text: string): { out: string; in: string } {
   const [o, i, ...rest] = text.split(':');
   if (!o || !i || rest.length > 0)
-    throw new EdgeReadyError('EDGEFLOW_ER_USAGE', `--gpio-loopback "${text}": use OUT:IN (header pins, e.g. 11:13)`);
+    throw new EdgeReadyError(
+      'EDGEFLOW_ER_USAGE',
+      `--gpio-loopback "${text}": use OUT:IN (header pins, e.g. 11:13)`,
+    );
   return { out: o, in: i };
 }
 

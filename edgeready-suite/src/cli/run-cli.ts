@@ -52,7 +52,9 @@ See docs/edgeready.md.
 `;
 
 function usageError(e: unknown): EdgeReadyError {
-  return new EdgeReadyError('EDGEFLOW_ER_USAGE', e instanceof Error ? e.message : String(e), { cause: e });
+  return new EdgeReadyError('EDGEFLOW_ER_USAGE', e instanceof Error ? e.message : String(e), {
+    cause: e,
+  });
 }
 
 function outcome(io: CliIo, o: RunOutcome, json: boolean): number {
@@ -61,7 +63,10 @@ function outcome(io: CliIo, o: RunOutcome, json: boolean): number {
     io.stderr.write(
       `edgeready: ${o.verdict.toUpperCase()} (run ${o.state.runId}, ER-ID ${o.state.identity?.erId ?? 'none'})\n  ${files}\n`,
     );
-  else io.stdout.write(`${JSON.stringify({ type: 'result', verdict: o.verdict, runId: o.state.runId, erId: o.state.identity?.erId ?? null, files: o.files })}\n`);
+  else
+    io.stdout.write(
+      `${JSON.stringify({ type: 'result', verdict: o.verdict, runId: o.state.runId, erId: o.state.identity?.erId ?? null, files: o.files })}\n`,
+    );
   return o.verdict === 'pass' ? 0 : 1;
 }
 
@@ -110,11 +115,16 @@ function runOptions(argv: string[], env: NodeJS.ProcessEnv): { opts: RunOptions;
   if (v.mode !== 'functional' && v.mode !== 'stress')
     throw new EdgeReadyError('EDGEFLOW_ER_USAGE', '--mode must be functional or stress');
   if (!v.out) throw new EdgeReadyError('EDGEFLOW_ER_USAGE', 'missing --out DIR');
-  if (v.mode === 'stress' && !v.duration) throw new EdgeReadyError('EDGEFLOW_ER_USAGE', 'stress mode needs --duration (72h, 30m, 2m)');
+  if (v.mode === 'stress' && !v.duration)
+    throw new EdgeReadyError('EDGEFLOW_ER_USAGE', 'stress mode needs --duration (72h, 30m, 2m)');
   const durationMs = parseDuration(v.duration ?? '2m');
   const out = resolve(v.out);
   const cli = v['edgeflow-cli'] ?? env.EDGEFLOW_CLI ?? defaultEdgeflowCli();
-  if (!cli) throw new EdgeReadyError('EDGEFLOW_ER_EDGEFLOW_CLI', 'cannot find the edgeflow CLI: install @edgeflow/agent or pass --edgeflow-cli');
+  if (!cli)
+    throw new EdgeReadyError(
+      'EDGEFLOW_ER_EDGEFLOW_CLI',
+      'cannot find the edgeflow CLI: install @edgeflow/agent or pass --edgeflow-cli',
+    );
   const agentUrl = v['agent-url'];
   let mqttUrl = v['mqtt-url'];
   if (agentUrl && !mqttUrl) mqttUrl = `mqtt://${new URL(agentUrl).hostname}:1883`;
@@ -122,8 +132,12 @@ function runOptions(argv: string[], env: NodeJS.ProcessEnv): { opts: RunOptions;
   const opts: RunOptions = {
     mode: v.mode,
     durationMs,
-    intervalMs: v.interval ? parseDuration(v.interval, '--interval') : clamp(durationMs / 12, 20_000, 3_600_000),
-    sampleMs: v.sample ? parseDuration(v.sample, '--sample') : clamp(durationMs / 600, 1000, 60_000),
+    intervalMs: v.interval
+      ? parseDuration(v.interval, '--interval')
+      : clamp(durationMs / 12, 20_000, 3_600_000),
+    sampleMs: v.sample
+      ? parseDuration(v.sample, '--sample')
+      : clamp(durationMs / 600, 1000, 60_000),
     outDir: out,
     board: v.board,
     root: resolve(v.root),
@@ -156,7 +170,11 @@ function runOptions(argv: string[], env: NodeJS.ProcessEnv): { opts: RunOptions;
  * `edgeready …` (and `edgeflow edgeready …` once the lead wires it). Returns the exit code:
  * 0 pass/ok, 1 failed or refused or incomplete, 2 usage.
  */
-export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+  deps: CliDeps = {},
+): Promise<number> {
   const [cmd, ...rest] = argv;
   const stopSignal = deps.stopSignal ?? new Promise<void>(() => undefined);
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
@@ -172,48 +190,85 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps =
       case 'list': {
         const { values } = (() => {
           try {
-            return parseArgs({ args: rest, strict: true, options: { long: { type: 'boolean' }, json: { type: 'boolean' } } });
+            return parseArgs({
+              args: rest,
+              strict: true,
+              options: { long: { type: 'boolean' }, json: { type: 'boolean' } },
+            });
           } catch (e) {
             throw usageError(e);
           }
         })();
-        io.stdout.write(values.json ? `${JSON.stringify(catalog, null, 2)}\n` : renderList(values.long ?? false));
+        io.stdout.write(
+          values.json ? `${JSON.stringify(catalog, null, 2)}\n` : renderList(values.long ?? false),
+        );
         return 0;
       }
       case 'run': {
         const { opts, json } = runOptions(rest, io.env);
-        const o = await startRun(opts, { stdout: io.stdout, stderr: io.stderr, jsonProgress: json, stopSignal });
+        const o = await startRun(opts, {
+          stdout: io.stdout,
+          stderr: io.stderr,
+          jsonProgress: json,
+          stopSignal,
+        });
         return outcome(io, o, json);
       }
       case 'resume': {
         let parsed;
         try {
-          parsed = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { out: { type: 'string' }, 'json-progress': { type: 'boolean', default: false } } });
+          parsed = parseArgs({
+            args: rest,
+            strict: true,
+            allowPositionals: true,
+            options: {
+              out: { type: 'string' },
+              'json-progress': { type: 'boolean', default: false },
+            },
+          });
         } catch (e) {
           throw usageError(e);
         }
         const dir = parsed.values.out ?? parsed.positionals[0];
         if (!dir) throw new EdgeReadyError('EDGEFLOW_ER_USAGE', 'resume needs the run directory');
         const json = parsed.values['json-progress'];
-        const o = await resumeRun(resolve(dir), { stdout: io.stdout, stderr: io.stderr, jsonProgress: json, stopSignal });
+        const o = await resumeRun(resolve(dir), {
+          stdout: io.stdout,
+          stderr: io.stderr,
+          jsonProgress: json,
+          stopSignal,
+        });
         return outcome(io, o, json);
       }
       case 'verify-report': {
         let parsed;
         try {
-          parsed = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { enrolment: { type: 'string' }, json: { type: 'boolean' } } });
+          parsed = parseArgs({
+            args: rest,
+            strict: true,
+            allowPositionals: true,
+            options: { enrolment: { type: 'string' }, json: { type: 'boolean' } },
+          });
         } catch (e) {
           throw usageError(e);
         }
         const archive = parsed.positionals[0];
         const enrolment = parsed.values.enrolment;
         if (!archive || !enrolment || parsed.positionals.length !== 1)
-          throw new EdgeReadyError('EDGEFLOW_ER_USAGE', 'usage: edgeready verify-report ARCHIVE --enrolment FILE');
+          throw new EdgeReadyError(
+            'EDGEFLOW_ER_USAGE',
+            'usage: edgeready verify-report ARCHIVE --enrolment FILE',
+          );
         const v = await verifyReport(archive, enrolment);
         if (parsed.values.json) io.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
         else {
-          for (const s of v.steps) io.stdout.write(`${s.status.padEnd(4)} ${s.name}: ${s.detail}\n`);
-          io.stdout.write(v.ok ? `ok: ${v.erId ?? ''} (run verdict ${v.verdict ?? '?'})\n` : 'REJECTED: the report does not verify\n');
+          for (const s of v.steps)
+            io.stdout.write(`${s.status.padEnd(4)} ${s.name}: ${s.detail}\n`);
+          io.stdout.write(
+            v.ok
+              ? `ok: ${v.erId ?? ''} (run verdict ${v.verdict ?? '?'})\n`
+              : 'REJECTED: the report does not verify\n',
+          );
         }
         return v.ok ? 0 : 1;
       }
@@ -226,7 +281,9 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps =
       io.stderr.write(`edgeready ${cmd}: ${e.code}: ${e.message}\n`);
       return e.code === 'EDGEFLOW_ER_USAGE' || e.code === 'EDGEFLOW_ER_BAD_DURATION' ? 2 : 1;
     }
-    io.stderr.write(`edgeready ${cmd}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    io.stderr.write(
+      `edgeready ${cmd}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
     return 1;
   }
 }

@@ -144,24 +144,19 @@ export class MqttLoad {
     this.#lastTs.set(key, t);
     pub.inflight++;
     const t0 = this.#deps.hrNow();
-    pub.client.publish(
-      `sensors/${key}`,
-      JSON.stringify({ v: c.sent, t }),
-      { qos: 2 },
-      (err) => {
-        pub.inflight--;
-        if (err) {
-          this.errors++;
-          this.lastError = err.message;
-          return;
-        }
-        const ms = this.#deps.hrNow() - t0;
-        c.acked++;
-        this.#windowAcked++;
-        this.latency.record(ms);
-        this.#window.push(ms);
-      },
-    );
+    pub.client.publish(`sensors/${key}`, JSON.stringify({ v: c.sent, t }), { qos: 2 }, (err) => {
+      pub.inflight--;
+      if (err) {
+        this.errors++;
+        this.lastError = err.message;
+        return;
+      }
+      const ms = this.#deps.hrNow() - t0;
+      c.acked++;
+      this.#windowAcked++;
+      this.latency.record(ms);
+      this.#window.push(ms);
+    });
   }
 
   /** Latencies and PUBCOMPs since the previous call. */

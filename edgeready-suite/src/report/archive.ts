@@ -4,7 +4,13 @@ import type { AgentClient } from '../agent/agent-http.js';
 import { tarMember, TAR_END, type TarEntry } from '../fs/tar.js';
 
 /** Content members of an archive, in this order; attestation.json follows them. */
-export const CONTENT_FILES = ['report.json', 'junit.xml', 'report.html', 'timeseries.jsonl', 'agent.log'] as const;
+export const CONTENT_FILES = [
+  'report.json',
+  'junit.xml',
+  'report.html',
+  'timeseries.jsonl',
+  'agent.log',
+] as const;
 export const ATTESTATION_FILE = 'attestation.json';
 
 /** attestation.json: the quote over the archive digest, or why there is none. */
@@ -22,10 +28,18 @@ export type Attestation =
       readonly erId: string;
       readonly quotedAt: string;
     }
-  | { readonly bound: false; readonly schema: 'edgeready-attestation/v1'; readonly nonce: string; readonly reason: string };
+  | {
+      readonly bound: false;
+      readonly schema: 'edgeready-attestation/v1';
+      readonly nonce: string;
+      readonly reason: string;
+    };
 
 /** The deterministic content part of an archive and its digest. */
-export function contentPart(entries: readonly TarEntry[], mtimeSec: number): { bytes: Buffer; digest: Buffer } {
+export function contentPart(
+  entries: readonly TarEntry[],
+  mtimeSec: number,
+): { bytes: Buffer; digest: Buffer } {
   const bytes = Buffer.concat(entries.map((x) => tarMember(x.name, x.data, mtimeSec)));
   return { bytes, digest: createHash('sha256').update(bytes).digest() };
 }
@@ -41,7 +55,8 @@ export async function quoteDigest(
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ nonce: digest.toString('hex'), pcrs, bank: 'sha256' }),
   });
-  if (r.status !== 200) throw new Error(`POST /v1/attestation/quote: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+  if (r.status !== 200)
+    throw new Error(`POST /v1/attestation/quote: HTTP ${r.status} ${r.text.slice(0, 300)}`);
   return JSON.parse(r.text) as QuoteResponse;
 }
 

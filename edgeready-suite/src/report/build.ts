@@ -44,14 +44,27 @@ export interface Report {
   readonly files: Record<string, string>;
 }
 
-const FIELDS: SampleField[] = ['rate', 'ingestRate', 'p99', 'cacheP99', 'rss', 'fds', 'lagP99', 'tempC', 'cpuMHz', 'diskBytes', 'fsUsed'];
+const FIELDS: SampleField[] = [
+  'rate',
+  'ingestRate',
+  'p99',
+  'cacheP99',
+  'rss',
+  'fds',
+  'lagP99',
+  'tempC',
+  'cpuMHz',
+  'diskBytes',
+  'fsUsed',
+];
 
 /** Builds the report from the final state and the time series. */
 export function buildReport(state: RunState, series: readonly Sample[], partial: boolean): Report {
   const checks: ReportCheck[] = catalog.map((d) => {
     const rec = state.checks[d.id];
     const status = checkStatus(rec);
-    const shown = rec?.executions.filter((e) => e.status === 'fail').at(-1) ?? rec?.executions.at(-1);
+    const shown =
+      rec?.executions.filter((e) => e.status === 'fail').at(-1) ?? rec?.executions.at(-1);
     return {
       id: d.id,
       category: d.category,
@@ -99,7 +112,12 @@ export function buildReport(state: RunState, series: readonly Sample[], partial:
     segments: state.segments.map(({ keys: _keys, ...s }) => s),
     summary,
     checks,
-    latency: { messages: h.total, p50Ms: h.quantile(0.5) ?? null, p99Ms: h.quantile(0.99) ?? null, maxMs: h.max },
+    latency: {
+      messages: h.total,
+      p50Ms: h.quantile(0.5) ?? null,
+      p99Ms: h.quantile(0.99) ?? null,
+      maxMs: h.max,
+    },
     timeseries: ts,
     files: {
       'junit.xml': 'one testcase per check',

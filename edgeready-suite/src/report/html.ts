@@ -2,7 +2,12 @@ import type { Sample } from '../sample/series.js';
 import type { Report } from './build.js';
 import { escHtml as e, linePlot } from './svg.js';
 
-const COLORS: Record<string, string> = { pass: '#1a7f37', fail: '#cf222e', skip: '#9a6700', 'not-run': '#6e7781' };
+const COLORS: Record<string, string> = {
+  pass: '#1a7f37',
+  fail: '#cf222e',
+  skip: '#9a6700',
+  'not-run': '#6e7781',
+};
 
 /** report.html: self-contained (inline CSS and SVG, no script, no network). */
 export function renderHtml(r: Report, series: readonly Sample[]): string {
@@ -26,7 +31,10 @@ export function renderHtml(r: Report, series: readonly Sample[]): string {
     r.gaps.length === 0
       ? '<p>No interruption.</p>'
       : `<table><tr><th>from</th><th>to</th><th>seconds</th><th>cause</th><th>detail</th></tr>${r.gaps
-          .map((g) => `<tr><td>${e(g.from)}</td><td>${e(g.to)}</td><td>${g.seconds.toFixed(1)}</td><td>${e(g.cause)}</td><td>${e(g.detail)}</td></tr>`)
+          .map(
+            (g) =>
+              `<tr><td>${e(g.from)}</td><td>${e(g.to)}</td><td>${g.seconds.toFixed(1)}</td><td>${e(g.cause)}</td><td>${e(g.detail)}</td></tr>`,
+          )
           .join('')}</table>`;
   const v = r.verdict;
   return `<!doctype html>

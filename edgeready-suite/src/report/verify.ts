@@ -34,22 +34,33 @@ const step = (name: string, ok: boolean, yes: string, no: string): VerifyStep =>
  * verifies against the enrolled EK/AK (signature, signer, nonce, PCR digest, firmware); the
  * ER-ID is the one derived from the enrolled EK, the board and the suite version.
  */
-export async function verifyReport(archivePath: string, enrolmentPath: string): Promise<ReportVerdict> {
+export async function verifyReport(
+  archivePath: string,
+  enrolmentPath: string,
+): Promise<ReportVerdict> {
   let enrolment: EnrolmentRecord;
   try {
     enrolment = parseEnrolment(JSON.parse(await readFile(enrolmentPath, 'utf8')), enrolmentPath);
   } catch (cause) {
-    throw new EdgeReadyError('EDGEFLOW_ER_ENROLMENT', `${enrolmentPath}: ${(cause as Error).message}`, { cause });
+    throw new EdgeReadyError(
+      'EDGEFLOW_ER_ENROLMENT',
+      `${enrolmentPath}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   const buf = await readFile(archivePath);
   const entries = parseTar(buf);
   const names = entries.map((x) => x.name);
   const want = [...CONTENT_FILES, ATTESTATION_FILE];
   if (JSON.stringify(names) !== JSON.stringify(want))
-    throw new EdgeReadyError('EDGEFLOW_ER_ARCHIVE_FORMAT', `${archivePath}: members ${names.join(', ')}; expected ${want.join(', ')}`);
+    throw new EdgeReadyError(
+      'EDGEFLOW_ER_ARCHIVE_FORMAT',
+      `${archivePath}: members ${names.join(', ')}; expected ${want.join(', ')}`,
+    );
   const attEntry = entries.at(-1);
   const reportEntry = entries[0];
-  if (!attEntry || !reportEntry) throw new EdgeReadyError('EDGEFLOW_ER_ARCHIVE_FORMAT', 'empty archive');
+  if (!attEntry || !reportEntry)
+    throw new EdgeReadyError('EDGEFLOW_ER_ARCHIVE_FORMAT', 'empty archive');
   const digest = createHash('sha256').update(buf.subarray(0, attEntry.offset)).digest();
   let att: Attestation;
   let report: Report;
@@ -57,13 +68,25 @@ export async function verifyReport(archivePath: string, enrolmentPath: string): 
     att = JSON.parse(attEntry.data.toString('utf8')) as Attestation;
     report = JSON.parse(reportEntry.data.toString('utf8')) as Report;
   } catch (cause) {
-    throw new EdgeReadyError('EDGEFLOW_ER_REPORT_TAMPERED', `${archivePath}: a member is not valid JSON`, { cause });
+    throw new EdgeReadyError(
+      'EDGEFLOW_ER_REPORT_TAMPERED',
+      `${archivePath}: a member is not valid JSON`,
+      { cause },
+    );
   }
   if (!att.bound)
-    throw new EdgeReadyError('EDGEFLOW_ER_NOT_BOUND', `${archivePath}: no TPM quote (${att.reason})`);
+    throw new EdgeReadyError(
+      'EDGEFLOW_ER_NOT_BOUND',
+      `${archivePath}: no TPM quote (${att.reason})`,
+    );
   const steps: VerifyStep[] = [];
   steps.push(
-    step('report', report.schema === 'edgeready-report/v1', 'report.json is an edgeready-report/v1', `report.json schema is ${String(report.schema)}`),
+    step(
+      'report',
+      report.schema === 'edgeready-report/v1',
+      'report.json is an edgeready-report/v1',
+      `report.json schema is ${String(report.schema)}`,
+    ),
   );
   steps.push(
     step(
@@ -74,7 +97,12 @@ export async function verifyReport(archivePath: string, enrolmentPath: string): 
     ),
   );
   steps.push(
-    step('ek', att.ekPublic === enrolment.ekPublic, 'EK of the report = enrolled EK', 'the report names another EK than the enrolment'),
+    step(
+      'ek',
+      att.ekPublic === enrolment.ekPublic,
+      'EK of the report = enrolled EK',
+      'the report names another EK than the enrolment',
+    ),
   );
   const v = verifyQuote({
     enrolment: { ...enrolment, lastQuote: null }, // an archived report is verified any time later: no replay state
@@ -82,12 +110,16 @@ export async function verifyReport(archivePath: string, enrolmentPath: string): 
     requested: { bank: att.request.bank, pcrs: att.request.pcrs },
     response: att.response,
   });
-  for (const c of v.checks) steps.push({ name: `quote.${c.name}`, status: c.status, detail: c.detail });
+  for (const c of v.checks)
+    steps.push({ name: `quote.${c.name}`, status: c.status, detail: c.detail });
   const erId = deriveErId(enrolment.ekPublic, report.boardId ?? '', report.suiteVersion);
   steps.push(
     step(
       'erId',
-      erId === report.erId && erId === att.erId && att.boardId === report.boardId && att.suiteVersion === report.suiteVersion,
+      erId === report.erId &&
+        erId === att.erId &&
+        att.boardId === report.boardId &&
+        att.suiteVersion === report.suiteVersion,
       `${erId} = ER-ID(enrolled EK, ${report.boardId ?? '?'}, ${report.suiteVersion})`,
       `ER-ID mismatch: derived ${erId}, report ${String(report.erId)}, attestation ${att.erId}`,
     ),

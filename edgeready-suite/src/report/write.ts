@@ -6,7 +6,13 @@ import { writeFileAtomic } from '../fs/atomic.js';
 import type { RunPaths } from '../run/checkpoint.js';
 import type { RunState } from '../run/types.js';
 import type { Sample } from '../sample/series.js';
-import { contentPart, CONTENT_FILES, finishArchive, quoteDigest, type Attestation } from './archive.js';
+import {
+  contentPart,
+  CONTENT_FILES,
+  finishArchive,
+  quoteDigest,
+  type Attestation,
+} from './archive.js';
 import { buildReport } from './build.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
@@ -56,7 +62,12 @@ export async function writeReports(o: {
   let att: Attestation;
   const id = state.identity;
   if (!id?.ekPublic || !id.erId) {
-    att = { bound: false, schema: 'edgeready-attestation/v1', nonce: digest.toString('hex'), reason: id?.tpmUnavailable ?? 'the agent reported no TPM identity' };
+    att = {
+      bound: false,
+      schema: 'edgeready-attestation/v1',
+      nonce: digest.toString('hex'),
+      reason: id?.tpmUnavailable ?? 'the agent reported no TPM identity',
+    };
   } else {
     try {
       const response = await quoteDigest(o.agent, digest, state.options.pcrs);
@@ -73,7 +84,12 @@ export async function writeReports(o: {
         quotedAt: new Date().toISOString(),
       };
     } catch (e) {
-      att = { bound: false, schema: 'edgeready-attestation/v1', nonce: digest.toString('hex'), reason: (e as Error).message };
+      att = {
+        bound: false,
+        schema: 'edgeready-attestation/v1',
+        nonce: digest.toString('hex'),
+        reason: (e as Error).message,
+      };
     }
   }
   const archive = join(paths.out, `edgeready-${id?.erId ?? state.runId}.tar`);
@@ -82,6 +98,11 @@ export async function writeReports(o: {
   return {
     verdict: report.verdict,
     archive,
-    files: [...['report.json', 'junit.xml', 'report.html', 'agent.log', 'attestation.json'].map((f) => join(paths.out, f)), archive],
+    files: [
+      ...['report.json', 'junit.xml', 'report.html', 'agent.log', 'attestation.json'].map((f) =>
+        join(paths.out, f),
+      ),
+      archive,
+    ],
   };
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { detectBoard, type DetectedBoard } from '@edgeflow/hal';
 import { pino, type Logger } from 'pino';
-import { AgentClient, type Metrics } from '../agent/agent-http.js';
+import type { AgentClient, Metrics } from '../agent/agent-http.js';
 import { stopAgent } from '../agent/agent-process.js';
 import { edgeflowRunner, otaRunner, type EdgeflowRunner } from '../agent/edgeflow-cli.js';
 import { catalog } from '../catalog/catalog.js';
@@ -76,7 +76,10 @@ class Runner {
     this.cacheLat = new LatencyHistogram(state.cacheLatency.counts, state.cacheLatency.max);
     void io.stopSignal.then(() => {
       this.stopRequested = true;
-      this.log.info({ event: 'run.stop-requested' }, 'stop requested: finishing with a partial report');
+      this.log.info(
+        { event: 'run.stop-requested' },
+        'stop requested: finishing with a partial report',
+      );
     });
   }
 
@@ -123,7 +126,7 @@ class Runner {
   async round(phase: Phase): Promise<void> {
     const ids = catalog
       .filter((c) => c.phases.includes(phase))
-      .filter((c) => this.opts.mode === 'stress' || phase !== 'periodic')
+      .filter(() => this.opts.mode === 'stress' || phase !== 'periodic')
       .filter((c) => !(phase === 'end' && this.stopRequested && !DATA_ONLY.has(c.id)))
       .map((c) => c.id);
     this.state.rounds++;
@@ -147,12 +150,15 @@ class Runner {
         activeMs: Math.round(this.state.activeMs),
         ...out,
       });
-      this.log.info({ event: 'check', id, phase, status: out.status }, `${id}: ${out.status} ${out.detail}`);
+      this.log.info(
+        { event: 'check', id, phase, status: out.status },
+        `${id}: ${out.status} ${out.detail}`,
+      );
     }
     await this.checkpoint();
   }
 
-  async sample(): Promise<void> {
+  async sample(loadRunning = true): Promise<void> {
     const now = performance.now();
     const dt = Math.max(0.001, (now - this.lastSampleAt) / 1000);
     this.lastSampleAt = now;
@@ -168,7 +174,9 @@ class Runner {
     }
     const ingest = m?.get('edgeflow_ingest_messages_total{source="mqtt"}');
     const ingestRate =
-      ingest !== undefined && this.lastIngest !== undefined ? Math.max(0, (ingest - this.lastIngest) / dt) : undefined;
+      ingest !== undefined && this.lastIngest !== undefined
+        ? Math.max(0, (ingest - this.lastIngest) / dt)
+        : undefined;
     if (ingest !== undefined) this.lastIngest = ingest;
     const zones = await readThermal(this.opts.root);
     const freq = await readCpufreq(this.opts.root);
@@ -179,7 +187,7 @@ class Runner {
       t: Date.now(),
       a: Math.round(this.state.activeMs),
       seg: this.state.segments.length - 1,
-      ...(this.load ? { rate: w.acked / dt, inflight: this.load.inflight } : {}),
+      ...(this.load && loadRunning ? { rate: w.acked / dt, inflight: this.load.inflight } : {}),
       ...opt('ingestRate', ingestRate),
       ...opt('p99', quantile(w.latencies, 0.99)),
       ...opt('cacheP99', quantile(cache, 0.99)),
@@ -216,7 +224,8 @@ class Runner {
     };
     if (this.io.jsonProgress) this.io.stdout.write(`${JSON.stringify(p)}\n`);
     else if (this.io.stderr.isTTY) this.io.stderr.write(`\r\x1b[K${progressLine(p)}`);
-    else if (Math.round(this.state.activeMs / 1000) % 10 === 0) this.io.stderr.write(`${progressLine(p)}\n`);
+    else if (Math.round(this.state.activeMs / 1000) % 10 === 0)
+      this.io.stderr.write(`${progressLine(p)}\n`);
   }
 
   async loadPhase(): Promise<void> {
@@ -262,7 +271,8 @@ class Runner {
     await this.roundRunning;
     this.http.stop();
     const { drained } = await this.load.stop();
-    await this.sample();
+    await this.sample(false); // the load is drained: this window's rate is not a throughput
+
     await this.checkpoint();
     seg.endedAt = new Date().toISOString();
     seg.endedCleanly = drained;
@@ -302,7 +312,8 @@ class Runner {
     const deadline = Date.now() + 90_000;
     for (;;) {
       try {
-        ekPublic = (await this.agent.json<{ ekPublic: string }>('/v1/attestation/identity')).ekPublic;
+        ekPublic = (await this.agent.json<{ ekPublic: string }>('/v1/attestation/identity'))
+          .ekPublic;
         why = undefined;
         break;
       } catch (e) {
@@ -328,7 +339,10 @@ class Runner {
       this.progress('start checks');
       const b = await this.board();
       this.state.throttleStart = await readThrottle(this.opts.root);
-      this.log.info({ event: 'run.started', board: b.profile.id, options: this.opts }, 'run started');
+      this.log.info(
+        { event: 'run.started', board: b.profile.id, options: this.opts },
+        'run started',
+      );
       await this.round('start');
       this.state.startDone = true;
       await this.checkpoint();
@@ -413,15 +427,22 @@ export async function resumeRun(outDir: string, io: RunIo): Promise<RunOutcome> 
   const state = await loadCheckpoint(paths);
   const boot = await bootId();
   if (state.status === 'finished')
-    throw new EdgeReadyError('EDGEFLOW_ER_RUN_FINISHED', `${outDir}: the run finished at ${state.finishedAt ?? '?'}`);
+    throw new EdgeReadyError(
+      'EDGEFLOW_ER_RUN_FINISHED',
+      `${outDir}: the run finished at ${state.finishedAt ?? '?'}`,
+    );
   if (state.pid !== process.pid && state.bootId === boot && state.status === 'running') {
     const { pidAlive } = await import('../agent/agent-process.js');
     if (pidAlive(state.pid))
-      throw new EdgeReadyError('EDGEFLOW_ER_RUN_ACTIVE', `${outDir}: edgeready pid ${state.pid} is still running`);
+      throw new EdgeReadyError(
+        'EDGEFLOW_ER_RUN_ACTIVE',
+        `${outDir}: edgeready pid ${state.pid} is still running`,
+      );
   }
   const from = state.lastCheckpointAt;
   const to = new Date().toISOString();
-  const cause = state.bootId !== boot ? 'reboot' : state.status === 'interrupted' ? 'stopped' : 'crash';
+  const cause =
+    state.bootId !== boot ? 'reboot' : state.status === 'interrupted' ? 'stopped' : 'crash';
   state.gaps.push({
     from,
     to,

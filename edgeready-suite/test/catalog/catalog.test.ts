@@ -18,7 +18,8 @@ test('IDs are unique, prefixed by their category, and each has an implementation
 
 test('the catalog covers every category the issue names', () => {
   const cats = new Set(catalog.map((c) => c.category));
-  for (const c of ['HW', 'DT', 'TPM', 'MQTT', 'MAP', 'OTA', 'SYS', 'RES']) assert.ok(cats.has(c as never), c);
+  for (const c of ['HW', 'DT', 'TPM', 'MQTT', 'MAP', 'OTA', 'SYS', 'RES'])
+    assert.ok(cats.has(c as never), c);
 });
 
 test('docs/edgeready.md is generated from the catalog (run scripts/gen-docs.mjs)', () => {

@@ -11,7 +11,11 @@ test('durations', () => {
   assert.equal(parseDuration('1h30m'), 5_400_000);
   assert.equal(parseDuration('500ms'), 500);
   for (const bad of ['', '2', 'm', '2x', '-2m', '0s', '2m junk'])
-    assert.throws(() => parseDuration(bad), (e: unknown) => e instanceof EdgeReadyError && e.code === 'EDGEFLOW_ER_BAD_DURATION', bad);
+    assert.throws(
+      () => parseDuration(bad),
+      (e: unknown) => e instanceof EdgeReadyError && e.code === 'EDGEFLOW_ER_BAD_DURATION',
+      bad,
+    );
 });
 
 test('PCR lists and loopback pairs', () => {
@@ -43,7 +47,10 @@ test('usage errors exit 2, --help exits 0, list exits 0', async () => {
   assert.equal(await runCli(['bogus'], a.io), 2);
   assert.equal(await runCli(['run', '--mode', 'soak', '--out', '/tmp/x'], a.io), 2);
   assert.equal(await runCli(['run', '--mode', 'stress', '--out', '/tmp/x'], a.io), 2);
-  assert.equal(await runCli(['run', '--mode', 'stress', '--duration', '2q', '--out', '/tmp/x'], a.io), 2);
+  assert.equal(
+    await runCli(['run', '--mode', 'stress', '--duration', '2q', '--out', '/tmp/x'], a.io),
+    2,
+  );
   assert.equal(await runCli(['verify-report', 'x.tar'], a.io), 2);
   assert.match(a.err(), /EDGEFLOW_ER_BAD_DURATION/);
   const b = io();

@@ -8,13 +8,30 @@ import { renderJunit } from '../../src/report/junit.js';
 import type { Report } from '../../src/report/build.js';
 
 test('tar members round-trip and are deterministic', () => {
-  const a = Buffer.concat([tarMember('a.json', Buffer.from('{"x":1}'), 1_700_000_000), tarMember('b.log', Buffer.alloc(1000, 65), 1_700_000_000), TAR_END]);
-  const b = Buffer.concat([tarMember('a.json', Buffer.from('{"x":1}'), 1_700_000_000), tarMember('b.log', Buffer.alloc(1000, 65), 1_700_000_000), TAR_END]);
+  const a = Buffer.concat([
+    tarMember('a.json', Buffer.from('{"x":1}'), 1_700_000_000),
+    tarMember('b.log', Buffer.alloc(1000, 65), 1_700_000_000),
+    TAR_END,
+  ]);
+  const b = Buffer.concat([
+    tarMember('a.json', Buffer.from('{"x":1}'), 1_700_000_000),
+    tarMember('b.log', Buffer.alloc(1000, 65), 1_700_000_000),
+    TAR_END,
+  ]);
   assert.deepEqual(a, b);
   const e = parseTar(a);
-  assert.deepEqual(e.map((x) => [x.name, x.data.length, x.offset]), [['a.json', 7, 0], ['b.log', 1000, 1024]]);
+  assert.deepEqual(
+    e.map((x) => [x.name, x.data.length, x.offset]),
+    [
+      ['a.json', 7, 0],
+      ['b.log', 1000, 1024],
+    ],
+  );
   const trailing = Buffer.concat([a, Buffer.from('x')]);
-  assert.throws(() => parseTar(trailing), (err: unknown) => err instanceof EdgeReadyError && err.code === 'EDGEFLOW_ER_ARCHIVE_FORMAT');
+  assert.throws(
+    () => parseTar(trailing),
+    (err: unknown) => err instanceof EdgeReadyError && err.code === 'EDGEFLOW_ER_ARCHIVE_FORMAT',
+  );
   const badSum = Buffer.from(a);
   badSum[10] = 0x41;
   assert.throws(() => parseTar(badSum), /checksum/);
@@ -40,7 +57,17 @@ test('plots are inline SVG; an empty series says so', () => {
 });
 
 test('junit has one testcase per check with failure/skipped elements', () => {
-  const mk = (id: string, status: string) => ({ id, category: id.split('-')[1], title: `t ${id}`, requirement: '', pass: 'p', status, detail: `d <${id}> & "x"`, counts: { pass: 0, fail: 0, skip: 0 }, executions: [] });
+  const mk = (id: string, status: string) => ({
+    id,
+    category: id.split('-')[1],
+    title: `t ${id}`,
+    requirement: '',
+    pass: 'p',
+    status,
+    detail: `d <${id}> & "x"`,
+    counts: { pass: 0, fail: 0, skip: 0 },
+    executions: [],
+  });
   const r = {
     runId: 'abc',
     erId: null,
