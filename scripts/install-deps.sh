@@ -29,8 +29,6 @@ PKGS=(
   xz-utils            # unpacks gpio-sim.c/irq_sim.c from the linux-source tarball fetched with apt-get download
   # --- edgeready ---
   chromium            # headless Chromium opens report.html and screenshots its plots in the edgeready test
-  # --- edgeready ---
-  chromium            # headless Chromium opens report.html and screenshots its plots in the edgeready test
 )
 
 if [ "$(id -u)" -ne 0 ]; then
