@@ -26,6 +26,8 @@ PKGS=(
   gcc-12              # compiles gpio-sim.ko out of tree with the compiler the Debian 12 kernel was built with
   make                # kbuild for the out-of-tree gpio-sim module
   libc6-dev           # host headers kbuild's helper programs and the module build expect
+  libelf1             # runtime of objtool/modpost from the linux-kbuild package (apt-get download, not installed)
+  libssl3             # runtime of sign-file/extract-cert from the same linux-kbuild package
   xz-utils            # unpacks gpio-sim.c/irq_sim.c from the linux-source tarball fetched with apt-get download
   # --- edgeready ---
   chromium            # headless Chromium opens report.html and screenshots its plots in the edgeready test
