@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,9 +8,18 @@ import { generateKeyPair } from '../../src/keys.js';
 /** How a test release behaves once systemd starts it. */
 export type Behavior = 'good' | 'crash-after-ready' | 'never-ready' | 'hang' | 'bad-health';
 
-/** A fresh temp dir. */
-export function tempDir(prefix = 'ota-test-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+const created: string[] = [];
+// Test temp dirs go when the test process exits (a failing run can keep them: EDGEFLOW_KEEP_TMP=1).
+process.on('exit', () => {
+  if (process.env.EDGEFLOW_KEEP_TMP) return;
+  for (const d of created) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temp dir, removed when the test process exits. */
+export async function tempDir(prefix = 'ota-test-'): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), prefix));
+  created.push(d);
+  return d;
 }
 
 /** Writes a key pair; returns the private PEM and a trusted-keys dir holding the public key. */
