@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { detectBoard } from '@edgeflow/hal';
+import { dtReadableCheck } from '../../src/checks/dt.js';
+import { i2cCheck } from '../../src/checks/hw.js';
+import { memoryCheck, thermalCheck } from '../../src/checks/res.js';
+import type { CheckContext } from '../../src/checks/types.js';
+import type { Sample } from '../../src/sample/series.js';
+
+async function piRoot(withI2c: boolean): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'er-pi-'));
+  await mkdir(join(root, 'proc/device-tree'), { recursive: true });
+  await writeFile(
+    join(root, 'proc/device-tree/compatible'),
+    'raspberrypi,5-model-b\0brcm,bcm2712\0',
+  );
+  await writeFile(join(root, 'proc/device-tree/model'), 'Raspberry Pi 5 Model B Rev 1.0\0');
+  await mkdir(join(root, 'dev'), { recursive: true });
+  // The rpi5 profile routes i2c1 (header pins 3/5) and i2c0 (HAT EEPROM) to the header.
+  await writeFile(join(root, 'dev/i2c-0'), '');
+  if (withI2c) await writeFile(join(root, 'dev/i2c-1'), '');
+  return root;
+}
+
+function ctx(root: string, series: Sample[] = []): CheckContext {
+  return {
+    opts: { root, board: 'auto' },
+    state: { throttleStart: {} },
+    series,
+    board: () => detectBoard({ root, board: 'auto' }),
+  } as unknown as CheckContext;
+}
+
+test('ER-DT-READABLE and ER-HW-I2C on a Raspberry Pi 5 root', async (t) => {
+  const root = await piRoot(true);
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const dt = await dtReadableCheck(ctx(root));
+  assert.equal(dt.status, 'pass', dt.detail);
+  assert.equal(dt.evidence.matched, 'raspberrypi,5-model-b');
+  assert.equal((await i2cCheck(ctx(root))).status, 'pass');
+  const bare = await piRoot(false);
+  t.after(() => rm(bare, { recursive: true, force: true }));
+  const i2c = await i2cCheck(ctx(bare));
+  assert.equal(i2c.status, 'fail');
+  assert.match(i2c.detail, /i2c-1/);
+});
+
+test('ER-RES-THERMAL: skipped without zones, failed near the critical trip', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'er-th-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  assert.equal((await thermalCheck(ctx(root))).status, 'skip');
+  const tz = join(root, 'sys/class/thermal/thermal_zone0');
+  await mkdir(tz, { recursive: true });
+  await writeFile(join(tz, 'temp'), '60000\n');
+  await writeFile(join(tz, 'trip_point_0_type'), 'critical\n');
+  await writeFile(join(tz, 'trip_point_0_temp'), '85000\n');
+  const hot = [0, 1, 2].map((i) => ({ t: i, a: i, seg: 0, tempC: 70 + i * 6 }));
+  const r = await thermalCheck(ctx(root, hot));
+  assert.equal(r.status, 'fail', r.detail);
+  assert.equal((await thermalCheck(ctx(root, hot.slice(0, 1)))).status, 'pass');
+});
+
+test('ER-RES-MEMORY judges each segment on its own (a restarted agent starts small)', async () => {
+  const series: Sample[] = [];
+  for (let seg = 0; seg < 2; seg++)
+    for (let i = 0; i < 60; i++)
+      series.push({ t: 0, a: (seg * 60 + i) * 60_000, seg, rss: 80e6 + i * 1000 });
+  assert.equal((await memoryCheck(ctx('/', series))).status, 'pass');
+  const leak = series.map((s) => ({ ...s, rss: 80e6 + s.a * 100 }));
+  assert.equal((await memoryCheck(ctx('/', leak))).status, 'fail');
+});
