@@ -55,12 +55,19 @@ export function missingPrerequisites(): string[] {
 
 function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Own process group, so a timeout also ends apt-get/make/tar started by the script.
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL'); // the group is already gone: the leader at most
+      }
+    }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -73,14 +80,16 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   });
 }
 
+// Bounds: kernel 200 s + initramfs 60 s + guest 300 s stay under run-tests' 600 s per file.
+
 /** Fetches the current Debian kernel and builds gpio-sim.ko (cached per version). */
-export async function prepareKernel(timeoutMs = 240_000): Promise<string> {
+export async function prepareKernel(timeoutMs = 200_000): Promise<string> {
   const out = await run('bash', [join(QEMU_DIR, 'kernel.sh')], timeoutMs);
   return out.split('\n').at(-1) ?? '';
 }
 
 /** Builds the initramfs for this kernel; returns its path. */
-export async function buildInitramfs(kernelDir: string, timeoutMs = 120_000): Promise<string> {
+export async function buildInitramfs(kernelDir: string, timeoutMs = 60_000): Promise<string> {
   mkdirSync(join(CACHE, 'initramfs'), { recursive: true });
   const out = join(CACHE, 'initramfs', 'guest.cpio');
   await run('bash', [join(QEMU_DIR, 'initramfs.sh'), kernelDir, out], timeoutMs);
