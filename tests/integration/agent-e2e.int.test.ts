@@ -85,7 +85,7 @@ test('QoS 2 in -> cache -> HTTP and metrics out; SIGTERM exits 0 and the cache s
     assert.deepEqual(exit, { code: 0, signal: null });
   }
   assert.ok(agent.logs.some((l) => l.event === 'agent.stopped'));
-  const snapshot = JSON.parse(await readFile(join(dataDir, 'cache-snapshot.json'), 'utf8')) as {
+  const snapshot = JSON.parse(await readFile(join(dataDir, 'cache', 'snapshot.json'), 'utf8')) as {
     readings: { key: string }[];
   };
   assert.deepEqual(

@@ -27,11 +27,14 @@ function isReading(r: unknown): r is Reading {
   );
 }
 
-/** Cache snapshots in `<dataDir>/cache-snapshot.json`, written atomically. */
+/**
+ * Cache snapshots in `<dataDir>/cache/snapshot.json`, written atomically. The `cache/` folder
+ * (snapshot and WAL) is what OTA snapshots before an update and restores on rollback.
+ */
 export class SnapshotStore {
   readonly path: string;
   constructor(dataDir: string) {
-    this.path = join(dataDir, 'cache-snapshot.json');
+    this.path = join(dataDir, 'cache', 'snapshot.json');
   }
 
   /**

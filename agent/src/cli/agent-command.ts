@@ -92,6 +92,12 @@ export async function runAgentCommand(
     onUnavailable: (reason) => log.error({ event: 'systemd.notify_unavailable' }, reason),
   });
 
+  // Replaced once the stop machinery below exists; until then an exit request (an OTA trial
+  // failing during start) is kept and acted on right after.
+  let pendingExit: string | undefined;
+  let requestExit = (reason: string): void => {
+    pendingExit = reason;
+  };
   let agent: Agent;
   try {
     agent = await Agent.start(config, {
@@ -100,6 +106,7 @@ export async function runAgentCommand(
       notifier,
       env: io.env,
       pid: hooks.pid,
+      requestExit: (reason) => requestExit(reason),
     });
   } catch (err) {
     const code = err instanceof AgentError ? err.code : 'EDGEFLOW_INTERNAL';
@@ -134,6 +141,8 @@ export async function runAgentCommand(
         },
       );
     };
+    requestExit = (reason) => stop(reason, ExitCode.FAILED);
+    if (pendingExit !== undefined) requestExit(pendingExit);
     hooks.onSignal('SIGTERM', () => stop('SIGTERM', ExitCode.OK));
     hooks.onSignal('SIGINT', () => stop('SIGINT', ExitCode.OK));
     // Crash-only: an unexpected error is logged and the process exits non-zero so that

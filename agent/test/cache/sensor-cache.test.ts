@@ -68,6 +68,6 @@ test('a corrupt snapshot is moved aside, not deleted', async () => {
     assert.match(res.reason, /readings\[0\] is malformed/);
     assert.match(await readFile(res.movedTo, 'utf8'), /"key":1/);
   }
-  assert.deepEqual((await readdir(dir)).sort(), ['cache-snapshot.json.42.corrupt']);
+  assert.deepEqual((await readdir(join(dir, 'cache'))).sort(), ['snapshot.json.42.corrupt']);
   assert.equal((await store.load(43)).kind, 'absent');
 });
