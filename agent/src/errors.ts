@@ -34,6 +34,10 @@ export const errorCatalog = {
   EDGEFLOW_GPIO_FAILED:
     'The HAL could not set the line (the message has the HAL error); the previous state is kept.',
   EDGEFLOW_SENSOR_NOT_FOUND: 'No reading has been received for this sensor key yet.',
+  EDGEFLOW_MQTT_CREDENTIALS:
+    'A password file, password environment variable or TLS file named in mqtt.external or bridge cannot be read. Check the path, its permissions, or set the variable.',
+  EDGEFLOW_OUTBOX_CORRUPT:
+    'The upstream bridge outbox index (<dataDir>/outbox/index.json) is unreadable. It is moved aside and the outbox is re-read from its segments (messages may be sent upstream twice).',
   EDGEFLOW_INTERNAL:
     'An unexpected internal error. It is logged with a stack trace; please report it.',
 } as const;

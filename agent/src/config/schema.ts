@@ -1,6 +1,8 @@
 import { halConfigSchema } from '@edgeflow/hal';
 import { z } from 'zod';
 import { attestationConfigSchema } from '../attestation/index.js';
+import { bridgeConfigSchema } from '../bridge/config.js';
+import { externalBrokerSchema } from '../external/config.js';
 
 /**
  * The agent configuration schema: the single source of truth for keys, types and defaults
@@ -75,6 +77,8 @@ export const configSchema = z.strictObject({
         .refine((t) => !/[#+\u0000]/.test(t), { error: 'must be a topic name without + # or NUL' })
         .default('edgeflow/deadletter'),
       maxConnections: z.number().int().min(1).max(100000).default(1000),
+      /** Subscribe to an existing broker (docs/ingest.md, "External broker"); absent = off. */
+      external: externalBrokerSchema.optional(),
     })
     .prefault({}),
   http: z
@@ -131,6 +135,8 @@ export const configSchema = z.strictObject({
         .default(67108864),
     })
     .prefault({}),
+  /** Store-and-forward to a cloud broker (docs/ingest.md, "Upstream bridge"); absent = off. */
+  bridge: bridgeConfigSchema.optional(),
 });
 
 /** Validated, frozen configuration. */

@@ -17,6 +17,8 @@ import { createMetrics, type AgentMetrics } from '../metrics/metrics.js';
 import { HalSource } from '../hal/hal-source.js';
 import { attestationPlugin } from '../attestation/index.js';
 import { agentVersion } from '../version.js';
+import { ExternalSubscriber } from '../external/external-subscriber.js';
+import { UpstreamBridge } from '../bridge/upstream-bridge.js';
 import { type SystemdNotifier, watchdogIntervalMs } from './systemd-notify.js';
 
 export interface AgentDeps {
@@ -50,6 +52,8 @@ export class Agent {
   #durable: DurableLog | undefined;
   #http: FastifyInstance | undefined;
   #hal: HalSource | undefined;
+  #external: ExternalSubscriber | undefined;
+  #bridge: UpstreamBridge | undefined;
   #restored = false;
   #timers: NodeJS.Timeout[] = [];
   #stopping: Promise<void> | undefined;
@@ -99,6 +103,16 @@ export class Agent {
       },
     );
 
+    if (this.#config.bridge !== undefined) {
+      this.#bridge = await UpstreamBridge.start(this.#config.bridge, {
+        log: log.child({ component: 'bridge' }),
+        env: this.#deps.env,
+        now: this.#deps.now,
+        outboxDir: join(this.#config.dataDir, 'outbox'),
+        registry: this.metrics.registry,
+      });
+    }
+
     if (this.#config.mqtt.embedded) {
       const durable = this.#durable;
       const persistence =
@@ -128,15 +142,57 @@ export class Agent {
           log: log.child({ component: 'broker' }),
           ...(persistence !== undefined ? { persistence } : {}),
           onPublish: (topic, payload, clientId, info) => {
-            if (durableIngest !== undefined)
-              return durableIngest.handle(topic, payload, clientId, info);
-            ingest.handle(topic, payload, `mqtt:${clientId}`);
-            return undefined;
+            const next = () => {
+              if (durableIngest !== undefined)
+                return durableIngest.handle(topic, payload, clientId, info);
+              ingest.handle(topic, payload, `mqtt:${clientId}`);
+              return undefined;
+            };
+            // Bridged topics: into the outbox first (a crash in between gives a duplicate
+            // upstream, never a loss), then the ingest; the acknowledgement waits for both.
+            const forwarded = this.#bridge?.offer(topic, payload);
+            return forwarded === undefined ? next() : forwarded.then(next);
           },
         },
       );
     }
 
+    const external = this.#config.mqtt.external;
+    if (external !== undefined) {
+      const durable = this.#durable;
+      const window = this.#config.ingest.rejectLogWindowSec * 1000;
+      const extIngest =
+        durable === undefined
+          ? undefined
+          : new DurableIngest(
+              {
+                pipeline: ingest,
+                durable,
+                // No aedes duplicate filter to undo: the store reads the log's ids.
+                persistence: { forgetIncoming: () => Promise.resolve() },
+                metrics: this.metrics,
+                log: log.child({ component: 'wal' }),
+                now: this.#deps.now,
+              },
+              window,
+            );
+      this.#external = await ExternalSubscriber.start(external, {
+        log: log.child({ component: 'external' }),
+        env: this.#deps.env,
+        now: this.#deps.now,
+        durable,
+        ingest: (topic, payload, logId, info) => {
+          if (extIngest !== undefined) return extIngest.handle(topic, payload, logId, info);
+          ingest.handle(topic, payload, `mqtt:${logId}`);
+          return undefined;
+        },
+        beforeIngest: (topic, payload) => this.#bridge?.offer(topic, payload),
+        onDuplicate: () => this.metrics.ingestDuplicates.inc(),
+        rejectLogWindowMs: window,
+      });
+    }
+
+    const durable = this.#durable;
     this.#hal = await HalSource.start(this.#config.hal, {
       cache: this.cache,
       metrics: this.metrics,
@@ -156,6 +212,10 @@ export class Agent {
           ok: () => !this.#config.mqtt.embedded || (this.#broker?.listening ?? false),
         },
         { name: 'cache', ok: () => this.#restored },
+        {
+          name: 'external',
+          ok: () => this.#external === undefined || this.#external.connected > 0,
+        },
       ],
     });
     // Not a readiness check: no TPM is a normal state on many boards (one log line says so).
@@ -331,6 +391,9 @@ export class Agent {
     await this.#http?.close();
     await this.#hal?.stop();
     await this.#broker?.close();
+    await this.#external?.close();
+    // After every producer: the outbox is closed with everything they offered.
+    await this.#bridge?.close();
     if (this.#durable !== undefined) {
       // drains in-flight groups and writes the final checkpoint
       await this.#durable
