@@ -119,7 +119,7 @@ export async function runCli(
       await writeFileAtomic(str('out') as string, `${JSON.stringify(res.record, null, 2)}\n`);
       return 0;
     }
-    if (sub === 'verify') return await verify(api, str, io, deps);
+    if (sub === 'verify') return await verify(api, str, values['no-update'] === true, io, deps);
     return await capturePolicy(api, str, io, deps);
   } catch (err) {
     const code = err instanceof TpmError ? `${err.code}: ` : '';
@@ -131,6 +131,7 @@ export async function runCli(
 async function verify(
   api: AgentApi,
   str: (k: string) => string | undefined,
+  noUpdate: boolean,
   io: CliIo,
   deps: CliDeps,
 ): Promise<number> {
@@ -181,7 +182,7 @@ async function verify(
     JSON.stringify({ ok: verdict.ok, checks: verdict.checks, quote: verdict.quote }, null, 2),
   );
   if (!verdict.ok || !verdict.nextState) return 1;
-  if (str('no-update') === undefined) {
+  if (!noUpdate) {
     await writeFileAtomic(
       enrolmentPath,
       `${JSON.stringify({ ...enrolment, lastQuote: verdict.nextState }, null, 2)}\n`,

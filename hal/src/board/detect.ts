@@ -187,7 +187,9 @@ export async function detectBoard(
     if (!i2c.some((a) => a.bus === b.bus)) {
       missing.push({
         what: `${b.name} (/dev/i2c-${b.bus}, pins ${b.pins[0]}/${b.pins[1]})`,
-        why: b.enable ? `absent: enable it with ${b.enable}` : 'absent',
+        why:
+          (b.enable ? `absent: enable it with ${b.enable}` : 'absent') +
+          (b.optional ? ' (optional: not needed for sensors)' : ''),
       });
     }
   }

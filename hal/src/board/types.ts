@@ -28,6 +28,11 @@ export interface HeaderI2cBus {
   readonly bus: number;
   /** What must be enabled for it to appear (overlay, dtparam); empty when on by default. */
   readonly enable?: string;
+  /**
+   * Not meant for sensors (e.g. the Pi's HAT EEPROM bus, off on a stock image): its absence is
+   * reported as a note, never as a defect.
+   */
+  readonly optional?: boolean;
 }
 
 /** Where a TPM 2.0 is expected on this board. */

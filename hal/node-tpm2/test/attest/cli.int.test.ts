@@ -91,6 +91,20 @@ describe('attest CLI against swtpm', { skip: missing ?? false }, () => {
       policyFile,
     ]);
     assert.equal(again.code, 0, again.out);
+    // --no-update leaves the enrolment file exactly as it was.
+    const stored = await readFile(enrolFile, 'utf8');
+    const dry = await cli([
+      'verify',
+      '--agent',
+      a.url,
+      '--enrolment',
+      enrolFile,
+      '--policy',
+      policyFile,
+      '--no-update',
+    ]);
+    assert.equal(dry.code, 0, dry.out);
+    assert.equal(await readFile(enrolFile, 'utf8'), stored);
     record = parseEnrolment(JSON.parse(await readFile(enrolFile, 'utf8')), enrolFile);
   });
 

@@ -52,7 +52,13 @@ export const raspberryPi5: BoardProfile = {
   header,
   i2c: [
     { name: 'i2c1', pins: [3, 5], bus: 1, enable: 'dtparam=i2c_arm=on in config.txt' },
-    { name: 'i2c0 (HAT EEPROM)', pins: [27, 28], bus: 0, enable: 'dtparam=i2c_vc=on' },
+    {
+      name: 'i2c0 (HAT EEPROM)',
+      pins: [27, 28],
+      bus: 0,
+      enable: 'dtparam=i2c_vc=on',
+      optional: true,
+    },
   ],
   bootLayout: 'rpi-config-txt',
   tpm: {
