@@ -38,6 +38,8 @@ export const errorCatalog = {
     'A password file, password environment variable or TLS file named in mqtt.external or bridge cannot be read. Check the path, its permissions, or set the variable.',
   EDGEFLOW_OUTBOX_CORRUPT:
     'The upstream bridge outbox index (<dataDir>/outbox/index.json) is unreadable. It is moved aside and the outbox is re-read from its segments (messages may be sent upstream twice).',
+  EDGEFLOW_TLS_FILES:
+    'A certificate, key or CA file named in mqtt.tls cannot be read, or requireClientCert is set without caFile. Check the paths and permissions (the agent user must read them).',
   EDGEFLOW_INTERNAL:
     'An unexpected internal error. It is logged with a stack trace; please report it.',
 } as const;

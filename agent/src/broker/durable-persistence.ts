@@ -1,28 +1,8 @@
-import { createRequire } from 'node:module';
 import type { Client } from 'aedes';
 import type { DurableLog } from '../wal/durable-log.js';
+import { MemoryPersistence, type IncomingPacket } from './memory-persistence.js';
 
-/** The part of an aedes packet the incoming methods look at. */
-export interface IncomingPacket {
-  cmd: string;
-  messageId?: number | undefined;
-  topic?: string;
-}
-
-/** aedes-persistence's in-memory implementation (async interface, what aedes 1.x calls). */
-interface MemoryPersistenceBase {
-  setup(broker: unknown): Promise<void>;
-  incomingStorePacket(client: Pick<Client, 'id'>, packet: IncomingPacket): Promise<void>;
-  incomingGetPacket(client: Pick<Client, 'id'>, packet: IncomingPacket): Promise<unknown>;
-  incomingDelPacket(client: Pick<Client, 'id'>, packet: IncomingPacket): Promise<void>;
-  cleanIncoming(client: Pick<Client, 'id'>): Promise<void>;
-}
-
-const require = createRequire(import.meta.url);
-// The package has no ESM entry for its async class; its types live under types/.
-const AsyncMemory = require('aedes-persistence/asyncPersistence.js') as new (
-  opts?: object,
-) => MemoryPersistenceBase;
+export type { IncomingPacket } from './memory-persistence.js';
 
 export interface DurablePersistenceDeps {
   durable: DurableLog;
@@ -44,7 +24,7 @@ export interface DurablePersistenceDeps {
  *
  * Sessions, subscriptions, retained and outgoing messages stay in memory (not durable).
  */
-export class DurablePersistence extends AsyncMemory {
+export class DurablePersistence extends MemoryPersistence {
   readonly #deps: DurablePersistenceDeps;
 
   constructor(deps: DurablePersistenceDeps, opts: object = {}) {
@@ -67,31 +47,33 @@ export class DurablePersistence extends AsyncMemory {
     }
   }
 
-  override async incomingGetPacket(
-    client: Pick<Client, 'id'>,
-    packet: IncomingPacket,
-  ): Promise<unknown> {
-    const found = await super.incomingGetPacket(client, packet);
-    if (packet.cmd === 'publish') this.#deps.onDuplicate?.();
-    return found;
+  override incomingGetPacket(client: Pick<Client, 'id'>, packet: IncomingPacket): Promise<unknown> {
+    const found = super.incomingGetPacket(client, packet);
+    const onDuplicate = this.#deps.onDuplicate;
+    if (packet.cmd !== 'publish' || onDuplicate === undefined) return found;
+    return found.then((p) => {
+      onDuplicate();
+      return p;
+    });
   }
 
-  override async incomingDelPacket(
-    client: Pick<Client, 'id'>,
-    packet: IncomingPacket,
-  ): Promise<void> {
-    await super.incomingDelPacket(client, packet);
-    const m = packet.messageId;
-    if (m === undefined) return;
-    try {
-      await this.#deps.durable.append({ t: 'r', c: client.id, m });
-    } catch (err) {
-      // aedes sends PUBCOMP even when this rejects, so cut the connection first: the client
-      // keeps the PUBREL and retransmits it on reconnect; memory goes back to match the disk.
-      (client as Partial<Pick<Client, 'conn'>>).conn?.destroy();
-      await super.incomingStorePacket(client, { ...packet, cmd: 'publish' });
-      throw err;
-    }
+  override incomingDelPacket(client: Pick<Client, 'id'>, packet: IncomingPacket): Promise<void> {
+    return super.incomingDelPacket(client, packet).then(() => {
+      const m = packet.messageId;
+      if (m === undefined) return undefined;
+      return new Promise<void>((resolve, reject) =>
+        this.#deps.durable.write({ t: 'r', c: client.id, m }, undefined, (err) => {
+          if (err === undefined) return resolve();
+          // aedes sends PUBCOMP even when this rejects, so cut the connection first: the client
+          // keeps the PUBREL and retransmits it on reconnect; memory goes back to match the disk.
+          (client as Partial<Pick<Client, 'conn'>>).conn?.destroy();
+          super.incomingStorePacket(client, { ...packet, cmd: 'publish' }).then(
+            () => reject(err),
+            () => reject(err),
+          );
+        }),
+      );
+    });
   }
 
   override async cleanIncoming(client: Pick<Client, 'id'>): Promise<void> {

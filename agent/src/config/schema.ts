@@ -1,6 +1,7 @@
 import { halConfigSchema } from '@edgeflow/hal';
 import { z } from 'zod';
 import { attestationConfigSchema } from '../attestation/index.js';
+import { mqttAuthSchema, mqttLimitsSchema, mqttTlsSchema } from '../broker/security-config.js';
 import { bridgeConfigSchema } from '../bridge/config.js';
 import { externalBrokerSchema } from '../external/config.js';
 
@@ -77,6 +78,12 @@ export const configSchema = z.strictObject({
         .refine((t) => !/[#+\u0000]/.test(t), { error: 'must be a topic name without + # or NUL' })
         .default('edgeflow/deadletter'),
       maxConnections: z.number().int().min(1).max(100000).default(1000),
+      /** Embedded broker: users (scrypt hashes), anonymous access, topic ACLs (docs/ingest.md). */
+      auth: mqttAuthSchema,
+      /** Embedded broker: a TLS listener with client certificates; absent = none. */
+      tls: mqttTlsSchema.optional(),
+      /** Embedded broker: packet size, in-flight, per-client rate limits. */
+      limits: mqttLimitsSchema,
       /** Subscribe to an existing broker (docs/ingest.md, "External broker"); absent = off. */
       external: externalBrokerSchema.optional(),
     })

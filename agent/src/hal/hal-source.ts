@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
 import { createHal, type Hal, type HalConfig } from '@edgeflow/hal';
 import type { Logger } from 'pino';
-import type { SensorCache } from '../cache/sensor-cache.js';
+import type { ReadingInput } from '../cache/reading.js';
 import type { AgentMetrics } from '../metrics/metrics.js';
 
 export interface HalSourceDeps {
-  cache: SensorCache;
+  /** Where readings go: the cache, or the durable path in front of it (write-ahead log). */
+  cache: { store(key: string, input: ReadingInput): unknown };
   metrics: AgentMetrics;
   log: Logger;
   /** Publishes a GPIO edge event on the embedded broker (absent when it is off). */

@@ -79,9 +79,10 @@ export function decodePayload(payload: Uint8Array, now: number, maxBytes: number
 }
 
 function decodeObject(o: Record<string, unknown>, now: number): DecodeResult {
-  const extra = Object.keys(o).filter((k) => k !== 'v' && k !== 'u' && k !== 't');
-  if (extra.length > 0)
-    return fail('bad_shape', `unknown field ${JSON.stringify(extra[0])}; allowed: v, u, t`);
+  for (const k in o) {
+    if (k !== 'v' && k !== 'u' && k !== 't')
+      return fail('bad_shape', `unknown field ${JSON.stringify(k)}; allowed: v, u, t`);
+  }
   const v = o.v;
   if (v === undefined) return fail('bad_shape', 'missing field v');
   if (typeof v === 'number') {

@@ -69,21 +69,30 @@ export class DurableIngest {
         at,
       }));
     }
-    return durable
-      .append(rec, () => {
-        for (const r of readings) pipeline.apply(r.key, r.input, at);
-      })
-      .catch(async (err: unknown) => {
-        this.#deps.metrics.walErrors.inc();
-        const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-        this.#errLog.warn(
-          this.#deps.log,
-          code,
-          { event: 'wal.append_failed', code, err: (err as Error).message, clientId },
-          'message not acknowledged: write-ahead log append failed',
-        );
-        if (qos2) await this.#deps.persistence.forgetIncoming(clientId, info.messageId as number);
-        throw err;
-      });
+    const apply = () => {
+      for (const r of readings) pipeline.apply(r.key, r.input, at);
+    };
+    return new Promise<void>((resolve, reject) =>
+      durable.write(rec, readings.length > 0 ? apply : undefined, (err) => {
+        if (err === undefined) resolve();
+        else
+          this.#failed(err, clientId, qos2 ? info.messageId : undefined).then(
+            () => reject(err),
+            () => reject(err),
+          );
+      }),
+    );
+  }
+
+  async #failed(err: Error, clientId: string, messageId: number | undefined): Promise<void> {
+    this.#deps.metrics.walErrors.inc();
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    this.#errLog.warn(
+      this.#deps.log,
+      code,
+      { event: 'wal.append_failed', code, err: err.message, clientId },
+      'message not acknowledged: write-ahead log append failed',
+    );
+    if (messageId !== undefined) await this.#deps.persistence.forgetIncoming(clientId, messageId);
   }
 }

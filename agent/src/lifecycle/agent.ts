@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { EmbeddedBroker } from '../broker/embedded-broker.js';
 import { DurablePersistence } from '../broker/durable-persistence.js';
 import { DurableIngest } from '../ingest/durable-ingest.js';
+import { durableLocalStore } from '../ingest/durable-local.js';
 import { DurableLog } from '../wal/durable-log.js';
 import { SensorCache } from '../cache/sensor-cache.js';
 import { SnapshotStore } from '../cache/snapshot.js';
@@ -137,9 +138,17 @@ export class Agent {
               this.#config.ingest.rejectLogWindowSec * 1000,
             );
       this.#broker = await EmbeddedBroker.start(
-        { ...this.#config.mqtt.listen, maxConnections: this.#config.mqtt.maxConnections },
+        {
+          ...this.#config.mqtt.listen,
+          maxConnections: this.#config.mqtt.maxConnections,
+          auth: this.#config.mqtt.auth,
+          limits: this.#config.mqtt.limits,
+          tls: this.#config.mqtt.tls,
+        },
         {
           log: log.child({ component: 'broker' }),
+          now: this.#deps.now,
+          onViolation: (kind) => this.metrics.mqttViolations.inc({ kind }),
           ...(persistence !== undefined ? { persistence } : {}),
           onPublish: (topic, payload, clientId, info) => {
             const next = () => {
@@ -194,7 +203,22 @@ export class Agent {
 
     const durable = this.#durable;
     this.#hal = await HalSource.start(this.#config.hal, {
-      cache: this.cache,
+      // With the write-ahead log, HAL readings are logged before they reach the cache.
+      cache:
+        durable === undefined
+          ? this.cache
+          : {
+              store: durableLocalStore(
+                {
+                  durable,
+                  cache: this.cache,
+                  metrics: this.metrics,
+                  log: log.child({ component: 'wal' }),
+                  now: this.#deps.now,
+                },
+                this.#config.ingest.rejectLogWindowSec * 1000,
+              ),
+            },
       metrics: this.metrics,
       log: log.child({ component: 'hal' }),
       publish: (topic, payload) => this.#broker?.publish(topic, payload),

@@ -15,6 +15,8 @@ export interface AgentMetrics {
   /** QoS 2 PUBLISH retransmissions recognised as already received and not applied again. */
   ingestDuplicates: Counter;
   mqttInflightInbound: Gauge;
+  /** Refused client actions of the embedded broker, by kind (auth, ACL, limits). */
+  mqttViolations: Counter<'kind'>;
 }
 
 export interface MetricsDeps {
@@ -104,6 +106,24 @@ export function createMetrics(deps: MetricsDeps): AgentMetrics {
   }
   ingestMessages.inc({ source: 'mqtt' }, 0);
   ingestMessages.inc({ source: 'hal' }, 0);
+  const mqttViolations = new Counter({
+    name: 'edgeflow_mqtt_violations_total',
+    help: 'Client actions refused by the embedded broker, by kind',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  for (const kind of [
+    'auth_failed',
+    'publish_denied',
+    'subscribe_denied',
+    'packet_too_large',
+    'inflight_exceeded',
+    'rate_limited',
+    'max_connections',
+    'tls_handshake',
+  ]) {
+    mqttViolations.inc({ kind }, 0);
+  }
   return {
     registry,
     ingestMessages,
@@ -115,5 +135,6 @@ export function createMetrics(deps: MetricsDeps): AgentMetrics {
     walFsyncSeconds,
     ingestDuplicates,
     mqttInflightInbound,
+    mqttViolations,
   };
 }

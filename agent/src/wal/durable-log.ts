@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { SensorCache } from '../cache/sensor-cache.js';
 import type { SnapshotLoad, SnapshotStore } from '../cache/snapshot.js';
-import { decodeFrames, encodeFrame } from './frame.js';
+import { decodeFrames } from './frame.js';
 import { GroupCommitLog, nodeLogFileOps, type LogFileOps } from './group-commit-log.js';
-import { decodeRecord, encodeRecord, type WalRecord } from './records.js';
+import { decodeFramePayload, encodeRecordInto, type WalRecord } from './records.js';
 import { fsyncDir } from './fsync-dir.js';
 
 export interface DurableLogOptions {
@@ -118,30 +118,39 @@ export class DurableLog {
    * it was applied and it will not be replayed.
    */
   append(rec: WalRecord, onCommit?: () => void): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.write(rec, onCommit, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  /**
+   * {@link append} without a promise (the per-message path): `done` is called once, after the
+   * fsync covering the record (and after `onCommit`), or with the error.
+   */
+  write(rec: WalRecord, onCommit: (() => void) | undefined, done: (err?: Error) => void): void {
     const log = this.#log;
-    if (log === undefined || this.#closed)
-      return Promise.reject(new Error('write-ahead log is closed'));
+    if (log === undefined || this.#closed) {
+      done(new Error('write-ahead log is closed'));
+      return;
+    }
     const c = rec.c;
     if (c !== undefined)
       this.#uncommittedByClient.set(c, (this.#uncommittedByClient.get(c) ?? 0) + 1);
-    const settle = () => {
-      if (c === undefined) return;
-      const n = (this.#uncommittedByClient.get(c) ?? 1) - 1;
-      if (n === 0) this.#uncommittedByClient.delete(c);
-      else this.#uncommittedByClient.set(c, n);
-    };
-    const p = log.append(encodeFrame(encodeRecord(rec)), () => {
-      this.#applyIncoming(rec);
-      onCommit?.();
-    });
-    return p.then(
+    log.appendRecord(
+      (w) => encodeRecordInto(w, rec),
       () => {
-        settle();
-        if (log.size >= this.#opts.maxSegmentBytes) this.#checkpointInBackground();
+        this.#applyIncoming(rec);
+        onCommit?.();
       },
-      (err: Error) => {
-        settle();
-        throw err;
+      (err) => {
+        if (c !== undefined) {
+          const n = (this.#uncommittedByClient.get(c) ?? 1) - 1;
+          if (n === 0) this.#uncommittedByClient.delete(c);
+          else this.#uncommittedByClient.set(c, n);
+        }
+        if (err === undefined && log.size >= this.#opts.maxSegmentBytes)
+          this.#checkpointInBackground();
+        done(err);
       },
     );
   }
@@ -268,10 +277,10 @@ export class DurableLog {
       const { payloads, validBytes } = decodeFrames(buf);
       report.segments++;
       for (const p of payloads) {
-        const rec = decodeRecord(p);
-        if (rec === undefined) continue;
-        report.records++;
-        if (this.#applyReplay(rec)) report.readings += rec.t === 'p' ? (rec.r?.length ?? 0) : 0;
+        for (const rec of decodeFramePayload(p) ?? []) {
+          report.records++;
+          if (this.#applyReplay(rec)) report.readings += rec.t === 'p' ? (rec.r?.length ?? 0) : 0;
+        }
       }
       if (validBytes < buf.length) {
         report.tornBytes += buf.length - validBytes;

@@ -14,6 +14,17 @@ export function encodeFrame(payload: Uint8Array): Buffer {
   return out;
 }
 
+/**
+ * Fills in the header of a frame built in place: `buf[0..8)` reserved for the header, the
+ * payload in `buf[8..end)`. Returns the frame (a view, no copy).
+ */
+export function sealFrame(buf: Buffer, end: number): Buffer {
+  const payload = buf.subarray(FRAME_HEADER, end);
+  buf.writeUInt32LE(payload.length, 0);
+  buf.writeUInt32LE(crc32(payload), 4);
+  return buf.subarray(0, end);
+}
+
 export interface DecodedFrames {
   payloads: Buffer[];
   /** Offset just after the last intact record: everything beyond is a torn or corrupt tail. */

@@ -80,7 +80,7 @@ test('after a crash the log replays into the cache (seq exact) and the duplicate
   assert.equal(r?.receivedAt, 103, 'the original receive time is kept');
   assert.deepEqual([...(second.durable.incoming.get('dev')?.keys() ?? [])], [1, 3]);
   // compacted: the snapshot holds everything, the log starts empty
-  const snap = JSON.parse(await readFile(join(dir, 'cache-snapshot.json'), 'utf8')) as {
+  const snap = JSON.parse(await readFile(join(dir, 'cache', 'snapshot.json'), 'utf8')) as {
     wal: { incoming: unknown };
   };
   assert.deepEqual(snap.wal.incoming, [

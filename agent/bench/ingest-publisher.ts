@@ -1,0 +1,163 @@
+/**
+ * Benchmark load generator, run as a child process (never in the broker's process): a minimal
+ * MQTT 3.1.1 QoS 2 publisher over a raw socket. It runs the full QoS 2 flow (PUBLISH ->
+ * PUBREC -> PUBREL -> PUBCOMP, [MQTT-4.3.3]) with `window` messages in flight, but without
+ * mqtt.js's per-message cost, so that the broker under test, not the publisher, is the
+ * bottleneck on a 2-core box. Payload: `{"v":<send time, µs of the monotonic clock>,"u":"us"}`
+ * (CLOCK_MONOTONIC is shared by every process of the machine, so the broker side computes
+ * publish->cache latency from it).
+ *
+ * Protocol with the parent (IPC): parent sends {go: true}; child replies {ready} after CONNACK,
+ * {done, cpuUs} after the last PUBCOMP.
+ */
+import { connect, type Socket } from 'node:net';
+
+interface Args {
+  host: string;
+  port: number;
+  id: string;
+  count: number;
+  window: number;
+  /** Distinct sensor keys this publisher cycles through. */
+  keys: number;
+  /** First key index (so that publishers write disjoint or overlapping key ranges). */
+  keyBase: number;
+}
+
+function parse(argv: string[]): Args {
+  const o = JSON.parse(argv[2] ?? '{}') as Partial<Args>;
+  return {
+    host: o.host ?? '127.0.0.1',
+    port: o.port ?? 1883,
+    id: o.id ?? `pub-${process.pid}`,
+    count: o.count ?? 1000,
+    window: o.window ?? 100,
+    keys: o.keys ?? 100,
+    keyBase: o.keyBase ?? 0,
+  };
+}
+
+function remainingLength(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return out;
+}
+
+function connectPacket(clientId: string): Buffer {
+  const id = Buffer.from(clientId);
+  const body = Buffer.concat([
+    Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 0]), // "MQTT", 3.1.1, clean, keepalive 0
+    Buffer.from([id.length >> 8, id.length & 0xff]),
+    id,
+  ]);
+  return Buffer.concat([Buffer.from([0x10, ...remainingLength(body.length)]), body]);
+}
+
+function publishPacket(topic: string, id: number, payload: string): Buffer {
+  const t = Buffer.from(topic);
+  const p = Buffer.from(payload);
+  const len = 2 + t.length + 2 + p.length;
+  const rl = remainingLength(len);
+  const out = Buffer.allocUnsafe(1 + rl.length + len);
+  let o = 0;
+  out[o++] = 0x34; // PUBLISH, QoS 2
+  for (const b of rl) out[o++] = b;
+  out.writeUInt16BE(t.length, o);
+  o += 2;
+  o += t.copy(out, o);
+  out.writeUInt16BE(id, o);
+  o += 2;
+  p.copy(out, o);
+  return out;
+}
+
+function pubrel(id: number): Buffer {
+  return Buffer.from([0x62, 0x02, id >> 8, id & 0xff]);
+}
+
+function topicOf(k: number): string {
+  return `sensors/d${Math.floor(k / 100)}/s${k % 100}`;
+}
+
+const args = parse(process.argv);
+const sock: Socket = connect({ host: args.host, port: args.port, noDelay: true });
+let buf: Buffer = Buffer.alloc(0);
+let sent = 0;
+let completed = 0;
+let nextId = 1;
+let started = false;
+let cpu0 = process.cpuUsage();
+
+function pump(): void {
+  if (!started) return;
+  sock.cork();
+  while (sent < args.count && sent - completed < args.window) {
+    const k = args.keyBase + (sent % args.keys);
+    const now = Number(process.hrtime.bigint() / 1000n);
+    sock.write(publishPacket(topicOf(k), nextId, `{"v":${now},"u":"us"}`));
+    nextId = nextId === 65535 ? 1 : nextId + 1;
+    sent++;
+  }
+  sock.uncork();
+}
+
+function onPacket(type: number, body: Buffer): void {
+  if (type === 2) {
+    if (body[1] !== 0) throw new Error(`CONNACK refused: ${body[1]}`);
+    process.send?.({ ready: true });
+  } else if (type === 5) {
+    sock.write(pubrel(body.readUInt16BE(0)));
+  } else if (type === 7) {
+    completed++;
+    if (completed === args.count) {
+      const c = process.cpuUsage(cpu0);
+      process.send?.({ done: true, cpuUs: c.user + c.system });
+      sock.end();
+    } else pump();
+  }
+}
+
+sock.on('data', (chunk: Buffer) => {
+  buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+  let off = 0;
+  sock.cork();
+  for (;;) {
+    if (off + 2 > buf.length) break;
+    let len = 0;
+    let mul = 1;
+    let i = off + 1;
+    let ok = false;
+    while (i < buf.length && i < off + 5) {
+      const b = buf[i++] as number;
+      len += (b & 0x7f) * mul;
+      mul *= 128;
+      if ((b & 0x80) === 0) {
+        ok = true;
+        break;
+      }
+    }
+    if (!ok || i + len > buf.length) break;
+    onPacket((buf[off] as number) >> 4, buf.subarray(i, i + len));
+    off = i + len;
+  }
+  sock.uncork();
+  buf = off === buf.length ? Buffer.alloc(0) : buf.subarray(off);
+});
+sock.on('error', (err) => {
+  process.stderr.write(`publisher ${args.id}: ${err.message}\n`);
+  process.exit(1);
+});
+sock.on('connect', () => sock.write(connectPacket(args.id)));
+process.on('message', (m: { go?: boolean }) => {
+  if (m.go === true) {
+    started = true;
+    cpu0 = process.cpuUsage();
+    pump();
+  }
+});
+process.on('disconnect', () => process.exit(0));
