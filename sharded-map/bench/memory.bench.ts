@@ -108,7 +108,7 @@ for (const count of quick ? [100_000] : [100_000, 1_000_000, 5_000_000]) {
 // A single Map's cost per entry depends on where its size falls between two power-of-two
 // table sizes; averaged over sizes spread evenly on a log scale, the comparison is fair.
 {
-  const points = quick ? 4 : 12;
+  const points = quick ? 4 : 6;
   let sumMap = 0;
   let sumSharded = 0;
   for (let p = 0; p < points; p++) {
