@@ -7,27 +7,13 @@ import { bootGuest, buildInitramfs, missingPrerequisites, prepareKernel } from '
 
 const inCi = process.env.CI === 'true';
 
-const CDEV_CALLBACK_BUG =
-  'hal/native/src/gpio_cdev.c on_readable() passes `undefined` as the receiver to ' +
-  'napi_make_callback, which needs an object: the call throws "Cannot convert undefined or ' +
-  'null to object" and the events it already read from the line fd never reach JS, so the ' +
-  'edge test waits forever and the per-file timeout ends the cdev file (a guest run with ' +
-  'napi_get_global as the receiver passes the whole cdev contract)';
-
 /**
  * HAL bugs this tier found, by guest test name (a file name stands for the file-level
  * failure node:test reports when the file times out). Such a result is reported as TODO
  * while it fails (visible, not silent) and fails here once it passes, so the entry gets
  * removed with the fix.
  */
-const KNOWN_HAL_BUGS: Readonly<Record<string, string>> = {
-  'sysfs (onoff) on gpio-sim: output drives the pad; active-low inverts':
-    'hal/src/gpio/sysfs-chip.ts passes onoff direction "high"/"low" from the logical initial ' +
-    'value, but sysfs high/low is electrical and onoff writes active_low afterwards: an ' +
-    'active-low output requested with initial 1 starts electrically high (logical 0)',
-  'cdev on gpio-sim: edges arrive one at a time with increasing seqno': CDEV_CALLBACK_BUG,
-  '/ef/tests/dist/qemu/guest/gpio-cdev.guest.js': CDEV_CALLBACK_BUG,
-};
+const KNOWN_HAL_BUGS: Readonly<Record<string, string>> = {};
 
 test('HAL on real kernel drivers (QEMU guest: gpio-sim, i2c-stub)', async (t) => {
   const missing = missingPrerequisites();

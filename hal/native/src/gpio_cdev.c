@@ -319,8 +319,12 @@ static void on_readable(uv_poll_t *p, int status, int events) {
   }
   if (count > 0 || err != NULL) {
     napi_value argv[2];
-    napi_get_undefined(env, &recv);
-    argv[0] = err ? err : recv;
+    napi_value undef;
+    napi_get_undefined(env, &undef);
+    argv[0] = err ? err : undef;
+    /* napi_make_callback needs an object as receiver: undefined makes the call throw and
+     * the events already read from the fd would be lost. */
+    napi_get_global(env, &recv);
     argv[1] = arr;
     napi_get_reference_value(env, w->callback, &cb);
     napi_value result;

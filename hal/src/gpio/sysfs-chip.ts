@@ -137,8 +137,10 @@ export class SysfsGpioChip implements GpioChip {
       return Promise.reject(mapGpioError({ code: 'EBUSY' }, 'request', this.label, offset));
     }
     try {
-      const direction =
-        config.direction === 'input' ? 'in' : (config.initial ?? 0) === 1 ? 'high' : 'low';
+      // onoff's 'high'/'low' are electrical levels (sysfs writes them before active_low is
+      // applied), while `initial` is logical: invert for active-low lines.
+      const electricalHigh = ((config.initial ?? 0) === 1) !== (config.activeLow ?? false);
+      const direction = config.direction === 'input' ? 'in' : electricalHigh ? 'high' : 'low';
       const edge = config.direction === 'input' ? (config.edge ?? 'none') : 'none';
       const gpio = new this.#Gpio(this.sysfsNumber(offset), direction, edge, {
         activeLow: config.activeLow ?? false,

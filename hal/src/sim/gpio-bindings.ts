@@ -130,7 +130,8 @@ export function createSimOnoff(
     ) {
       const { model, offset } = locate(gpio);
       this.#activeLow = options.activeLow ?? false;
-      const logical = direction === 'high' ? 1 : 0;
+      // Like sysfs: 'high'/'low' are electrical levels, independent of active-low.
+      const electrical = direction === 'high' ? 1 : 0;
       this.#handle = model.request(
         offset,
         {
@@ -139,7 +140,7 @@ export function createSimOnoff(
           activeLow: this.#activeLow,
           edge: direction === 'in' ? edge : 'none',
           debounceNs: BigInt(options.debounceTimeout ?? 0) * 1_000_000n,
-          initialLevel: (this.#activeLow ? logical ^ 1 : logical) as LineValue,
+          initialLevel: electrical as LineValue,
         },
         'sysfs',
       );
