@@ -235,4 +235,5 @@ process.on('message', (m: { reset?: boolean; expect?: number; stop?: boolean }) 
     void sut.stop().finally(() => process.exit(0));
   }
 });
-process.send?.({ ready: true, port: sut.port });
+(globalThis as { gc?: () => void }).gc?.();
+process.send?.({ ready: true, port: sut.port, rss: process.memoryUsage().rss });

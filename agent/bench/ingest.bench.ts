@@ -44,6 +44,8 @@ interface Done {
 interface Result extends Done {
   rate: number;
   secs: number;
+  /** RSS of the server process once started, before any message (after GC). */
+  rssIdle: number;
 }
 
 function nextMessage<T>(child: ChildProcess, pred: (m: T) => boolean): Promise<T> {
@@ -131,7 +133,7 @@ async function runCase(
     env: { ...process.env, ...(PROFILE !== undefined ? { EF_BENCH_PROFILE: PROFILE } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const ready = await nextMessage<{ ready?: boolean; port: number }>(
+  const ready = await nextMessage<{ ready?: boolean; port: number; rss: number }>(
     server,
     (m) => m.ready === true,
   );
@@ -180,7 +182,7 @@ async function runCase(
   await once(server, 'exit');
   await mosq?.stop();
   const secs = (t1 - t0) / 1000;
-  return { ...done, cpuUs: (done.cpuUs + extraCpu) / n, rate: n / secs, secs };
+  return { ...done, cpuUs: (done.cpuUs + extraCpu) / n, rate: n / secs, secs, rssIdle: ready.rss };
 }
 
 const LABEL: Record<string, string> = {
@@ -224,7 +226,9 @@ if (!argv.includes('--no-rss')) {
   const r = await runCase('a', 10, 100_000, 10_000, true);
   process.stdout.write(
     `\nRSS, durable agent with 100k distinct sensors cached: ${(r.rss / 2 ** 20).toFixed(0)} MiB ` +
-      `(heap used ${(r.heapUsed / 2 ** 20).toFixed(0)} MiB, after GC)\n`,
+      `(heap used ${(r.heapUsed / 2 ** 20).toFixed(0)} MiB, after GC; the same process before ` +
+      `the first message: ${(r.rssIdle / 2 ** 20).toFixed(0)} MiB; includes the bench's 16 MiB ` +
+      'latency buffer)\n',
   );
 }
 process.stdout.write(
