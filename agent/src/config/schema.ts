@@ -122,6 +122,15 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** On-board sensors and GPIO (see docs/hal.md); with no board, the simulator board. */
   hal: halConfigSchema.prefault({}),
+  /** The agent's side of OTA trials (docs/ota.md). */
+  ota: z
+    .strictObject({
+      /** OTA root: releases, state. Without readable OTA state there is no trial. */
+      root: z.string().min(1).default('/opt/edgeflow'),
+      /** Seconds between health reports while a release is on trial. */
+      healthIntervalSec: z.number().int().min(1).max(300).default(5),
+    })
+    .prefault({}),
   /** TPM 2.0 attestation (docs/attestation.md); reported unavailable when no TPM answers. */
   attestation: attestationConfigSchema,
   ingest: z

@@ -16,6 +16,7 @@ import { buildHttpServer } from '../http/server.js';
 import { IngestPipeline } from '../ingest/pipeline.js';
 import { createMetrics, type AgentMetrics } from '../metrics/metrics.js';
 import { HalSource } from '../hal/hal-source.js';
+import { OtaTrial } from '../ota/ota-trial.js';
 import { attestationPlugin } from '../attestation/index.js';
 import { agentVersion } from '../version.js';
 import { ExternalSubscriber } from '../external/external-subscriber.js';
@@ -30,6 +31,11 @@ export interface AgentDeps {
   pid: number;
   /** Process metrics in /metrics (off in unit tests). */
   defaultMetrics?: boolean;
+  /**
+   * The agent asks its process to exit non-zero (an OTA trial failed: the next start rolls
+   * back). Without it, the agent only logs.
+   */
+  requestExit?: (reason: string) => void;
 }
 
 export interface AgentAddresses {
@@ -53,6 +59,7 @@ export class Agent {
   #durable: DurableLog | undefined;
   #http: FastifyInstance | undefined;
   #hal: HalSource | undefined;
+  #ota: OtaTrial | undefined;
   #external: ExternalSubscriber | undefined;
   #bridge: UpstreamBridge | undefined;
   #restored = false;
@@ -272,8 +279,30 @@ export class Agent {
       },
       'agent ready',
     );
+    this.#ota = await OtaTrial.open(
+      {
+        root: this.#config.ota.root,
+        dataDir: this.#config.dataDir,
+        healthIntervalMs: this.#config.ota.healthIntervalSec * 1000,
+      },
+      {
+        log: log.child({ component: 'ota' }),
+        now: this.#deps.now,
+        healthy: () => this.#health(),
+        onRollback: (reason) => this.#deps.requestExit?.(`OTA trial failed: ${reason}`),
+      },
+    );
     this.#deps.notifier.ready();
     this.#deps.notifier.status(`serving ${this.cache.size} sensors`);
+    await this.#ota.ready();
+  }
+
+  /** What an OTA trial counts as healthy: both listeners up and the cache restored. */
+  #health(): { ok: boolean; detail: string } {
+    const broker = !this.#config.mqtt.embedded || (this.#broker?.listening ?? false);
+    const http = this.#http?.server.listening ?? false;
+    const ok = broker && http && this.#restored;
+    return { ok, detail: `broker=${broker} http=${http} cache=${this.#restored}` };
   }
 
   async #prepareDataDir(): Promise<void> {
@@ -321,7 +350,7 @@ export class Agent {
   async #recoverWal(log: Logger): Promise<void> {
     const { durable, report } = await DurableLog.open(
       {
-        dir: join(this.#config.dataDir, 'wal'),
+        dir: join(this.#config.dataDir, 'cache', 'wal'),
         maxSegmentBytes: this.#config.ingest.walSegmentBytes,
       },
       {
@@ -411,6 +440,7 @@ export class Agent {
     const { log } = this.#deps;
     log.info({ event: 'agent.stopping', reason }, 'agent stopping');
     this.#deps.notifier.stopping();
+    this.#ota?.stop();
     for (const t of this.#timers) clearInterval(t);
     await this.#http?.close();
     await this.#hal?.stop();
