@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SensorCache } from '../../src/cache/sensor-cache.js';
@@ -58,6 +58,7 @@ test('snapshots round-trip and keep seq', async () => {
 test('a corrupt snapshot is moved aside, not deleted', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ef-snap-'));
   const store = new SnapshotStore(dir);
+  await mkdir(join(dir, 'cache'));
   await writeFile(
     store.path,
     '{"format":"edgeflow-cache-snapshot","version":1,"readings":[{"key":1}]}',
