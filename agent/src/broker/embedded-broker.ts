@@ -93,14 +93,14 @@ export function coalesceWrites(sock: Socket): void {
     corked = false;
     sock.uncork();
   };
-  sock.write = ((...args: unknown[]) => {
+  sock.write = (...args: unknown[]) => {
     if (!corked) {
       corked = true;
       sock.cork();
       setImmediate(flush);
     }
     return write(...args);
-  });
+  };
 }
 
 /** The embedded aedes broker that devices publish to. */

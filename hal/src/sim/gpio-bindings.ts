@@ -140,7 +140,7 @@ export function createSimOnoff(
           activeLow: this.#activeLow,
           edge: direction === 'in' ? edge : 'none',
           debounceNs: BigInt(options.debounceTimeout ?? 0) * 1_000_000n,
-          initialLevel: electrical as LineValue,
+          initialLevel: electrical,
         },
         'sysfs',
       );
