@@ -10,6 +10,8 @@ PKGS=(
   libsystemd-dev      # headers for the sd-notify addon (READY=1 / WATCHDOG=1 to systemd)
   pkg-config          # locating native libraries for node-gyp builds
   systemd-container   # systemd-nspawn: boots real systemd as PID 1 for the service tests
+  openssl             # throwaway CA and client certificates for the MQTT TLS integration test
+  curl                # the README's manual check (curl 127.0.0.1:8080/...)
   # --- node-tpm2 / attestation ---
   libtss2-dev         # tss2-esys/tctildr/mu/rc headers+libs: builds the optional node-tpm2 addon
   swtpm               # software TPM 2.0 (socket mode) for the attestation integration tests
