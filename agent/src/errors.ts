@@ -29,6 +29,10 @@ export const errorCatalog = {
     'A state-changing HTTP call came without a valid `Authorization: Bearer <token>` header. Use a token whose SHA-256 is in http.apiTokens.',
   EDGEFLOW_HTTP_AUTH_DISABLED:
     'No API token is configured (http.apiTokens is empty), so state-changing HTTP routes are refused. Add a token to enable them.',
+  EDGEFLOW_MQTT_COMMAND_UNAUTHENTICATED:
+    'An MQTT command (edgeflow/<device>/...) came from an anonymous client. Connect as a user from mqtt.auth.users.',
+  EDGEFLOW_MQTT_COMMAND_BAD_PAYLOAD:
+    'An MQTT command payload is malformed (GPIO: 0 or 1; quote: JSON {id, nonce, pcrs}). The result message says what is wrong.',
   EDGEFLOW_GPIO_NOT_FOUND: 'No GPIO line of that name is declared in hal.gpio.',
   EDGEFLOW_GPIO_NOT_OUTPUT: 'The GPIO line is declared as an input; only outputs can be set.',
   EDGEFLOW_GPIO_FAILED:

@@ -6,3 +6,4 @@ export type { Reading, ReadingInput } from './cache/reading.js';
 export { decodePayload } from './ingest/decode.js';
 export { AgentError, errorCatalog, type AgentErrorCode } from './errors.js';
 export { main } from './cli/main.js';
+export { hashPassword } from './broker/password.js';

@@ -40,7 +40,12 @@ export interface EmbeddedBrokerDeps {
     topic: string,
     payload: Uint8Array,
     clientId: string,
-    info: { qos: 0 | 1 | 2; messageId: number | undefined },
+    info: {
+      qos: 0 | 1 | 2;
+      messageId: number | undefined;
+      /** The authenticated MQTT user; null for an anonymous client. */
+      user: string | null;
+    },
   ) => void | Promise<void>;
   /** An aedes persistence (default: {@link MemoryPersistence}). */
   persistence?: unknown;
@@ -145,6 +150,7 @@ export class EmbeddedBroker {
         const pending = deps.onPublish(packet.topic, packet.payload as Uint8Array, client.id, {
           qos: packet.qos,
           messageId: packet.messageId,
+          user: security.userOf(client),
         });
         if (pending === undefined) return done(null);
         pending.then(

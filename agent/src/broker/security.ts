@@ -116,6 +116,11 @@ export class BrokerSecurity {
     });
   }
 
+  /** The MQTT user a connected client authenticated as; null for anonymous clients. */
+  userOf(client: Client): string | null {
+    return this.#clients.get(client)?.user ?? null;
+  }
+
   /** aedes `authenticate` hook. */
   readonly authenticate = (
     client: Client,

@@ -1,8 +1,8 @@
-import { hostname } from 'node:os';
 import { createHal, type Hal, type HalConfig } from '@edgeflow/hal';
 import type { Logger } from 'pino';
 import type { ReadingInput } from '../cache/reading.js';
 import type { AgentMetrics } from '../metrics/metrics.js';
+import { deviceTopicLevel } from '../device-id.js';
 
 export interface HalSourceDeps {
   /** Where readings go: the cache, or the durable path in front of it (write-ahead log). */
@@ -12,11 +12,6 @@ export interface HalSourceDeps {
   /** Publishes a GPIO edge event on the embedded broker (absent when it is off). */
   publish?: (topic: string, payload: Buffer) => void;
   deviceId?: string;
-}
-
-/** One topic level from the host name (MQTT forbids + # / in a level). */
-function topicLevel(s: string): string {
-  return s.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 64) || 'gateway';
 }
 
 /**
@@ -37,7 +32,7 @@ export class HalSource {
   static async start(config: HalConfig, deps: HalSourceDeps): Promise<HalSource> {
     const { log, cache, metrics } = deps;
     const hal = await createHal(config, {});
-    const device = topicLevel(deps.deviceId ?? hostname());
+    const device = deviceTopicLevel(deps.deviceId);
     hal.on('reading', (r) => {
       cache.store(r.key, {
         value: r.value,

@@ -17,6 +17,8 @@ import { IngestPipeline } from '../ingest/pipeline.js';
 import { createMetrics, type AgentMetrics } from '../metrics/metrics.js';
 import { HalSource } from '../hal/hal-source.js';
 import { OtaTrial } from '../ota/ota-trial.js';
+import { MqttCommands } from '../commands/mqtt-commands.js';
+import { deviceTopicLevel } from '../device-id.js';
 import { attestationPlugin } from '../attestation/index.js';
 import { agentVersion } from '../version.js';
 import { ExternalSubscriber } from '../external/external-subscriber.js';
@@ -60,6 +62,7 @@ export class Agent {
   #http: FastifyInstance | undefined;
   #hal: HalSource | undefined;
   #ota: OtaTrial | undefined;
+  #commands: MqttCommands | undefined;
   #external: ExternalSubscriber | undefined;
   #bridge: UpstreamBridge | undefined;
   #restored = false;
@@ -158,6 +161,9 @@ export class Agent {
           onViolation: (kind) => this.metrics.mqttViolations.inc({ kind }),
           ...(persistence !== undefined ? { persistence } : {}),
           onPublish: (topic, payload, clientId, info) => {
+            // Commands (edgeflow/<device>/...) are acted on, not stored; they answer on their
+            // result topic and are acknowledged at once.
+            if (this.#commands?.handle(topic, payload, clientId, info.user)) return undefined;
             const next = () => {
               if (durableIngest !== undefined)
                 return durableIngest.handle(topic, payload, clientId, info);
@@ -254,6 +260,14 @@ export class Agent {
       config: this.#config.attestation,
       release: `edgeflow@${agentVersion()}`,
       log: log.child({ component: 'attestation' }),
+    });
+    const http = this.#http;
+    this.#commands = new MqttCommands({
+      log: log.child({ component: 'commands' }),
+      device: deviceTopicLevel(),
+      publish: (topic, payload) => this.#broker?.publish(topic, payload),
+      hal: this.#hal?.hal,
+      attestation: () => http.attestation.responder,
     });
     try {
       await this.#http.listen({

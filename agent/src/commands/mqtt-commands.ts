@@ -1,0 +1,150 @@
+import { isHalError, type Hal } from '@edgeflow/hal';
+import type { Logger } from 'pino';
+import { quoteBodySchema } from '../attestation/routes.js';
+import type { Responder } from '../attestation/service.js';
+
+export interface MqttCommandDeps {
+  log: Logger;
+  /** This gateway's topic level. */
+  device: string;
+  /** Publishes a result on the embedded broker (QoS 0, not retained). */
+  publish: (topic: string, payload: Buffer) => void;
+  hal?: Hal | undefined;
+  /** The attestation responder, when a TPM is provisioned. */
+  attestation?: () => Responder | undefined;
+}
+
+type Outcome = Record<string, unknown> & { ok: boolean };
+
+const SEGMENT = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function failure(code: string, message: string): Outcome {
+  return { ok: false, error: { code, message } };
+}
+
+/**
+ * Commands over MQTT, the same operations as the state-changing HTTP routes:
+ *
+ * - `edgeflow/<device>/gpio/<name>/set` with payload `0` or `1` → result on
+ *   `edgeflow/<device>/gpio/<name>/result`;
+ * - `edgeflow/<device>/attestation/quote` with `{"id", "nonce", "pcrs", "bank"?}` → result on
+ *   `edgeflow/<device>/attestation/quote/result` (the request's `id` is echoed, MQTT 3.1.1
+ *   has no correlation data).
+ *
+ * Only authenticated clients may send commands (an MQTT user from `mqtt.auth.users`, by
+ * password or client certificate); who may send which is the ACL's business
+ * (`authorizePublish` runs before this). A command from an anonymous client is refused with
+ * EDGEFLOW_MQTT_COMMAND_UNAUTHENTICATED: secure by default.
+ */
+export class MqttCommands {
+  readonly #deps: MqttCommandDeps;
+  readonly #prefix: string;
+
+  constructor(deps: MqttCommandDeps) {
+    this.#deps = deps;
+    this.#prefix = `edgeflow/${deps.device}/`;
+  }
+
+  /**
+   * Handles `topic` if it is a command topic (returns true; the work runs in the background and
+   * answers on the result topic), else returns false.
+   */
+  handle(topic: string, payload: Uint8Array, clientId: string, user: string | null): boolean {
+    if (!topic.startsWith(this.#prefix)) return false;
+    const rest = topic.slice(this.#prefix.length).split('/');
+    let run: (() => Promise<Outcome>) | undefined;
+    let resultTopic: string | undefined;
+    if (rest.length === 3 && rest[0] === 'gpio' && rest[2] === 'set') {
+      const name = rest[1] as string;
+      resultTopic = `${this.#prefix}gpio/${name}/result`;
+      run = () => this.#setGpio(name, payload);
+    } else if (rest.length === 2 && rest[0] === 'attestation' && rest[1] === 'quote') {
+      resultTopic = `${this.#prefix}attestation/quote/result`;
+      run = () => this.#quote(payload);
+    }
+    if (run === undefined || resultTopic === undefined) return false;
+    const to = resultTopic;
+    const log = { event: 'mqtt.command', topic, clientId, user };
+    if (user === null) {
+      this.#deps.log.warn({ ...log, refused: 'anonymous' }, 'MQTT command refused');
+      this.#answer(
+        to,
+        failure(
+          'EDGEFLOW_MQTT_COMMAND_UNAUTHENTICATED',
+          'commands need an authenticated MQTT user (mqtt.auth.users)',
+        ),
+      );
+      return true;
+    }
+    run().then(
+      (out) => {
+        this.#deps.log.info({ ...log, ok: out.ok }, 'MQTT command');
+        this.#answer(to, out);
+      },
+      (err: unknown) => {
+        this.#deps.log.error({ ...log, err }, 'MQTT command failed');
+        this.#answer(to, failure('EDGEFLOW_INTERNAL', 'internal error'));
+      },
+    );
+    return true;
+  }
+
+  #answer(topic: string, out: Outcome): void {
+    this.#deps.publish(topic, Buffer.from(JSON.stringify(out)));
+  }
+
+  async #setGpio(name: string, payload: Uint8Array): Promise<Outcome> {
+    const hal = this.#deps.hal;
+    if (hal === undefined) return failure('EDGEFLOW_GPIO_NOT_FOUND', 'the HAL is not running');
+    const text = Buffer.from(payload).toString('utf8').trim();
+    if (text !== '0' && text !== '1') {
+      return failure('EDGEFLOW_MQTT_COMMAND_BAD_PAYLOAD', 'payload must be 0 or 1');
+    }
+    if (!SEGMENT.test(name)) return failure('EDGEFLOW_GPIO_NOT_FOUND', 'bad line name');
+    const line = hal.gpio().find((l) => l.name === name);
+    if (line === undefined) {
+      return failure('EDGEFLOW_GPIO_NOT_FOUND', `no GPIO line named ${name} in hal.gpio`);
+    }
+    if (line.direction !== 'output') {
+      return failure('EDGEFLOW_GPIO_NOT_OUTPUT', `GPIO line ${name} is an input`);
+    }
+    const value = text === '1' ? 1 : 0;
+    try {
+      await hal.setOutput(name, value);
+    } catch (err) {
+      if (isHalError(err)) return failure('EDGEFLOW_GPIO_FAILED', `${name}: ${err.message}`);
+      throw err;
+    }
+    return { ok: true, name, value };
+  }
+
+  async #quote(payload: Uint8Array): Promise<Outcome> {
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.from(payload).toString('utf8'));
+    } catch {
+      return failure('EDGEFLOW_MQTT_COMMAND_BAD_PAYLOAD', 'payload must be JSON');
+    }
+    const id = typeof body === 'object' && body !== null && 'id' in body ? body.id : null;
+    const echo = typeof id === 'string' || typeof id === 'number' ? id : null;
+    const { id: _id, ...request } = (
+      typeof body === 'object' && body !== null ? body : {}
+    ) as Record<string, unknown>;
+    const parsed = quoteBodySchema.safeParse(request);
+    if (!parsed.success) {
+      return {
+        id: echo,
+        ...failure(
+          'EDGEFLOW_MQTT_COMMAND_BAD_PAYLOAD',
+          parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        ),
+      };
+    }
+    const responder = this.#deps.attestation?.();
+    if (responder === undefined) {
+      return { id: echo, ...failure('EDGEFLOW_TPM_UNAVAILABLE', 'no TPM is provisioned') };
+    }
+    const quote = (await responder.quote(parsed.data)) as object;
+    return { id: echo, ok: true, ...quote };
+  }
+}
