@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import type { IncomingMessage } from 'node:http';
@@ -110,15 +110,12 @@ export async function downloadBundle(o: DownloadOptions): Promise<string> {
         `${o.url} is ${total} bytes, limit ${o.maxBytes}`,
       );
     }
+    // Listen before the first await: a response cut meanwhile would otherwise end unseen.
+    const sink = receive(res, start, o);
     const fh = await open(part, start === 0 ? 'w' : 'a', 0o600);
     let written = start;
     try {
-      for await (const c of res) {
-        written += (c as Buffer).length;
-        if (written > o.maxBytes)
-          throw new OtaError('EDGEFLOW_OTA_TOO_LARGE', `${o.url} exceeds ${o.maxBytes} bytes`);
-        await fh.write(c as Buffer);
-      }
+      written = await sink.writeTo(fh.fd);
       await fh.sync();
     } catch (e) {
       if (e instanceof OtaError) {
@@ -126,6 +123,8 @@ export async function downloadBundle(o: DownloadOptions): Promise<string> {
         await rm(part, { force: true });
         throw e;
       }
+      written = (e as { written?: number }).written ?? written;
+      await fh.sync().catch(() => undefined);
       throw fail(`transfer interrupted after ${written} bytes (kept for resume)`, e);
     } finally {
       await fh.close().catch(() => undefined);
@@ -144,4 +143,74 @@ export async function downloadBundle(o: DownloadOptions): Promise<string> {
   await rename(part, final);
   await fsyncDir(o.dir);
   return final;
+}
+
+/**
+ * Collects the body from the moment it is called and appends it to the file once `writeTo(fd)`
+ * gives one. Chunks are written synchronously from the 'data' events: an async iterator over a
+ * response that is cut drops the chunks still buffered when the socket closes, and those are
+ * exactly the bytes a resume should keep. (The OTA tool is a CLI, not the agent's event loop:
+ * a short blocking write per chunk is fine.)
+ */
+function receive(
+  res: IncomingMessage,
+  start: number,
+  o: DownloadOptions,
+): { writeTo: (fd: number) => Promise<number> } {
+  let written = start;
+  let fd: number | undefined;
+  const pending: Buffer[] = [];
+  let outcome: { err: Error | undefined } | undefined;
+  let settle: ((o: { err: Error | undefined }) => void) | undefined;
+  const done = (err?: unknown): void => {
+    if (outcome !== undefined) return;
+    outcome = {
+      err:
+        err === undefined
+          ? undefined
+          : Object.assign(err instanceof Error ? err : new Error('download failed'), { written }),
+    };
+    settle?.(outcome);
+  };
+  const put = (c: Buffer): void => {
+    if (fd === undefined) {
+      pending.push(c);
+      return;
+    }
+    for (let off = 0; off < c.length;) off += writeSync(fd, c, off);
+    written += c.length;
+  };
+  res.on('data', (c: Buffer) => {
+    if (outcome !== undefined) return;
+    if (written + pending.reduce((n, b) => n + b.length, 0) + c.length > o.maxBytes) {
+      done(new OtaError('EDGEFLOW_OTA_TOO_LARGE', `${o.url} exceeds ${o.maxBytes} bytes`));
+      res.destroy();
+      return;
+    }
+    try {
+      put(c);
+    } catch (err) {
+      done(err);
+      res.destroy();
+    }
+  });
+  res.on('end', () => done(res.complete ? undefined : new Error('response ended early')));
+  res.on('error', (err) => done(err));
+  res.on('close', () => done(res.complete ? undefined : new Error('connection closed early')));
+  return {
+    writeTo: (f) => {
+      fd = f;
+      try {
+        for (const c of pending.splice(0)) put(c);
+      } catch (err) {
+        done(err);
+      }
+      return new Promise((resolve, reject) => {
+        const finish = (r: { err: Error | undefined }): void =>
+          r.err === undefined ? resolve(written) : reject(r.err);
+        if (outcome !== undefined) finish(outcome);
+        else settle = finish;
+      });
+    },
+  };
 }
