@@ -2,16 +2,24 @@
 import { main } from './cli/main.js';
 import { ExitCode } from './cli/io.js';
 
+/**
+ * Once a command has finished, the process must end even if something still holds the event
+ * loop (a TPM call stuck on a dead TPM, a socket a library failed to close): systemd expects
+ * the agent gone within its stop timeout. Natural exit comes first; this unref'd timer only
+ * fires when something lingers, after logs had time to drain.
+ */
+const LINGER_MS = 2000;
+
+function finish(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), LINGER_MS).unref();
+}
+
 main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
-}).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`edgeflow: internal error: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = ExitCode.INTERNAL;
-  },
-);
+}).then(finish, (err: unknown) => {
+  process.stderr.write(`edgeflow: internal error: ${(err as Error).stack ?? String(err)}\n`);
+  finish(ExitCode.INTERNAL);
+});
