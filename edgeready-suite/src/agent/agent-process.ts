@@ -50,11 +50,27 @@ export interface StartAgentOptions {
 /**
  * Starts `edgeflow agent` detached (own process group, output straight into the log file) so it
  * outlives a crash of the suite and is not hit by the terminal's Ctrl-C; resolves once the log
- * shows `agent.listening` and /healthz answers.
+ * shows `agent.listening` and /healthz answers. The ports are picked free just before the start;
+ * if another process takes one in between (a busy CI box), the agent refuses with
+ * EDGEFLOW_LISTEN_FAILED and is started again on new ports, up to three times.
  */
 export async function startOwnAgent(o: StartAgentOptions): Promise<OwnAgent> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(o);
+    } catch (e) {
+      if (!portTaken.has(e as object) || attempt >= 3) throw e;
+    }
+  }
+}
+
+/** Errors meaning: the agent refused to start because a port picked for it was taken meanwhile. */
+const portTaken = new WeakSet<object>();
+
+async function startOnce(o: StartAgentOptions): Promise<OwnAgent> {
   const httpPort = await freePort();
-  const mqttPort = await freePort();
+  let mqttPort = await freePort();
+  while (mqttPort === httpPort) mqttPort = await freePort();
   const fh = await open(o.logFile, 'a');
   const from = (await stat(o.logFile)).size;
   let exited: number | null | undefined;
@@ -81,12 +97,13 @@ export async function startOwnAgent(o: StartAgentOptions): Promise<OwnAgent> {
     const client = new AgentClient(`http://127.0.0.1:${httpPort}`);
     const deadline = Date.now() + (o.readyTimeoutMs ?? 60_000);
     while (Date.now() < deadline) {
-      if (exited !== undefined)
-        throw new EdgeReadyError(
-          'EDGEFLOW_ER_AGENT_START',
-          `the agent exited with ${String(exited)} before it was ready; see ${o.logFile}`,
-        );
       const log = (await readFile(o.logFile)).subarray(from).toString();
+      if (exited !== undefined) {
+        const why = `the agent exited with ${String(exited)} before it was ready; see ${o.logFile}`;
+        const err = new EdgeReadyError('EDGEFLOW_ER_AGENT_START', why);
+        if (log.includes('EADDRINUSE')) portTaken.add(err);
+        throw err;
+      }
       if (log.includes('"agent.listening"') && (await client.healthy()))
         return { pid, httpPort, mqttPort, bootId: o.bootId };
       await delay(100); // readiness poll of a starting process

@@ -84,7 +84,7 @@ test(
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as Report;
     for (const c of report.checks)
       if (c.status === 'fail') t.diagnostic(`FAILED ${c.id}: ${c.detail}`);
-    assert.equal(report.status, 'complete');
+    assert.equal(report.status, 'complete', `the last resume did not finish: ${third.stderr()}`);
     assert.deepEqual(
       report.gaps.map((g) => g.cause),
       ['crash', 'stopped'],
