@@ -1,6 +1,9 @@
 import type { Client } from 'aedes';
 import type { DurableLog } from '../wal/durable-log.js';
-import { MemoryPersistence, type IncomingPacket } from './memory-persistence.js';
+import type { SessionRecord, SubscriptionRec } from '../wal/records.js';
+import { queuedMessageOf } from '../wal/session-state.js';
+import { MemoryPersistence, type IncomingPacket, type QueuedSub } from './memory-persistence.js';
+import type { OutgoingPacket } from './outgoing-store.js';
 
 export type { IncomingPacket } from './memory-persistence.js';
 
@@ -8,6 +11,8 @@ export interface DurablePersistenceDeps {
   durable: DurableLog;
   /** A QoS 2 PUBLISH retransmission was recognised and not applied again. */
   onDuplicate?: () => void;
+  /** A session record appended without waiting could not be made durable. */
+  onSessionError?: (err: Error) => void;
 }
 
 /**
@@ -22,7 +27,18 @@ export interface DurablePersistenceDeps {
  * - `setup` restores the ids replayed from the log, so a retransmitted PUBLISH after a restart
  *   is answered with PUBREC and not applied twice.
  *
- * Sessions, subscriptions, retained and outgoing messages stay in memory (not durable).
+ *
+ * Persistent sessions (`clean: false`) are durable too, through session records in the same
+ * log (see records.ts `SessionRecord`); their committed state is restored by `setup`:
+ * - a message queued for subscribers is appended before the publisher's own record, so the
+ *   fsync that releases PUBREC to the publisher covers it (a QoS 1 publish, which has no record
+ *   of its own, waits for its fsync);
+ * - a packet id given to a queued message, and the PUBREL that replaces it, are on disk before
+ *   the PUBLISH / PUBREL goes out, so a retransmission after a crash carries the same id;
+ * - SUBACK / UNSUBACK wait for the subscription change to be on disk;
+ * - PUBACK/PUBCOMP removals and retained messages are appended without waiting: the next
+ *   waited record covers them, and replaying them late is harmless.
+ * Wills are kept in memory only.
  */
 export class DurablePersistence extends MemoryPersistence {
   readonly #deps: DurablePersistenceDeps;
@@ -34,6 +50,12 @@ export class DurablePersistence extends MemoryPersistence {
 
   override async setup(broker: unknown): Promise<void> {
     await super.setup(broker);
+    const sessions = this.#deps.durable.sessions;
+    for (const [c, subs] of sessions.subs)
+      await super.addSubscriptions({ id: c }, [...subs.values()]);
+    for (const p of sessions.retained.values()) await super.storeRetained(p);
+    for (const [c, q] of sessions.outgoing.queues())
+      for (const p of q) this.outgoing.enqueue(c, { ...p });
     for (const [c, ids] of this.#deps.durable.incoming) {
       for (const [m, topic] of ids) {
         await super.incomingStorePacket({ id: c }, {
@@ -85,5 +107,76 @@ export class DurablePersistence extends MemoryPersistence {
   /** Forgets an id whose record could not be made durable, so that a retransmission is applied. */
   async forgetIncoming(clientId: string, messageId: number): Promise<void> {
     await super.incomingDelPacket({ id: clientId }, { cmd: 'publish', messageId }).catch(() => {});
+  }
+
+  /** Appends a session record; `wait`: resolve after its fsync, else once it is in the log. */
+  #record(rec: SessionRecord, wait: boolean): Promise<void> {
+    if (!wait) {
+      this.#deps.durable.write(rec, undefined, (err) => {
+        if (err !== undefined) this.#deps.onSessionError?.(err);
+      });
+      return Promise.resolve();
+    }
+    return this.#deps.durable.append(rec);
+  }
+
+  override async addSubscriptions(
+    client: Pick<Client, 'id'>,
+    subs: SubscriptionRec[],
+  ): Promise<void> {
+    await super.addSubscriptions(client, subs);
+    await this.#record({ t: 'sa', c: client.id, subs: subs.map((s) => ({ ...s })) }, true);
+  }
+
+  override async removeSubscriptions(client: Pick<Client, 'id'>, topics: string[]): Promise<void> {
+    await super.removeSubscriptions(client, topics);
+    await this.#record({ t: 'sr', c: client.id, topics: [...topics] }, true);
+  }
+
+  override async cleanSubscriptions(client: Pick<Client, 'id'>): Promise<void> {
+    // aedes calls this at every clean-session connect: write only when there was something.
+    const had = ((await super.subscriptionsByClient(client)) ?? []).length > 0;
+    await super.cleanSubscriptions(client);
+    if (had || this.#deps.durable.sessions.subs.has(client.id))
+      await this.#record({ t: 'sc', c: client.id }, true);
+  }
+
+  override async storeRetained(packet: Record<string, unknown>): Promise<void> {
+    await super.storeRetained(packet);
+    await this.#record({ t: 'rt', pk: queuedMessageOf(packet) }, false);
+  }
+
+  override outgoingEnqueueCombi(subs: readonly QueuedSub[], packet: object): Promise<void> {
+    if (subs.length === 0) return Promise.resolve();
+    void super.outgoingEnqueueCombi(subs, packet);
+    const pk = queuedMessageOf(packet as Record<string, unknown>);
+    return this.#record({ t: 'oe', cs: subs.map((s) => s.clientId), pk }, pk.qos !== 2);
+  }
+
+  override outgoingEnqueue(sub: QueuedSub, packet: object): Promise<void> {
+    return this.outgoingEnqueueCombi([sub], packet);
+  }
+
+  override outgoingUpdate(client: Pick<Client, 'id'>, packet: OutgoingPacket): Promise<void> {
+    return super.outgoingUpdate(client, packet).then(() => {
+      const m = packet.messageId;
+      if (m === undefined) return undefined;
+      if (packet.cmd === 'pubrel') return this.#record({ t: 'ol', c: client.id, m }, true);
+      return this.#record(
+        { t: 'ou', c: client.id, bid: packet.brokerId ?? '', bc: packet.brokerCounter ?? 0, m },
+        true,
+      );
+    });
+  }
+
+  override outgoingClearMessageId(
+    client: Pick<Client, 'id'>,
+    packet: Pick<OutgoingPacket, 'messageId'> | number,
+  ): Promise<OutgoingPacket | undefined> {
+    return super.outgoingClearMessageId(client, packet).then((found) => {
+      const m = found?.messageId;
+      if (m !== undefined) void this.#record({ t: 'od', c: client.id, m }, false);
+      return found;
+    });
   }
 }

@@ -6,6 +6,7 @@ import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors.js';
 import { MemoryPersistence } from './memory-persistence.js';
+import { allocateIdsSkippingInFlight, type IdInUse } from './packet-ids.js';
 import { BrokerSecurity, type ViolationKind } from './security.js';
 import {
   mqttAuthSchema,
@@ -134,8 +135,10 @@ export class EmbeddedBroker {
       ...(deps.onViolation ? { onViolation: deps.onViolation } : {}),
     });
     const tlsOptions = opts.tls === undefined ? undefined : await readTlsFiles(opts.tls);
+    const persistence = deps.persistence ?? new MemoryPersistence();
+    const idInUse = inFlightIds(persistence);
     const aedes = await Aedes.createBroker({
-      persistence: deps.persistence ?? new MemoryPersistence(),
+      persistence,
       maxInflightInbound: limits.maxInflight,
       authenticate: security.authenticate,
       authorizePublish: security.authorizePublish,
@@ -175,6 +178,7 @@ export class EmbeddedBroker {
     const onConnection = (sock: Socket) => {
       coalesceWrites(sock);
       const client = aedes.handle(sock);
+      if (idInUse !== undefined) allocateIdsSkippingInFlight(client, idInUse);
       guarded &&= guardPacketSize(client, limits.maxPacketBytes, (n) =>
         security.violation('packet_too_large', {
           remote: sock.remoteAddress,
@@ -260,6 +264,12 @@ export class EmbeddedBroker {
     await new Promise<void>((resolve) => this.#aedes.close(() => resolve()));
     await Promise.all(closed);
   }
+}
+
+/** The persistence's "packet id in flight" query, when it has one (ours do). */
+function inFlightIds(persistence: unknown): IdInUse | undefined {
+  const p = persistence as { outgoingIdInUse?: IdInUse };
+  return typeof p.outgoingIdInUse === 'function' ? p.outgoingIdInUse.bind(persistence) : undefined;
 }
 
 async function listen(server: Server, port: number, host: string): Promise<void> {

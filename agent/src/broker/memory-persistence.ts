@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
 import type { Client } from 'aedes';
+import { OutgoingStore, type OutgoingPacket } from './outgoing-store.js';
 
 /** The part of an aedes packet the incoming methods look at. */
 export interface IncomingPacket {
@@ -15,9 +17,27 @@ interface MemoryPersistenceBase {
   incomingGetPacket(client: Pick<Client, 'id'>, packet: IncomingPacket): Promise<unknown>;
   incomingDelPacket(client: Pick<Client, 'id'>, packet: IncomingPacket): Promise<void>;
   cleanIncoming(client: Pick<Client, 'id'>): Promise<void>;
+  addSubscriptions(
+    client: Pick<Client, 'id'>,
+    subs: { topic: string; qos: number }[],
+  ): Promise<void>;
+  removeSubscriptions(client: Pick<Client, 'id'>, topics: string[]): Promise<void>;
+  cleanSubscriptions(client: Pick<Client, 'id'>): Promise<void>;
+  subscriptionsByClient(
+    client: Pick<Client, 'id'>,
+  ): Promise<{ topic: string; qos: number }[] | null>;
+  storeRetained(packet: object): Promise<void>;
+  createRetainedStream(pattern: string): Readable;
+}
+
+/** A subscription as aedes passes it to `outgoingEnqueue` (the subscriber's client id). */
+export interface QueuedSub {
+  clientId: string;
 }
 
 const require = createRequire(import.meta.url);
+/** aedes-packet: the copy aedes-persistence keeps of a queued message (messageId cleared). */
+const AedesPacket = require('aedes-packet') as new (p: object, broker?: unknown) => OutgoingPacket;
 // The package has no ESM entry for its async class; its types live under types/.
 const AsyncMemory = require('aedes-persistence/asyncPersistence.js') as new (
   opts?: object,
@@ -56,12 +76,17 @@ class StoredPacket {
 }
 
 /**
- * aedes-persistence's in-memory store with a faster incoming QoS 2 store: a Map per client
- * keyed by packet id (the base class uses an object with numeric keys and `delete`), and no
- * Error allocated per "not found". Everything else is aedes-persistence's.
+ * aedes-persistence's in-memory store with two stores of our own:
+ * - incoming QoS 2: a Map per client keyed by packet id (the base class uses an object with
+ *   numeric keys and `delete`), and no Error allocated per "not found";
+ * - outgoing queues ({@link OutgoingStore}): indexed instead of scanned, and able to tell which
+ *   packet ids are in flight (the broker skips them when assigning ids, see packet-ids.ts).
+ * Subscriptions, retained messages and wills are aedes-persistence's.
  */
 export class MemoryPersistence extends AsyncMemory {
   readonly #incoming = new Map<string, Map<number, StoredPacket>>();
+  /** The live outgoing queues. */
+  protected readonly outgoing = new OutgoingStore();
 
   constructor(opts: object = {}) {
     super(opts);
@@ -93,5 +118,38 @@ export class MemoryPersistence extends AsyncMemory {
   override cleanIncoming(client: Pick<Client, 'id'>): Promise<void> {
     this.#incoming.delete(client.id);
     return Promise.resolve();
+  }
+
+  outgoingEnqueue(sub: QueuedSub, packet: object): Promise<void> {
+    this.outgoing.enqueue(sub.clientId, new AedesPacket(packet));
+    return Promise.resolve();
+  }
+
+  outgoingEnqueueCombi(subs: readonly QueuedSub[], packet: object): Promise<void> {
+    for (const sub of subs) this.outgoing.enqueue(sub.clientId, new AedesPacket(packet));
+    return Promise.resolve();
+  }
+
+  outgoingUpdate(client: Pick<Client, 'id'>, packet: OutgoingPacket): Promise<void> {
+    return this.outgoing.update(client.id, packet)
+      ? Promise.resolve()
+      : Promise.reject(NO_SUCH_PACKET);
+  }
+
+  outgoingClearMessageId(
+    client: Pick<Client, 'id'>,
+    packet: Pick<OutgoingPacket, 'messageId'> | number,
+  ): Promise<OutgoingPacket | undefined> {
+    const id = typeof packet === 'number' ? undefined : packet.messageId;
+    return Promise.resolve(this.outgoing.clear(client.id, id));
+  }
+
+  outgoingStream(client: Pick<Client, 'id'>): Readable {
+    return Readable.from(this.outgoing.list(client.id));
+  }
+
+  /** Whether a packet id is in flight to a client (see packet-ids.ts). */
+  outgoingIdInUse(clientId: string, messageId: number): boolean {
+    return this.outgoing.idInUse(clientId, messageId);
   }
 }

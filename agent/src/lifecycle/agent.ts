@@ -132,6 +132,13 @@ export class Agent {
           : new DurablePersistence({
               durable,
               onDuplicate: () => this.metrics.ingestDuplicates.inc(),
+              onSessionError: (err) => {
+                this.metrics.walErrors.inc();
+                log.warn(
+                  { event: 'wal.session_append_failed', err: err.message },
+                  'a session change could not be written to the write-ahead log',
+                );
+              },
             });
       const durableIngest =
         durable === undefined || persistence === undefined

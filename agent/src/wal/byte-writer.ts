@@ -42,6 +42,14 @@ export class ByteWriter {
     this.len += 8;
   }
 
+  /** u32 byte length + the bytes. */
+  bytes(b: Uint8Array): void {
+    this.#room(4 + b.length);
+    this.buf.writeUInt32LE(b.length, this.len);
+    this.buf.set(b, this.len + 4);
+    this.len += 4 + b.length;
+  }
+
   /** u32 byte length + UTF-8 bytes. */
   str(s: string): void {
     // A UTF-16 code unit is at most 3 UTF-8 bytes; write first, then backfill the length.
@@ -88,6 +96,15 @@ export class ByteReader {
     const v = this.#buf.readDoubleLE(this.off);
     this.off += 8;
     return v;
+  }
+
+  /** A copy of the bytes (the frame buffer is not kept alive by what is read from it). */
+  bytes(): Buffer {
+    const n = this.u32();
+    if (this.off + n > this.#buf.length) throw new RangeError('bytes past the end of the record');
+    const b = Buffer.from(this.#buf.subarray(this.off, this.off + n));
+    this.off += n;
+    return b;
   }
 
   str(): string {

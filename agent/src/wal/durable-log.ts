@@ -8,6 +8,7 @@ import { decodeFrames } from './frame.js';
 import { GroupCommitLog, nodeLogFileOps, type LogFileOps } from './group-commit-log.js';
 import { decodeFramePayload, encodeRecordInto, type WalRecord } from './records.js';
 import { fsyncDir } from './fsync-dir.js';
+import { parseSessionSnapshot, SessionState, type SessionSnapshot } from './session-state.js';
 
 export interface DurableLogOptions {
   /** Directory of the log segments (`<dataDir>/wal`). */
@@ -44,6 +45,8 @@ interface Checkpoint {
   from: number;
   /** Incoming QoS 2 packet ids received and not yet released: [clientId, [[id, topic]]]. */
   incoming: [string, [number, string][]][];
+  /** The broker's persistent sessions (absent in snapshots of earlier versions). */
+  sessions?: SessionSnapshot;
 }
 
 const SEGMENT = /^(\d{10})\.wal$/;
@@ -73,6 +76,8 @@ function parseCheckpoint(v: unknown): Checkpoint | undefined {
 export class DurableLog {
   /** Committed incoming QoS 2 ids per client (id -> topic): the persistent duplicate filter. */
   readonly incoming = new Map<string, Map<number, string>>();
+  /** Committed persistent sessions of the broker (subscriptions, retained, outgoing queues). */
+  readonly sessions = new SessionState();
   readonly #opts: DurableLogOptions;
   readonly #deps: DurableLogDeps;
   readonly #uncommittedByClient = new Map<string, number>();
@@ -133,7 +138,7 @@ export class DurableLog {
       done(new Error('write-ahead log is closed'));
       return;
     }
-    const c = rec.c;
+    const c = rec.t === 'p' || rec.t === 'r' || rec.t === 'x' ? rec.c : undefined;
     if (c !== undefined)
       this.#uncommittedByClient.set(c, (this.#uncommittedByClient.get(c) ?? 0) + 1);
     log.appendRecord(
@@ -156,6 +161,10 @@ export class DurableLog {
   }
 
   #applyIncoming(rec: WalRecord): void {
+    if (rec.t !== 'p' && rec.t !== 'r' && rec.t !== 'x') {
+      this.sessions.apply(rec);
+      return;
+    }
     if (rec.t === 'p') {
       if (rec.c === undefined || rec.m === undefined) return;
       let ids = this.incoming.get(rec.c);
@@ -208,7 +217,11 @@ export class DurableLog {
     let cp: Checkpoint = { from: this.#segment, incoming: [] };
     await log.barrier(async (swap) => {
       readings = [...this.#deps.cache.values()];
-      cp = { from: this.#segment, incoming: this.#serializeIncoming() };
+      cp = {
+        from: this.#segment,
+        incoming: this.#serializeIncoming(),
+        sessions: this.sessions.toJSON(),
+      };
       if (log.size === 0) return;
       const next = this.#segment + 1;
       const fd = await this.#createSegment(next);
@@ -265,6 +278,8 @@ export class DurableLog {
       if (cp !== undefined) {
         from = cp.from;
         for (const [c, ids] of cp.incoming) this.incoming.set(c, new Map(ids));
+        const sessions = parseSessionSnapshot(cp.sessions);
+        if (sessions !== undefined) this.sessions.restore(sessions);
       }
     } else if (snap.kind === 'corrupt') {
       report.snapshotProblem = { reason: snap.reason, movedTo: snap.movedTo };

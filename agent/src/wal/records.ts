@@ -10,11 +10,55 @@ import { ByteReader, type ByteWriter } from './byte-writer.js';
  *   are one record, so they become durable together.
  * - `r` (released): PUBREL for `m` from `c` arrived; the id may be reused by the client.
  * - `x` (clean): a clean-session connect dropped every incoming id of client `c`.
+ * - session records ({@link SessionRecord}): the broker's persistent sessions.
  */
 export type WalRecord =
   | { t: 'p'; c?: string; m?: number; topic?: string; r?: WalReading[] }
   | { t: 'r'; c: string; m: number }
-  | { t: 'x'; c: string };
+  | { t: 'x'; c: string }
+  | SessionRecord;
+
+/**
+ * Records of the broker's persistent (`clean: false`) sessions:
+ * - `oe`: a message was queued for the subscribers `cs`;
+ * - `ou`: the queued message (`bid`, `bc`) got packet id `m` towards client `c` (before it is
+ *   sent: a retransmission after a crash reuses the id, so the subscriber sees a duplicate
+ *   PUBLISH it recognises, never the same message under a new id);
+ * - `ol`: PUBREC for `m` arrived, the entry became a PUBREL (before the PUBREL is sent);
+ * - `od`: PUBACK/PUBCOMP for `m`: the entry is gone;
+ * - `sa` / `sr` / `sc`: subscriptions added / removed / all dropped;
+ * - `rt`: a retained message stored (an empty payload deletes the topic's).
+ */
+export type SessionRecord =
+  | { t: 'oe'; cs: string[]; pk: QueuedMessage }
+  | { t: 'ou'; c: string; bid: string; bc: number; m: number }
+  | { t: 'ol'; c: string; m: number }
+  | { t: 'od'; c: string; m: number }
+  | { t: 'sa'; c: string; subs: SubscriptionRec[] }
+  | { t: 'sr'; c: string; topics: string[] }
+  | { t: 'sc'; c: string }
+  | { t: 'rt'; pk: QueuedMessage };
+
+/** A message as the session records keep it. */
+export interface QueuedMessage {
+  /** aedes broker id and counter: the message's identity in the queues. */
+  bid: string;
+  bc: number;
+  topic: string;
+  payload: Buffer;
+  qos: number;
+  retain: boolean;
+  dup: boolean;
+  /** Other packet fields (MQTT 5 properties…) as JSON, '' when none. */
+  extra: string;
+}
+
+/** A subscription as aedes stores it. */
+export interface SubscriptionRec {
+  topic: string;
+  qos: number;
+  [option: string]: unknown;
+}
 
 /** A reading as stored in the log: replay re-applies it with the original receive time. */
 export interface WalReading {
@@ -45,6 +89,8 @@ export function encodeRecord(rec: WalRecord): Uint8Array {
 const T_PUBLISH = 1;
 const T_RELEASE = 2;
 const T_CLEAN = 3;
+const T_SESSION = 4;
+const SESSION_KINDS = ['oe', 'ou', 'ol', 'od', 'sa', 'sr', 'sc', 'rt'] as const;
 const V_NUMBER = 0;
 const V_STRING = 1;
 const V_TRUE = 2;
@@ -67,6 +113,10 @@ export function encodeRecordInto(w: ByteWriter, rec: WalRecord): void {
   if (rec.t === 'x') {
     w.u8(T_CLEAN);
     w.str(rec.c);
+    return;
+  }
+  if (rec.t !== 'p') {
+    encodeSession(w, rec);
     return;
   }
   w.u8(T_PUBLISH);
@@ -98,10 +148,112 @@ export function encodeRecordInto(w: ByteWriter, rec: WalRecord): void {
   }
 }
 
+function encodeMessage(w: ByteWriter, pk: QueuedMessage): void {
+  w.str(pk.bid);
+  w.f64(pk.bc);
+  w.str(pk.topic);
+  w.bytes(pk.payload);
+  w.u8(pk.qos);
+  w.u8((pk.retain ? 1 : 0) | (pk.dup ? 2 : 0));
+  w.str(pk.extra);
+}
+
+function readMessage(r: ByteReader): QueuedMessage {
+  const bid = r.str();
+  const bc = r.f64();
+  const topic = r.str();
+  const payload = r.bytes();
+  const qos = r.u8();
+  const flags = r.u8();
+  return {
+    bid,
+    bc,
+    topic,
+    payload,
+    qos,
+    retain: (flags & 1) !== 0,
+    dup: (flags & 2) !== 0,
+    extra: r.str(),
+  };
+}
+
+function encodeSession(w: ByteWriter, rec: SessionRecord): void {
+  w.u8(T_SESSION);
+  w.u8(SESSION_KINDS.indexOf(rec.t));
+  switch (rec.t) {
+    case 'oe':
+      w.u32(rec.cs.length);
+      for (const c of rec.cs) w.str(c);
+      encodeMessage(w, rec.pk);
+      return;
+    case 'ou':
+      w.str(rec.c);
+      w.str(rec.bid);
+      w.f64(rec.bc);
+      w.u16(rec.m);
+      return;
+    case 'ol':
+    case 'od':
+      w.str(rec.c);
+      w.u16(rec.m);
+      return;
+    case 'sa':
+      w.str(rec.c);
+      w.str(JSON.stringify(rec.subs));
+      return;
+    case 'sr':
+      w.str(rec.c);
+      w.str(JSON.stringify(rec.topics));
+      return;
+    case 'sc':
+      w.str(rec.c);
+      return;
+    case 'rt':
+      encodeMessage(w, rec.pk);
+      return;
+  }
+}
+
+function readSession(r: ByteReader): SessionRecord {
+  const kind = SESSION_KINDS[r.u8()];
+  switch (kind) {
+    case 'oe': {
+      const n = r.u32();
+      const cs: string[] = [];
+      for (let i = 0; i < n; i++) cs.push(r.str());
+      return { t: 'oe', cs, pk: readMessage(r) };
+    }
+    case 'ou':
+      return { t: 'ou', c: r.str(), bid: r.str(), bc: r.f64(), m: r.u16() };
+    case 'ol':
+    case 'od':
+      return { t: kind, c: r.str(), m: r.u16() };
+    case 'sa': {
+      const c = r.str();
+      const subs = JSON.parse(r.str()) as unknown;
+      if (!Array.isArray(subs)) throw new RangeError('subscriptions are not a list');
+      return { t: 'sa', c, subs: subs as SubscriptionRec[] };
+    }
+    case 'sr': {
+      const c = r.str();
+      const topics = JSON.parse(r.str()) as unknown;
+      if (!Array.isArray(topics)) throw new RangeError('topics are not a list');
+      return { t: 'sr', c, topics: topics as string[] };
+    }
+    case 'sc':
+      return { t: 'sc', c: r.str() };
+    case 'rt':
+      return { t: 'rt', pk: readMessage(r) };
+    default:
+      throw new RangeError('unknown session record kind');
+  }
+}
+
 function readRecord(r: ByteReader): WalRecord {
   const t = r.u8();
   if (t === T_RELEASE) return { t: 'r', c: r.str(), m: r.u16() };
   if (t === T_CLEAN) return { t: 'x', c: r.str() };
+  if (t === T_SESSION) return readSession(r);
   if (t !== T_PUBLISH) throw new RangeError(`unknown record type ${t}`);
   const flags = r.u8();
   const rec: WalRecord = { t: 'p' };
