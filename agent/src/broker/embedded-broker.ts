@@ -2,7 +2,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer as createTlsServer } from 'node:tls';
-import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
+import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors.js';
 import { MemoryPersistence } from './memory-persistence.js';
@@ -31,11 +31,11 @@ export interface EmbeddedBrokerOptions {
 export interface EmbeddedBrokerDeps {
   log: Logger;
   /**
-   * Called for every PUBLISH from a client, inside aedes's `published` hook: for QoS 2 this
-   * runs after the packet is stored and before PUBREC is sent, so the consumer sees each
-   * message once, in-process, without a second network hop. Must not throw. When it returns
-   * a promise, PUBREC waits for it; a rejection closes the connection without PUBREC (the
-   * client retransmits).
+   * Called for every PUBLISH from a client, in-process, without a second network hop: for
+   * QoS 2 inside aedes's `published` hook, after the packet id is stored and before PUBREC;
+   * for QoS 1 after the ACL check and before PUBACK; for QoS 0 in `published`. Must not
+   * throw. When it returns a promise, the acknowledgement waits for it; a rejection closes the
+   * connection without acknowledging (the client retransmits).
    */
   onPublish: (
     topic: string,
@@ -135,13 +135,44 @@ export class EmbeddedBroker {
       ...(deps.onViolation ? { onViolation: deps.onViolation } : {}),
     });
     const tlsOptions = opts.tls === undefined ? undefined : await readTlsFiles(opts.tls);
+    const consume = (packet: PublishPacket, client: Client) =>
+      deps.onPublish(packet.topic, packet.payload as Uint8Array, client.id, {
+        qos: packet.qos,
+        messageId: packet.messageId,
+        user: security.userOf(client),
+      });
+    /** QoS 1 packets already consumed before PUBACK (see authorizePublish). */
+    const consumedEarly = new WeakSet<object>();
     const persistence = deps.persistence ?? new MemoryPersistence();
     const idInUse = inFlightIds(persistence);
     const aedes = await Aedes.createBroker({
       persistence,
       maxInflightInbound: limits.maxInflight,
       authenticate: security.authenticate,
-      authorizePublish: security.authorizePublish,
+      // QoS 1: aedes writes PUBACK before `published` runs, so a crash between the two would
+      // lose an acknowledged message. The consumer runs here instead, after the ACL check and
+      // before PUBACK (a retransmission after a crash is applied again: at least once).
+      authorizePublish(
+        client: Client | null,
+        packet: PublishPacket,
+        done: (err?: Error | null) => void,
+      ) {
+        security.authorizePublish(client, packet, (err) => {
+          if (err || client === null || packet.qos !== 1) return done(err);
+          const pending = consume(packet, client);
+          if (pending === undefined) {
+            consumedEarly.add(packet);
+            return done(null);
+          }
+          pending.then(
+            () => {
+              consumedEarly.add(packet);
+              done(null);
+            },
+            (e: unknown) => done(e as Error),
+          );
+        });
+      },
       authorizeSubscribe: security.authorizeSubscribe,
       published(
         packet: AedesPublishPacket,
@@ -149,12 +180,8 @@ export class EmbeddedBroker {
         done: (err?: Error | null) => void,
       ) {
         // Broker-internal publishes ($SYS, dead letters, our own API) have no client.
-        if (client === null) return done(null);
-        const pending = deps.onPublish(packet.topic, packet.payload as Uint8Array, client.id, {
-          qos: packet.qos,
-          messageId: packet.messageId,
-          user: security.userOf(client),
-        });
+        if (client === null || consumedEarly.has(packet)) return done(null);
+        const pending = consume(packet, client);
         if (pending === undefined) return done(null);
         pending.then(
           () => done(null),
