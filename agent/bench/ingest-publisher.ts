@@ -7,8 +7,20 @@
  * (CLOCK_MONOTONIC is shared by every process of the machine, so the broker side computes
  * publish->cache latency from it).
  *
- * Protocol with the parent (IPC): parent sends {go: true}; child replies {ready} after CONNACK,
- * {done, cpuUs} after the last PUBCOMP.
+ * Two modes:
+ * - closed loop (no `rate`): the next message goes out as soon as one of the `window` slots
+ *   frees up; the payload carries the actual send time.
+ * - paced (`rate` msg/s): an open-loop schedule, message i is due at start + (i + phase) / rate.
+ *   The payload carries the **scheduled** time, so the latency measured at the broker includes
+ *   any queueing (a full window, a late timer, a descheduled publisher) instead of hiding it
+ *   (no coordinated omission). How late the actual sends were is reported as `lagP99` (waits
+ *   for a free window slot included), how late this process's own wake-up timers fired as
+ *   `timerLateP99` (the share of the latency that is the load generator's, not the broker's).
+ *
+ * Protocol with the parent (IPC): child sends {ready} after CONNACK; parent sends {go, atUs}
+ * (common start time on the monotonic clock); child sends {done, cpuUs, lagP99?,
+ * timerLateP99?} after the last
+ * PUBCOMP.
  */
 import { connect, type Socket } from 'node:net';
 
@@ -22,6 +34,10 @@ interface Args {
   keys: number;
   /** First key index (so that publishers write disjoint or overlapping key ranges). */
   keyBase: number;
+  /** Paced mode: this publisher's msg/s. */
+  rate: number | undefined;
+  /** Paced mode: offset of this publisher's schedule, in periods (0..1). */
+  phase: number;
 }
 
 function parse(argv: string[]): Args {
@@ -34,6 +50,8 @@ function parse(argv: string[]): Args {
     window: o.window ?? 100,
     keys: o.keys ?? 100,
     keyBase: o.keyBase ?? 0,
+    rate: o.rate,
+    phase: o.phase ?? 0,
   };
 }
 
@@ -92,19 +110,56 @@ let completed = 0;
 let nextId = 1;
 let started = false;
 let cpu0 = process.cpuUsage();
+let startUs = 0;
+/** Paced mode: actual - scheduled send time of every message, µs. */
+const lag = args.rate !== undefined ? new Float64Array(args.count) : undefined;
+let timer: NodeJS.Timeout | undefined;
+/** Paced mode: how late each wake-up timer fired, µs (this process's own scheduling delay). */
+const timerLate: number[] = [];
+
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+const dueUs = (i: number) => startUs + ((i + args.phase) * 1e6) / (args.rate as number);
+
+function send(v: number): void {
+  const k = args.keyBase + (sent % args.keys);
+  sock.write(publishPacket(topicOf(k), nextId, `{"v":${v},"u":"us"}`));
+  nextId = nextId === 65535 ? 1 : nextId + 1;
+  sent++;
+}
 
 function pump(): void {
   if (!started) return;
   sock.cork();
-  while (sent < args.count && sent - completed < args.window) {
-    const k = args.keyBase + (sent % args.keys);
-    const now = Number(process.hrtime.bigint() / 1000n);
-    sock.write(publishPacket(topicOf(k), nextId, `{"v":${now},"u":"us"}`));
-    nextId = nextId === 65535 ? 1 : nextId + 1;
-    sent++;
+  if (lag === undefined) {
+    while (sent < args.count && sent - completed < args.window) send(nowUs());
+  } else {
+    const now = nowUs();
+    while (sent < args.count && sent - completed < args.window && dueUs(sent) <= now) {
+      lag[sent] = now - dueUs(sent);
+      send(Math.round(dueUs(sent)));
+    }
+    // Wake up for the next due message (a full window is pumped again by its PUBCOMP).
+    if (timer === undefined && sent < args.count && sent - completed < args.window) {
+      const at = dueUs(sent);
+      timer = setTimeout(
+        () => {
+          timer = undefined;
+          timerLate.push(nowUs() - at);
+          pump();
+        },
+        Math.max(0, (at - now) / 1000),
+      );
+    }
   }
   sock.uncork();
 }
+
+const p99Ms = (xs: ArrayLike<number> & { sort(): unknown }) => {
+  xs.sort();
+  return xs.length === 0
+    ? 0
+    : (xs[Math.min(xs.length - 1, Math.floor(0.99 * xs.length))] ?? 0) / 1000;
+};
 
 function onPacket(type: number, body: Buffer): void {
   if (type === 2) {
@@ -116,7 +171,13 @@ function onPacket(type: number, body: Buffer): void {
     completed++;
     if (completed === args.count) {
       const c = process.cpuUsage(cpu0);
-      process.send?.({ done: true, cpuUs: c.user + c.system });
+      process.send?.({
+        done: true,
+        cpuUs: c.user + c.system,
+        ...(lag !== undefined
+          ? { lagP99: p99Ms(lag), timerLateP99: p99Ms(new Float64Array(timerLate)) }
+          : {}),
+      });
       sock.end();
     } else pump();
   }
@@ -153,11 +214,17 @@ sock.on('error', (err) => {
   process.exit(1);
 });
 sock.on('connect', () => sock.write(connectPacket(args.id)));
-process.on('message', (m: { go?: boolean }) => {
-  if (m.go === true) {
-    started = true;
-    cpu0 = process.cpuUsage();
-    pump();
-  }
+process.on('message', (m: { go?: boolean; atUs?: number }) => {
+  if (m.go !== true) return;
+  startUs = m.atUs ?? nowUs();
+  // Every publisher starts at the common time (its own IPC delay does not shift the schedule).
+  setTimeout(
+    () => {
+      started = true;
+      cpu0 = process.cpuUsage();
+      pump();
+    },
+    Math.max(0, (startUs - nowUs()) / 1000),
+  );
 });
 process.on('disconnect', () => process.exit(0));

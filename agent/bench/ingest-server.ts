@@ -10,8 +10,9 @@
  *   persistence that needs no other server).
  * - `mqtt-sub`: an mqtt.js QoS 2 subscriber (clean: false) of an external broker (mosquitto).
  *
- * IPC: child -> {ready, port}; parent -> {reset, expect}; child -> {done, cpuUs, p50, p99, n,
- * rss, heapUsed} once `expect` readings arrived; parent -> {stop}.
+ * IPC: child -> {ready, port}; parent -> {reset, expect, memStages}; child -> {done, cpuUs, p50,
+ * p99, p999, endUs, n, rss, heapUsed, stages?} once `expect` readings arrived (`endUs`: monotonic
+ * time of the last reading; `stages`: memory breakdown, see ingest-memory.ts); parent -> {stop}.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -26,6 +27,7 @@ import pino from 'pino';
 import { Agent } from '../src/lifecycle/agent.js';
 import { validateConfig } from '../src/config/load.js';
 import type { ReadingInput } from '../src/cache/reading.js';
+import { memStage, type MemStage } from './ingest-memory.js';
 
 type Kind = 'durable' | 'memory' | 'aedes-memory' | 'aedes-level' | 'mqtt-sub';
 const kind = process.argv[2] as Kind;
@@ -35,37 +37,65 @@ const require = createRequire(import.meta.url);
 const profileDir = process.env.EF_BENCH_PROFILE;
 let session: Session | undefined;
 
-/** Latencies in µs, preallocated so that recording costs no allocation. */
-const lat = new Float64Array(1 << 21);
+/**
+ * Latencies in µs, allocated at reset for the expected count (so that recording costs no
+ * allocation, and the RSS runs do not carry a buffer sized for the largest case).
+ */
+let lat = new Float64Array(1);
 let n = 0;
 let expect = Infinity;
 let cpu0 = process.cpuUsage();
+let lastUs = 0;
+let wantStages = false;
+const stages: MemStage[] = [];
+let peakRss = 0;
+let peakTimer: NodeJS.Timeout | undefined;
 
 function record(payloadValue: number): void {
-  lat[n % lat.length] = Number(process.hrtime.bigint() / 1000n) - payloadValue;
+  lastUs = Number(process.hrtime.bigint() / 1000n);
+  lat[n % lat.length] = lastUs - payloadValue;
   if (++n === expect) finish();
 }
 
+const gc = () => (globalThis as { gc?: () => void }).gc?.();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 function finish(): void {
   const c = process.cpuUsage(cpu0);
+  const endUs = lastUs;
+  if (peakTimer !== undefined) clearInterval(peakTimer);
+  if (wantStages) stages.push(memStage('end of burst (no GC)'));
   const sorted = lat.subarray(0, Math.min(n, lat.length)).sort();
   const q = (p: number) =>
     (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN) / 1000;
-  // Settle before measuring memory: the last acknowledgements are still being written.
-  setTimeout(() => {
-    void stopProfile();
-    (globalThis as { gc?: () => void }).gc?.();
+  const stats = { p50: q(0.5), p99: q(0.99), p999: q(0.999) };
+  void (async () => {
+    // Settle before measuring memory: the last acknowledgements are still being written.
+    await sleep(200);
+    await stopProfile();
+    gc();
     const m = process.memoryUsage();
+    if (wantStages) {
+      stages.push(memStage('+200 ms, after GC'));
+      // Idle: V8's memory reducer and glibc's trimming get their chance.
+      await sleep(5000);
+      gc();
+      stages.push(memStage('+5 s idle, after GC'));
+      // The sampler may miss the top (it runs between busy turns): the end of the burst counts.
+      const top = Math.max(peakRss, ...stages.map((st) => st.rss));
+      stages.push({ ...memStage('peak (RSS only; sampled every 100 ms)'), rss: top });
+    }
     process.send?.({
       done: true,
       n,
       cpuUs: c.user + c.system,
-      p50: q(0.5),
-      p99: q(0.99),
+      ...stats,
+      endUs,
       rss: m.rss,
       heapUsed: m.heapUsed,
+      ...(wantStages ? { stages } : {}),
     });
-  }, 200);
+  })();
 }
 
 /** Parses the bench payload `{"v":<µs>,...}` the cheap way (the consumer's own decode is timed). */
@@ -222,18 +252,31 @@ const sut =
       ? await startSubscriber(extUrl ?? 'mqtt://127.0.0.1:1883')
       : await startAedes(kind === 'aedes-level');
 
-process.on('message', (m: { reset?: boolean; expect?: number; stop?: boolean }) => {
-  if (m.reset === true) {
-    n = 0;
-    expect = m.expect ?? Infinity;
-    void startProfile().then(() => {
-      cpu0 = process.cpuUsage();
-      process.send?.({ started: true });
-    });
-  }
-  if (m.stop === true) {
-    void sut.stop().finally(() => process.exit(0));
-  }
-});
+process.on(
+  'message',
+  (m: { reset?: boolean; expect?: number; memStages?: boolean; stop?: boolean }) => {
+    if (m.reset === true) {
+      n = 0;
+      expect = m.expect ?? Infinity;
+      lat = new Float64Array(Math.min(Number.isFinite(expect) ? expect : 1 << 21, 1 << 21));
+      wantStages = m.memStages === true;
+      if (wantStages) {
+        gc();
+        stages.push(memStage('started, before the first message (after GC)'));
+        peakRss = process.memoryUsage.rss();
+        peakTimer = setInterval(() => {
+          peakRss = Math.max(peakRss, process.memoryUsage.rss());
+        }, 100);
+      }
+      void startProfile().then(() => {
+        cpu0 = process.cpuUsage();
+        process.send?.({ started: true });
+      });
+    }
+    if (m.stop === true) {
+      void sut.stop().finally(() => process.exit(0));
+    }
+  },
+);
 (globalThis as { gc?: () => void }).gc?.();
 process.send?.({ ready: true, port: sut.port, rss: process.memoryUsage().rss });

@@ -3,236 +3,173 @@
  * (`ingest-server.ts`) and the QoS 2 publishers in further child processes
  * (`ingest-publisher.ts`), so that "CPU µs/msg" is the broker + consumer process alone.
  *
- * Cases, each with 1 and 10 publishers (100 messages in flight each):
- * (a) ours, embedded, durable (write-ahead log, group commit before PUBREC)
- * (b) ours, embedded, in-memory
- * (c) aedes + aedes-persistence-level, in-process consumer     (baseline)
- * (c0) aedes + in-memory persistence, in-process consumer       (the aedes ceiling)
- * (d) mosquitto (tuned, persistence on) + mqtt.js QoS 2 subscriber (baseline)
- * plus the RSS of the durable agent with 100k distinct sensors cached.
+ * 1. Throughput (closed loop, 100 in flight per publisher), each case with 1 and 10 publishers:
+ *    (a) ours, embedded, durable (write-ahead log, group commit before PUBREC)
+ *    (b) ours, embedded, in-memory
+ *    (c) aedes + aedes-persistence-level, in-process consumer     (baseline)
+ *    (c0) aedes + in-memory persistence, in-process consumer       (the aedes ceiling)
+ *    (d) mosquitto (tuned, persistence on) + mqtt.js QoS 2 subscriber (baseline)
+ * 2. Paced (open loop): (a) at a fraction (default 50 %) of the maximum (a) reached in step 1 of
+ *    this run, and (b) at the same rate; latency from each message's scheduled send time.
+ * 3. RSS of the durable agent with 100k distinct sensors cached, per environment variant, with
+ *    a breakdown (V8 spaces, glibc arenas, file-backed pages) at stages.
  *
- * `node dist/bench/ingest.bench.js [--quick] [--cases=a,b,c,c0,d] [--pubs=1,10] [--profile=DIR]`
- * (full: 200k messages per case; quick: 20k). `--profile=DIR` writes a CPU profile of
- * each server's measured interval (start-up excluded) into DIR.
+ * Nothing here asserts on time: figures and same-run ratios are printed, the exit code is 0.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { LABEL, runCase, type Result } from './ingest-run.js';
+import { RSS_VARIANTS_DEFAULT, runRss, variantNames } from './ingest-rss.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-const quick = argv.includes('--quick');
-const TOTAL = Number(flag('messages') ?? (quick ? 20_000 : 200_000));
-const WINDOW = 100;
-const CASES = (flag('cases') ?? 'a,b,c,c0,d').split(',');
-const PUBS = (flag('pubs') ?? '1,10').split(',').map(Number);
-const PROFILE = flag('profile');
-const here = fileURLToPath(new URL('.', import.meta.url));
+const USAGE = `usage: node dist/bench/ingest.bench.js [options]
 
-interface Done {
-  n: number;
-  cpuUs: number;
-  p50: number;
-  p99: number;
-  rss: number;
-  heapUsed: number;
+  --quick               20k messages per case (default 200k), paced runs of 5 s
+  --messages=N          messages per throughput case
+  --cases=LIST          of a,b,c,c0,d (default all)
+  --pubs=LIST           publisher counts (default 1,10)
+  --window=N            QoS 2 messages in flight per publisher (default 100)
+  --d10-messages=N      messages for (d) with 10 publishers (default 20000: mosquitto slows
+                        down with the queue towards the subscriber; 200k took > 10 min)
+  --rate=N              skip the throughput table: run the chosen cases paced at N msg/s total
+  --no-paced            skip the paced runs at a fraction of the measured maximum
+  --paced-fraction=F    fraction of (a)'s measured maximum for the paced runs (default 0.5)
+  --paced-secs=S        duration of each paced run (default 20; quick: 5)
+  --no-rss              skip the RSS runs
+  --rss-only            only the RSS runs
+  --rss-repeat=N        runs of each RSS variant, interleaved (default 1)
+  --rss-variants=LIST   default ${RSS_VARIANTS_DEFAULT}
+                        (parts joined with +: ${variantNames().join(', ')})
+  --profile=DIR         V8 CPU profile of each server's measured interval into DIR
+                        (EF_BENCH_HEAP=1: allocation sampling instead)
+  --help                this text
+
+EF_BENCH_NODE_FLAGS="--flag ..." adds Node flags to every server process.
+`;
+
+const { values: opt } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    messages: { type: 'string' },
+    cases: { type: 'string', default: 'a,b,c,c0,d' },
+    pubs: { type: 'string', default: '1,10' },
+    window: { type: 'string', default: '100' },
+    rate: { type: 'string' },
+    'no-paced': { type: 'boolean', default: false },
+    'paced-fraction': { type: 'string', default: '0.5' },
+    'paced-secs': { type: 'string' },
+    'no-rss': { type: 'boolean', default: false },
+    'rss-only': { type: 'boolean', default: false },
+    'rss-variants': { type: 'string', default: RSS_VARIANTS_DEFAULT },
+    'rss-repeat': { type: 'string', default: '1' },
+    'd10-messages': { type: 'string', default: '20000' },
+    profile: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+if (opt.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
 }
-interface Result extends Done {
-  rate: number;
-  secs: number;
-  /** RSS of the server process once started, before any message (after GC). */
-  rssIdle: number;
-}
+const TOTAL = Number(opt.messages ?? (opt.quick ? 20_000 : 200_000));
+const WINDOW = Number(opt.window);
+const CASES = opt.cases.split(',');
+const PUBS = opt.pubs.split(',').map(Number);
+const FRACTION = Number(opt['paced-fraction']);
+const PACED_SECS = Number(opt['paced-secs'] ?? (opt.quick ? 5 : 20));
+const w = (s: string) => process.stdout.write(s);
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const f = (x: number | undefined, d = 2) => (x === undefined ? '-' : x.toFixed(d));
 
-function nextMessage<T>(child: ChildProcess, pred: (m: T) => boolean): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMsg = (m: T) => {
-      if (!pred(m)) return;
-      child.off('message', onMsg);
-      child.off('exit', onExit);
-      resolve(m);
-    };
-    const onExit = (code: number | null) => reject(new Error(`child exited (${code}) early`));
-    child.on('message', onMsg);
-    child.on('exit', onExit);
-  });
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function procCpuUs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10_000; // utime + stime, USER_HZ = 100
-}
-
-/** mosquitto 2.0 tuned for QoS 2 (docs/mosquitto.md): no silent drops, persistence on. */
-async function startMosquitto(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'ef-bench-mosq-'));
-  const port = await freePort();
-  const conf = join(dir, 'mosquitto.conf');
-  await writeFile(
-    conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      'persistence true',
-      `persistence_location ${dir}/`,
-      'max_inflight_messages 1000',
-      'max_queued_messages 1000000',
-      'set_tcp_nodelay true',
-      'log_dest none',
-      '',
-    ].join('\n'),
-  );
-  const p = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 300));
-  if (p.exitCode !== null || p.pid === undefined) throw new Error('mosquitto did not start');
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    pid: p.pid,
-    stop: async () => {
-      p.kill('SIGTERM');
-      await once(p, 'exit');
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-const KIND: Record<string, string> = {
-  a: 'durable',
-  b: 'memory',
-  c: 'aedes-level',
-  c0: 'aedes-memory',
-  d: 'mqtt-sub',
-};
-
-async function runCase(
-  c: string,
-  pubs: number,
-  total: number,
-  keysPerPub: number,
-  distinct: boolean,
-): Promise<Result> {
-  const mosq = c === 'd' ? await startMosquitto() : undefined;
-  const server = fork(join(here, 'ingest-server.js'), [KIND[c] as string, mosq?.url ?? ''], {
-    execArgv: [
-      '--expose-gc',
-      ...(process.env.EF_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-    ],
-    env: { ...process.env, ...(PROFILE !== undefined ? { EF_BENCH_PROFILE: PROFILE } : {}) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ready = await nextMessage<{ ready?: boolean; port: number; rss: number }>(
-    server,
-    (m) => m.ready === true,
-  );
-  const target = mosq?.url ?? `mqtt://127.0.0.1:${ready.port}`;
-  const port = Number(new URL(target).port);
-  const per = Math.floor(total / pubs);
-  const publishers = Array.from({ length: pubs }, (_, i) =>
-    fork(
-      join(here, 'ingest-publisher.js'),
-      [
-        JSON.stringify({
-          port,
-          id: `bench-${c}-${i}`,
-          count: per,
-          window: WINDOW,
-          keys: keysPerPub,
-          keyBase: distinct ? i * keysPerPub : 0,
-        }),
-      ],
-      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-    ),
-  );
-  await Promise.all(
-    publishers.map((p) => nextMessage<{ ready?: boolean }>(p, (m) => m.ready === true)),
-  );
-  const n = per * pubs;
-  const serverDone = nextMessage<Done & { done?: boolean }>(server, (m) => m.done === true);
-  const pubsDone = Promise.all(
-    publishers.map((p) => nextMessage<{ done?: boolean }>(p, (m) => m.done === true)),
-  );
-  const started = nextMessage<{ started?: boolean }>(server, (m) => m.started === true);
-  server.send({ reset: true, expect: n });
-  await started;
-  const mosqCpu0 = mosq ? await procCpuUs(mosq.pid) : 0;
-  const t0 = performance.now();
-  for (const p of publishers) p.send({ go: true });
-  let t1 = 0;
-  const done = await serverDone.then((d) => {
-    t1 = performance.now();
-    return d;
-  });
-  await pubsDone;
-  const extraCpu = mosq ? (await procCpuUs(mosq.pid)) - mosqCpu0 : 0;
-  for (const p of publishers) p.disconnect();
-  server.send({ stop: true });
-  await once(server, 'exit');
-  await mosq?.stop();
-  const secs = (t1 - t0) / 1000;
-  return { ...done, cpuUs: (done.cpuUs + extraCpu) / n, rate: n / secs, secs, rssIdle: ready.rss };
-}
-
-const LABEL: Record<string, string> = {
-  a: '(a) ours, embedded, durable (WAL)',
-  b: '(b) ours, embedded, in-memory',
-  c: '(c) aedes + aedes-persistence-level',
-  c0: '(c0) aedes + in-memory persistence',
-  d: '(d) mosquitto (tuned, persistence on) + mqtt.js sub',
-};
-
-const cpu = cpus()[0]?.model ?? 'unknown';
-process.stdout.write(
-  `ingest bench: ${TOTAL} QoS 2 messages per case, ${WINDOW} in flight per publisher\n` +
-    `node ${process.version}, ${cpus().length} x ${cpu}, load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}\n\n` +
-    '| case | publishers | msg/s | p50 ms | p99 ms | agent CPU µs/msg |\n|---|---:|---:|---:|---:|---:|\n',
+w(
+  `ingest bench, ${new Date().toISOString()}: ${TOTAL} QoS 2 messages per throughput case, ` +
+    `${WINDOW} in flight per publisher\n` +
+    `node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}, ` +
+    `load average ${load()}\n`,
 );
+
 const results = new Map<string, Result>();
-for (const pubs of PUBS) {
-  for (const c of CASES) {
-    const r = await runCase(c, pubs, TOTAL, 100, true);
-    results.set(`${c}/${pubs}`, r);
-    process.stdout.write(
-      `| ${LABEL[c]} | ${pubs} | ${r.rate.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.cpuUs.toFixed(1)} |\n`,
+const closedLoop = opt.rate === undefined && !opt['rss-only'];
+if (closedLoop) {
+  w('\n| case | publishers | msg/s | p50 ms | p99 ms | agent CPU µs/msg | load (1 min) |\n');
+  w('|---|---:|---:|---:|---:|---:|---:|\n');
+  for (const pubs of PUBS) {
+    for (const c of CASES) {
+      const capped = c === 'd' && pubs === 10 && Number(opt['d10-messages']) < TOTAL;
+      const r = await runCase({
+        c,
+        pubs,
+        total: capped ? Number(opt['d10-messages']) : TOTAL,
+        window: WINDOW,
+        keysPerPub: 100,
+        ...(opt.profile !== undefined ? { profileDir: opt.profile } : {}),
+      });
+      results.set(`${c}/${pubs}`, r);
+      w(
+        `| ${LABEL[c]}${capped ? ` (${r.n} messages)` : ''} | ${pubs} | ${r.rate.toFixed(0)} | ${f(r.p50)} | ${f(r.p99)} | ` +
+          `${f(r.cpuUs, 1)} | ${loadavg()[0]?.toFixed(2)} |\n`,
+      );
+    }
+  }
+  w('\nratios (msg/s, same run):\n');
+  for (const pubs of PUBS) {
+    const a = results.get(`a/${pubs}`);
+    if (a === undefined) continue;
+    for (const c of ['b', 'c', 'c0', 'd']) {
+      const o = results.get(`${c}/${pubs}`);
+      if (o !== undefined)
+        w(`  ${pubs} publisher(s): (a)/(${c}) = ${(a.rate / o.rate).toFixed(2)}\n`);
+    }
+  }
+}
+
+/** Paced runs: (a) at `rate`, then (b) at the same rate (the baseline of the same load). */
+async function paced(pubs: number, rate: number, cases: string[], basis: string): Promise<void> {
+  const got = new Map<string, Result>();
+  for (const c of cases) {
+    const total = Math.max(pubs, Math.round(rate * PACED_SECS));
+    const r = await runCase({ c, pubs, total, window: WINDOW, keysPerPub: 100, rate });
+    got.set(c, r);
+    w(
+      `| ${LABEL[c]} | ${pubs} | ${rate.toFixed(0)} (${basis}) | ${r.rate.toFixed(0)} | ` +
+        `${f(r.p50)} | ${f(r.p99)} | ${f(r.p999)} | ${f(r.sendLagP99)} | ${f(r.timerLateP99)} | ${f(r.cpuUs, 1)} | ` +
+        `${loadavg()[0]?.toFixed(2)} |\n`,
+    );
+  }
+  const a = got.get('a');
+  const b = got.get('b');
+  if (a !== undefined && b !== undefined) {
+    w(
+      `|  | ${pubs} | ratio (a)/(b) |  | ${f(a.p50 / b.p50)} | ${f(a.p99 / b.p99)} | ` +
+        `${f(a.p999 / b.p999)} |  |  | ${f(a.cpuUs / b.cpuUs)} |  |\n`,
     );
   }
 }
-process.stdout.write('\nratios (msg/s):\n');
-for (const pubs of PUBS) {
-  const a = results.get(`a/${pubs}`);
-  if (a === undefined) continue;
-  for (const c of ['b', 'c', 'c0', 'd']) {
-    const o = results.get(`${c}/${pubs}`);
-    if (o !== undefined)
-      process.stdout.write(`  ${pubs} publisher(s): (a)/${c} = ${(a.rate / o.rate).toFixed(2)}\n`);
+
+const PACED_HEAD =
+  '\npaced (open loop; latency from the scheduled send time, so queueing counts):\n\n' +
+  '| case | publishers | target msg/s | achieved msg/s | p50 ms | p99 ms | p99.9 ms ' +
+  '| send delay p99 ms | publisher timer late p99 ms | agent CPU µs/msg | load (1 min) |\n' +
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
+
+if (opt.rate !== undefined && !opt['rss-only']) {
+  w(PACED_HEAD);
+  for (const pubs of PUBS) await paced(pubs, Number(opt.rate), CASES, '--rate');
+} else if (closedLoop && !opt['no-paced'] && CASES.includes('a')) {
+  w(PACED_HEAD);
+  for (const pubs of PUBS) {
+    const max = results.get(`a/${pubs}`)?.rate;
+    if (max === undefined) continue;
+    const cases = CASES.includes('b') ? ['a', 'b'] : ['a'];
+    await paced(pubs, max * FRACTION, cases, `${(FRACTION * 100).toFixed(0)} % of (a) max`);
   }
+  w('(target of issue 4: (a) p99 <= 10 ms at half the maximum rate; a report, not a check)\n');
 }
-if (!argv.includes('--no-rss')) {
-  // 100k distinct sensors: 10 publishers x 10k keys each, every message a new key.
-  const r = await runCase('a', 10, 100_000, 10_000, true);
-  process.stdout.write(
-    `\nRSS, durable agent with 100k distinct sensors cached: ${(r.rss / 2 ** 20).toFixed(0)} MiB ` +
-      `(heap used ${(r.heapUsed / 2 ** 20).toFixed(0)} MiB, after GC; the same process before ` +
-      `the first message: ${(r.rssIdle / 2 ** 20).toFixed(0)} MiB; includes the bench's 16 MiB ` +
-      'latency buffer)\n',
-  );
+
+if (!opt['no-rss']) {
+  await runRss(opt['rss-variants'].split(','), WINDOW, Number(opt['rss-repeat']));
 }
-process.stdout.write(
-  `load average at the end: ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')}\n`,
-);
+w(`\nload average at the end: ${load()}\n`);
