@@ -14,6 +14,8 @@ export const errorCatalog = {
     'A listener (MQTT or HTTP) could not bind its address: the port is in use or the address is not local.',
   EDGEFLOW_DATA_DIR:
     'The data directory cannot be created or written. Check --data-dir / EDGEFLOW_DATA_DIR and permissions.',
+  EDGEFLOW_DATA_DIR_LOCKED:
+    'Another agent is running with the same data directory (the message names its PID). Stop it, or give each agent its own --data-dir.',
   EDGEFLOW_SNAPSHOT_CORRUPT:
     'The cache snapshot on disk is unreadable. It is moved aside as *.corrupt and the agent starts with an empty cache.',
   EDGEFLOW_INGEST_BAD_TOPIC:

@@ -8,6 +8,7 @@ import { DurablePersistence } from '../broker/durable-persistence.js';
 import { DurableIngest } from '../ingest/durable-ingest.js';
 import { durableLocalStore } from '../ingest/durable-local.js';
 import { DurableLog } from '../wal/durable-log.js';
+import { DataDirLock } from './data-dir-lock.js';
 import { SensorCache } from '../cache/sensor-cache.js';
 import { SnapshotStore } from '../cache/snapshot.js';
 import type { AgentConfig } from '../config/schema.js';
@@ -68,6 +69,7 @@ export class Agent {
   #restored = false;
   #timers: NodeJS.Timeout[] = [];
   #stopping: Promise<void> | undefined;
+  #lock: DataDirLock | undefined;
 
   private constructor(config: AgentConfig, deps: AgentDeps) {
     this.#config = config;
@@ -96,6 +98,7 @@ export class Agent {
   async #start(): Promise<void> {
     const { log } = this.#deps;
     await this.#prepareDataDir();
+    this.#lock = await DataDirLock.acquire(this.#config.dataDir);
     await this.#restore();
 
     const ingest = new IngestPipeline(
@@ -479,6 +482,7 @@ export class Agent {
           log.error({ event: 'cache.snapshot_failed', err }, 'final checkpoint failed');
         });
     } else if (this.#restored) await this.#snapshot();
+    await this.#lock?.release();
     log.info({ event: 'agent.stopped', sensors: this.cache.size }, 'agent stopped');
   }
 }
