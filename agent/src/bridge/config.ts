@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { mqttConnectionFields } from '../external/config.js';
+import { aggregateRuleSchema } from './aggregate-config.js';
 
 /** `bridge`: forward local MQTT messages to a cloud broker through an on-disk outbox. */
 export const bridgeConfigSchema = z
@@ -7,9 +8,15 @@ export const bridgeConfigSchema = z
     ...mqttConnectionFields,
     /**
      * Filters of the local messages to forward (raw: topic and payload byte for byte), as
-     * they are received by the embedded broker or the external subscriber.
+     * they are received by the embedded broker or the external subscriber. May be empty when
+     * `aggregate` forwards everything wanted.
      */
-    topics: z.array(z.string().min(1)).min(1).default(['sensors/#']),
+    topics: z.array(z.string().min(1)).default(['sensors/#']),
+    /**
+     * Summaries instead of raw messages: a message matched by a rule's `match` is aggregated
+     * (by the first such rule) and not forwarded raw, even when `topics` matches it too.
+     */
+    aggregate: z.array(aggregateRuleSchema).default([]),
     /** Prepended to the topic upstream, e.g. `site1/gw7/`. */
     topicPrefix: z
       .string()
@@ -42,6 +49,9 @@ export const bridgeConfigSchema = z
         whenFull: z.enum(['block', 'drop-oldest']).default('block'),
       })
       .prefault({}),
+  })
+  .refine((c) => c.topics.length > 0 || c.aggregate.length > 0, {
+    error: 'nothing to forward: set topics, aggregate, or both',
   })
   .refine((c) => !(c.passwordFile !== undefined && c.passwordEnv !== undefined), {
     error: 'set passwordFile or passwordEnv, not both',

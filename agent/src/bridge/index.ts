@@ -6,3 +6,9 @@ export { encodeOutboxRecord, decodeOutboxRecord, topicMatches } from './outbox-r
 export { UpstreamBridge } from './upstream-bridge.js';
 export type { UpstreamBridgeDeps } from './upstream-bridge.js';
 export { registerBridgeMetrics } from './metrics.js';
+export { aggregateRuleSchema, aggregateStats } from './aggregate-config.js';
+export type { AggregateRule, AggregateStat } from './aggregate-config.js';
+export { AggregateForwarder } from './aggregate-forwarder.js';
+export type { AggregateForwarderDeps } from './aggregate-forwarder.js';
+export { WindowAggregator, toSummary, summaryTopic, windowStart } from './window-aggregator.js';
+export type { Summary, WindowState } from './window-aggregator.js';

@@ -6,11 +6,21 @@ export interface BridgeState {
   readonly backlogBytes: number;
   readonly oldestAt: number | undefined;
   readonly connected: boolean;
+  /** Aggregation windows open (keys x rules). */
+  readonly openWindows: number;
+}
+
+/** Counters of `bridge.aggregate`. */
+export interface AggregateMetrics {
+  readings: Counter;
+  windows: Counter<'partial'>;
+  skipped: Counter<'reason'>;
 }
 
 export interface BridgeMetrics {
   dropped: Counter<'reason'>;
   forwarded: Counter;
+  aggregate: AggregateMetrics;
 }
 
 /**
@@ -63,5 +73,31 @@ export function registerBridgeMetrics(
     help: 'Messages acknowledged by the upstream broker (PUBACK / PUBCOMP)',
     registers: [registry],
   });
-  return { dropped, forwarded };
+  gauge(
+    'edgeflow_bridge_aggregate_open_windows',
+    'Aggregation windows in progress (one per sensor key and rule)',
+    (s) => s.openWindows,
+  );
+  const readings = new Counter({
+    name: 'edgeflow_bridge_aggregated_readings_total',
+    help: 'Readings added to an aggregation window (bridge.aggregate)',
+    registers: [registry],
+  });
+  const windows = new Counter({
+    name: 'edgeflow_bridge_windows_emitted_total',
+    help: 'Window summaries put into the outbox; partial="true" when readings may be missing (first window after a crash)',
+    labelNames: ['partial'],
+    registers: [registry],
+  });
+  windows.inc({ partial: 'false' }, 0);
+  windows.inc({ partial: 'true' }, 0);
+  const skipped = new Counter({
+    name: 'edgeflow_bridge_aggregate_skipped_total',
+    help: 'Messages matched by an aggregate rule that carried no reading: not_sensor_topic or undecodable',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  skipped.inc({ reason: 'not_sensor_topic' }, 0);
+  skipped.inc({ reason: 'undecodable' }, 0);
+  return { dropped, forwarded, aggregate: { readings, windows, skipped } };
 }

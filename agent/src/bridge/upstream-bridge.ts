@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { buildConnectOptions, describeConnection } from '../external/connect-options.js';
 import { RateLimitedLog } from '../ingest/rate-limited-log.js';
+import { AggregateForwarder } from './aggregate-forwarder.js';
 import type { BridgeConfig } from './config.js';
 import { registerBridgeMetrics, type BridgeMetrics } from './metrics.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
@@ -19,6 +21,13 @@ export interface UpstreamBridgeDeps {
   connect?: (url: string, opts: IClientOptions) => MqttClient;
   /** How long `close` waits for in-flight messages to be acknowledged, ms. */
   closeGraceMs?: number;
+  /** `mqtt.sensorPrefix` (default `sensors`): aggregation decodes readings like ingest. */
+  sensorPrefix?: string;
+  /** `mqtt.maxPayloadBytes` (default 65536). */
+  maxPayloadBytes?: number;
+  /** Timers of the aggregation windows (fake ones in tests). */
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (handle: unknown) => void;
 }
 
 const sleep = (ms: number) =>
@@ -46,6 +55,7 @@ export class UpstreamBridge {
   readonly #outbox: Outbox;
   readonly #metrics: BridgeMetrics | undefined;
   readonly #errLog: RateLimitedLog;
+  readonly #agg: AggregateForwarder | undefined;
   #client: MqttClient | undefined;
   #inflight = 0;
   #closed = false;
@@ -56,11 +66,13 @@ export class UpstreamBridge {
     cfg: BridgeConfig,
     deps: UpstreamBridgeDeps,
     outbox: Outbox,
+    agg: AggregateForwarder | undefined,
     m?: BridgeMetrics,
   ) {
     this.#cfg = cfg;
     this.#deps = deps;
     this.#outbox = outbox;
+    this.#agg = agg;
     this.#metrics = m;
     this.#errLog = new RateLimitedLog(60_000, deps.now);
   }
@@ -85,7 +97,22 @@ export class UpstreamBridge {
         onDrop: (reason) => metrics?.dropped.inc({ reason }),
       },
     );
-    const self = new UpstreamBridge(cfg, deps, outbox, metrics);
+    const agg =
+      cfg.aggregate.length === 0
+        ? undefined
+        : await AggregateForwarder.open(cfg.aggregate, {
+            log: deps.log.child({ component: 'aggregate' }),
+            now: deps.now,
+            statePath: join(deps.outboxDir, 'aggregate.json'),
+            sensorPrefix: deps.sensorPrefix ?? 'sensors',
+            maxPayloadBytes: deps.maxPayloadBytes ?? 65536,
+            topicPrefix: cfg.topicPrefix,
+            append: (topic, payload) => outbox.append(topic, payload),
+            metrics: metrics?.aggregate,
+            ...(deps.setTimer !== undefined ? { setTimer: deps.setTimer } : {}),
+            ...(deps.clearTimer !== undefined ? { clearTimer: deps.clearTimer } : {}),
+          });
+    const self = new UpstreamBridge(cfg, deps, outbox, agg, metrics);
     ref.bridge = self;
     outbox.onAppend = () => self.#pump();
     deps.log.info(
@@ -101,21 +128,25 @@ export class UpstreamBridge {
     backlogBytes: number;
     oldestAt: number | undefined;
     connected: boolean;
+    openWindows: number;
   } {
     return {
       backlogMessages: this.#outbox.backlogMessages,
       backlogBytes: this.#outbox.backlogBytes,
       oldestAt: this.#outbox.oldestAt,
       connected: this.#client?.connected ?? false,
+      openWindows: this.#agg?.openWindows ?? 0,
     };
   }
 
   /**
-   * Offers a local message. Undefined when no bridge filter matches; else resolves once the
-   * message is in the outbox on disk (with `whenFull: block`, only when there is room).
+   * Offers a local message. Undefined when no bridge filter matches or when an aggregate rule
+   * took it (its readings are in a window in memory: nothing to wait for); else resolves once
+   * the message is in the outbox on disk (with `whenFull: block`, only when there is room).
    */
   offer(topic: string, payload: Uint8Array): Promise<void> | undefined {
-    if (this.#closed || !this.#cfg.topics.some((f) => topicMatches(f, topic))) return undefined;
+    if (this.#closed || this.#agg?.offer(topic, payload) === true) return undefined;
+    if (!this.#cfg.topics.some((f) => topicMatches(f, topic))) return undefined;
     return this.#outbox.append(
       topic,
       Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
@@ -224,6 +255,7 @@ export class UpstreamBridge {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#agg?.stop(); // summaries of the windows that have ended go into the outbox now
     await this.#running;
     const client = this.#client;
     if (client !== undefined) {
@@ -236,5 +268,13 @@ export class UpstreamBridge {
       await client.endAsync(true);
     }
     await this.#outbox.close();
+    await this.#agg
+      ?.checkpoint()
+      .catch((err: unknown) =>
+        this.#deps.log.error(
+          { event: 'bridge.aggregate_checkpoint_failed', err },
+          'open aggregation windows could not be saved; the next start marks them partial',
+        ),
+      );
   }
 }

@@ -124,6 +124,8 @@ export class Agent {
         now: this.#deps.now,
         outboxDir: join(this.#config.dataDir, 'outbox'),
         registry: this.metrics.registry,
+        sensorPrefix: this.#config.mqtt.sensorPrefix,
+        maxPayloadBytes: this.#config.mqtt.maxPayloadBytes,
       });
     }
 
