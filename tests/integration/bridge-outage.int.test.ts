@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -9,14 +9,25 @@ import { freePort } from '../helpers/ports.js';
 import { mosquittoMissing, startMosquitto, type Mosquitto } from './external-mosquitto-helper.js';
 
 /**
- * How long the upstream broker stays down. Issue 4 asks for 30 s; the test uses 10 s so that
- * the integration tier stays short (nothing in the bridge depends on the duration: the outbox
- * only grows). BRIDGE_OUTAGE_MS=30000 runs the issue's figure.
+ * How long the upstream broker stays down: 30 s, the issue's figure. BRIDGE_OUTAGE_MS
+ * overrides it (e.g. 10000 for a quick local run; nothing in the bridge depends on the
+ * duration, the outbox only grows). Both variants run concurrently, so the file takes about
+ * the outage plus ~10 s.
  */
-const OUTAGE_MS = Number(process.env.BRIDGE_OUTAGE_MS ?? 10_000);
+const OUTAGE_MS = Number(process.env.BRIDGE_OUTAGE_MS ?? 30_000);
 const PUBLISHERS = 2;
 /** Messages per second per publisher. */
 const RATE = 40;
+
+/**
+ * mosquitto started as root drops to the `mosquitto` user, which cannot write into a 0700
+ * temporary directory: it then logs "Error saving in-memory database" at stop and restarts
+ * empty, losing every message it held for the consumer (seen as a loss upstream here).
+ */
+async function allowMosquittoUser(dir: string, upDir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  await chmod(upDir, 0o777);
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,12 +75,19 @@ function startPublisher(port: number, i: number) {
   };
 }
 
-test('upstream bridge: broker down, agent restarted meanwhile; all arrive upstream, in order, once', async (t) => {
-  const missing = mosquittoMissing();
-  if (missing !== undefined) return t.skip(missing);
-  const dir = await mkdtemp(join(tmpdir(), 'ef-bridge-'));
+/**
+ * The upstream mosquitto is stopped for OUTAGE_MS; a third of the way in, the agent is stopped
+ * with `signal` and started again on the same data directory. A persistent QoS 2 consumer
+ * upstream must then receive `1..N` per sensor, in order. A duplicate is allowed only in the
+ * two documented windows (docs/ingest.md "Upstream bridge"), each checked by message number:
+ * the message whose PUBCOMP the stopping broker did not send back (any restart), and, with
+ * SIGKILL, the message each publisher had in flight at the kill. The test reports how many.
+ */
+async function outage(t: TestContext, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), `ef-bridge-${signal.toLowerCase()}-`));
   const upDir = join(dir, 'upstream');
   await mkdir(upDir);
+  await allowMosquittoUser(dir, upDir);
   const upPort = await freePort();
   let upstream: Mosquitto = await startMosquitto(upPort, upDir);
 
@@ -109,14 +127,23 @@ test('upstream bridge: broker down, agent restarted meanwhile; all arrive upstre
   const pubs = Array.from({ length: PUBLISHERS }, (_, i) => startPublisher(ports.mqtt, i));
   try {
     await sleep(1500);
+    // Messages possibly in flight upstream while the broker stops (see the duplicate rule below).
+    const beforeStop = pubs.map((p) => p.sent);
     await upstream.stop();
+    const afterStop = pubs.map((p) => p.sent);
+    assert.doesNotMatch(upstream.output(), /Error saving/, 'upstream persistence works');
     const down = Date.now();
-    t.diagnostic(`upstream stopped after ${pubs.map((p) => p.sent).join(', ')} messages`);
+    t.diagnostic(`upstream stopped after ${afterStop.join(', ')} messages`);
     await sleep(OUTAGE_MS / 3);
-    const exit = await agent.stop('SIGTERM');
-    assert.equal(exit.code, 0);
+    // The message each publisher may have in flight now (the only one a kill can duplicate).
+    const inFlight = pubs.map((p) => p.sent + 1);
+    const exit = await agent.stop(signal);
+    if (signal === 'SIGTERM') assert.equal(exit.code, 0);
+    else assert.equal(exit.signal, 'SIGKILL');
     agent = await startAgent({ dataDir, ports, args });
-    t.diagnostic(`agent restarted during the outage`);
+    t.diagnostic(
+      `agent restarted (${signal}) during the outage; in flight: ${inFlight.join(', ')}`,
+    );
     const metrics = await (await agent.http('/metrics')).text();
     const backlog = /^edgeflow_bridge_backlog_messages (\d+)/m.exec(metrics)?.[1];
     t.diagnostic(`outbox backlog after the restart: ${backlog}`);
@@ -128,19 +155,53 @@ test('upstream bridge: broker down, agent restarted meanwhile; all arrive upstre
     const published = await Promise.all(pubs.map((p) => p.finish()));
     t.diagnostic(`published per sensor: ${published.join(', ')}`);
     const deadline = Date.now() + 30_000;
-    const count = (i: number) => received.get(`site1/sensors/bridge/s${i}`)?.length ?? 0;
+    const count = (i: number) => new Set(received.get(`site1/sensors/bridge/s${i}`) ?? []).size;
     while (pubs.some((_, i) => count(i) < (published[i] ?? 0)) && Date.now() < deadline) {
       await sleep(100);
     }
     await sleep(300); // a late duplicate would arrive now
+    let duplicates = 0;
     for (let i = 0; i < PUBLISHERS; i++) {
       const got = received.get(`site1/sensors/bridge/s${i}`) ?? [];
       const want = Array.from({ length: published[i] ?? 0 }, (_, k) => k + 1);
-      assert.deepEqual(got, want, `sensor s${i}: upstream got every message, in order, once`);
+      // A resent message follows its first copy directly: duplicates are adjacent.
+      const dups = got.filter((v, k) => k > 0 && got[k - 1] === v);
+      const once = got.filter((v, k) => k === 0 || got[k - 1] !== v);
+      assert.deepEqual(once, want, `sensor s${i}: upstream got every message, in order`);
+      // The two documented duplicate windows (docs/ingest.md "Upstream bridge"):
+      // upstream: PUBREL reached the broker as it stopped, PUBCOMP did not come back, and the
+      // restarted agent (which does not know the packet id any more) sends the record again;
+      // local, SIGKILL only: the message in flight was in the outbox but not in the log.
+      const upstreamWindow = (v: number) =>
+        v >= (beforeStop[i] ?? 0) - 1 && v <= (afterStop[i] ?? 0) + 1;
+      for (const v of dups)
+        assert.ok(
+          upstreamWindow(v) || (signal === 'SIGKILL' && v === inFlight[i]),
+          `sensor s${i}: ${v} duplicated outside the documented windows`,
+        );
+      if (dups.length > 0) t.diagnostic(`sensor s${i}: duplicated ${dups.join(', ')}`);
+      duplicates += dups.length;
     }
+    t.diagnostic(
+      `received upstream: ${pubs.map((_, i) => received.get(`site1/sensors/bridge/s${i}`)?.length ?? 0).join(', ')}; duplicates: ${duplicates}`,
+    );
   } finally {
     await agent.stop('SIGTERM');
     await sub.endAsync();
     await upstream.stop();
   }
-});
+}
+
+test(
+  'upstream bridge: 30 s upstream outage, agent restarted meanwhile',
+  { concurrency: 2 },
+  async (t) => {
+    const missing = mosquittoMissing();
+    if (missing !== undefined) return t.skip(missing);
+    // Concurrent: each variant spends most of its time waiting for the outage to end.
+    await Promise.all([
+      t.test('SIGTERM: every message arrives upstream, in order', (s) => outage(s, 'SIGTERM')),
+      t.test('SIGKILL: every message arrives upstream, in order', (s) => outage(s, 'SIGKILL')),
+    ]);
+  },
+);

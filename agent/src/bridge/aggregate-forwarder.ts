@@ -22,8 +22,6 @@ export interface AggregateForwarderDeps {
   /** `mqtt.sensorPrefix` and `mqtt.maxPayloadBytes`: readings are decoded as ingest does. */
   sensorPrefix: string;
   maxPayloadBytes: number;
-  /** `bridge.topicPrefix`, prepended to every summary topic. */
-  topicPrefix: string;
   /** Puts a summary into the outbox; resolves once it is on disk. */
   append: (topic: string, payload: Buffer) => Promise<void>;
   metrics?: AggregateMetrics | undefined;
@@ -52,7 +50,7 @@ const defaultClearTimer = (h: unknown) => clearTimeout(h as NodeJS.Timeout);
  * {@link WindowAggregator} per rule, and appends one JSON summary per key and closed window to
  * the outbox. Open windows live in memory: a clean stop checkpoints them (and summaries whose
  * append did not finish) to `aggregate.json` and the next start resumes them; after a crash
- * they are gone, and the windows holding the restart instant are marked `partial: true`.
+ * they are gone, and each key's first summary after the restart is marked `partial: true`.
  */
 export class AggregateForwarder {
   readonly #deps: AggregateForwarderDeps;
@@ -76,7 +74,6 @@ export class AggregateForwarder {
   ): Promise<AggregateForwarder> {
     const self = new AggregateForwarder(rules, deps);
     const prev = await self.#readState();
-    const now = deps.now();
     if (prev?.clean === true) {
       const byId = new Map(self.#aggs.map((a) => [ruleId(a.rule), a]));
       let dropped = 0;
@@ -91,10 +88,10 @@ export class AggregateForwarder {
           'checkpointed windows of rules no longer configured were dropped',
         );
     } else if (prev !== undefined) {
-      for (const a of self.#aggs) a.markPartialThrough(now);
+      for (const a of self.#aggs) a.markUncleanStart();
       deps.log.warn(
         { event: 'bridge.aggregate_unclean_start' },
-        'the agent did not stop cleanly: open aggregation windows were lost; the current ones are marked partial',
+        'the agent did not stop cleanly: open aggregation windows were lost; each key’s next summary is marked partial',
       );
     }
     await self.#writeState(false, []);
@@ -143,7 +140,8 @@ export class AggregateForwarder {
   }
 
   #emit(rule: AggregateRule, w: WindowState): void {
-    const topic = this.#deps.topicPrefix + summaryTopic(rule.topic, w.key, rule.windowSec);
+    // A local topic, like every outbox record: the sender prepends bridge.topicPrefix.
+    const topic = summaryTopic(rule.topic, w.key, rule.windowSec);
     const payload = Buffer.from(JSON.stringify(toSummary(w, rule.stats)));
     const p: Promise<void> = this.#deps.append(topic, payload).then(
       () => {

@@ -106,7 +106,6 @@ export class UpstreamBridge {
             statePath: join(deps.outboxDir, 'aggregate.json'),
             sensorPrefix: deps.sensorPrefix ?? 'sensors',
             maxPayloadBytes: deps.maxPayloadBytes ?? 65536,
-            topicPrefix: cfg.topicPrefix,
             append: (topic, payload) => outbox.append(topic, payload),
             metrics: metrics?.aggregate,
             ...(deps.setTimer !== undefined ? { setTimer: deps.setTimer } : {}),

@@ -55,8 +55,11 @@ export class WindowAggregator {
   readonly #windowMs: number;
   readonly #open = new Map<string, WindowState>();
   readonly #emit: (w: WindowState) => void;
-  /** Windows starting before this are marked partial (the agent started after a crash). */
-  #partialUntil = -Infinity;
+  /**
+   * After a crash: keys whose first window since the start was already opened. Every other
+   * key's next window is marked partial (readings before it may be missing).
+   */
+  #afterCrash: Set<string> | undefined;
 
   constructor(rule: AggregateRule, emit: (w: WindowState) => void) {
     this.rule = rule;
@@ -68,10 +71,13 @@ export class WindowAggregator {
     return this.#open.size;
   }
 
-  /** Marks every window that holds `t` or starts earlier as partial. */
-  markPartialThrough(t: number): void {
-    this.#partialUntil = windowStart(t, this.#windowMs) + this.#windowMs;
-    for (const w of this.#open.values()) if (w.start < this.#partialUntil) w.partial = true;
+  /**
+   * The agent started after a crash: the open windows of the previous run are lost, so the
+   * first window of every key from now on is marked partial (a gap may precede it).
+   */
+  markUncleanStart(): void {
+    this.#afterCrash = new Set();
+    for (const w of this.#open.values()) w.partial = true;
   }
 
   add(key: string, r: AggregateReading, now: number): void {
@@ -95,8 +101,9 @@ export class WindowAggregator {
         last: r.value,
         unit: r.unit,
         numeric: typeof r.value === 'number',
-        partial: start < this.#partialUntil,
+        partial: this.#afterCrash !== undefined && !this.#afterCrash.has(key),
       };
+      this.#afterCrash?.add(key);
       this.#open.set(key, w);
     }
     w.count++;

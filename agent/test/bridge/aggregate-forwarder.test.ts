@@ -54,7 +54,6 @@ async function setup(dir?: string) {
     statePath: join(stateDir, 'aggregate.json'),
     sensorPrefix: 'sensors',
     maxPayloadBytes: 65536,
-    topicPrefix: 'site1/',
     append: (topic, payload) => {
       sent.push({ topic, body: JSON.parse(payload.toString()) as Record<string, unknown> });
       return Promise.resolve();
@@ -79,7 +78,7 @@ test('the timer emits one summary per key when the window closes; first rule win
   clock.advance(1);
   assert.deepEqual(sent, [
     {
-      topic: 'site1/agg/60s/gw/temp',
+      topic: 'agg/60s/gw/temp',
       body: {
         key: 'gw/temp',
         start: T0,
@@ -93,7 +92,7 @@ test('the timer emits one summary per key when the window closes; first rule win
   ]);
   clock.advance(240_000);
   assert.equal(sent.length, 2);
-  assert.equal(sent[1]?.topic, 'site1/gw/5m/door');
+  assert.equal(sent[1]?.topic, 'gw/5m/door');
   assert.deepEqual(sent[1]?.body, {
     key: 'gw/door',
     start: T0,
@@ -154,7 +153,7 @@ test('a window that ended while the agent was stopped is emitted at start', asyn
   assert.equal(b.sent[0]?.body.count, 1);
 });
 
-test('after a crash (no clean stop) the current windows are partial, the next are not', async () => {
+test('after a crash (no clean stop) each key’s first summary is partial, later ones not', async () => {
   const a = await setup();
   const f = await AggregateForwarder.open(rules, a.deps);
   f.offer('sensors/gw/temp', Buffer.from('10')); // lost: never checkpointed

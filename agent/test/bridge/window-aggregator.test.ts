@@ -104,15 +104,20 @@ test('flushDue emits in start order, then key order; stats select the fields', (
   ]);
 });
 
-test('after a crash the window holding the start is partial, the next one is not', () => {
+test('after a crash each key’s first window is partial, the next ones are not', () => {
   const { agg, out } = make();
-  agg.markPartialThrough(T0 + 30_000);
+  agg.markUncleanStart();
   agg.add('d/t', { value: 1, unit: null }, T0 + 31_000);
   agg.add('d/t', { value: 2, unit: null }, T0 + 61_000);
-  agg.flushDue(T0 + 120_000);
+  agg.add('d/u', { value: 3, unit: null }, T0 + 130_000);
+  agg.flushDue(T0 + 200_000);
   assert.deepEqual(
-    out.map((w) => w.partial),
-    [true, false],
+    out.map((w) => [w.key, w.partial]),
+    [
+      ['d/t', true],
+      ['d/t', false],
+      ['d/u', true],
+    ],
   );
 });
 
