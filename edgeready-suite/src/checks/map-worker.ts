@@ -33,7 +33,10 @@ if (job.task === 'disjoint') {
     const key = `ctr/${i % 4}`;
     for (;;) {
       const present = map.get(key, rec);
-      const next = { a: rec.a + 1, b: 2 * (rec.a + 1), c: -(rec.a + 1), n: rec.n + 1 };
+      // When get() returns false, `rec` still holds the previous key's record: count from 0.
+      // (Deriving from it made a worker that overtook the other insert ctr/k one too high.)
+      const x = present ? rec.a + 1 : 1;
+      const next = { a: x, b: 2 * x, c: -x, n: x };
       if (map.compareAndSet(key, present ? { ...rec } : undefined, next)) break;
     }
   }

@@ -28,7 +28,8 @@ export interface PlacedField {
 }
 
 export const MAGIC = 0x4d534645; // 'EFSM' little-endian
-export const LAYOUT_VERSION = 1;
+/** 2: lock words and owner entries carry an epoch (owner ids are no longer ambiguous). */
+export const LAYOUT_VERSION = 2;
 /** Header: 32 int32 words of geometry, then the layout JSON, then the owner table. */
 export const HEADER_WORDS = 32;
 export const LAYOUT_JSON_OFFSET = 128;
@@ -65,7 +66,7 @@ export const S = {
   count: 68,
   tombstones: 72,
   undoSlot: 76, // 0 = no in-place update in flight, else slot index + 1
-  generation: 80, // bumped on every lock acquisition; lets waiters see progress
+  // 80: reserved (layout version 1 kept a lock-lease generation here)
   undo: 128,
 } as const;
 

@@ -20,6 +20,7 @@ export class ShardCore {
     readonly g: Geometry,
     readonly codec: RecordCodec,
     readonly keys: KeyCodec,
+    readonly hook?: (step: 'mid-write' | 'end-write') => void,
   ) {
     this.slots = g.slots;
   }
@@ -110,6 +111,7 @@ export class ShardCore {
           v.i32[to + k] = v.i32[from + k] as number;
         Atomics.store(v.i32, (sb + S.undoSlot) >>> 2, i + 1);
         this.codec.write(v, base, rec);
+        if (this.hook !== undefined) this.hook('mid-write');
         Atomics.store(v.i32, (sb + S.undoSlot) >>> 2, 0);
       } else {
         // Insert: fill the slot, then publish its tag last; death before that leaves no trace.
@@ -130,6 +132,7 @@ export class ShardCore {
     } finally {
       Atomics.store(v.i32, seqAt, seq + 2);
     }
+    if (this.hook !== undefined) this.hook('end-write');
   }
 
   /** Deletes slot `i` of shard `sb` (tombstone, then in-shard cleanup); caller holds the lock. */

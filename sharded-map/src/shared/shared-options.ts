@@ -15,7 +15,11 @@ export interface SharedShardedMapOptions<L extends RecordLayout> {
   readonly loadFactor?: number;
   /** Handles that may be attached at once (one owner id each), 1..4096. Default 64. */
   readonly maxOwners?: number;
-  /** Lease after which a lock holder that makes no progress is taken over. Default 5000 ms. */
+  /**
+   * Longest a waiting writer sleeps before it re-checks whether the lock holder was declared
+   * dead: a safety net, since releaseThread() wakes the waiters itself. A live holder is never
+   * taken over, however long it keeps the lock. Default 5000 ms.
+   */
   readonly lockTimeoutMs?: number;
 }
 
@@ -26,15 +30,22 @@ export interface AttachExpectation<L extends RecordLayout> {
   readonly shards?: number;
 }
 
-/** Injected world: clock for lock leases, thread id recorded as owner, test hasher. */
+/** Injected world: thread id recorded as owner, test hasher, test hook. */
 export interface SharedShardedMapDeps {
-  readonly now?: () => number;
   readonly threadId?: number;
   /**
    * Replaces the key hash (tests force collisions with it). Every handle of one buffer must
    * use the same function, or keys are looked up in the wrong place.
    */
   readonly hash?: (key: string) => number;
+  /**
+   * Test hook, unused in production: called inside a write's critical section (shard lock
+   * held, sequence odd) after the record is written and before the undo copy is disarmed
+   * (`'mid-write'`), and again after the sequence is even again, just before the lock is
+   * released (`'end-write'`). Stress tests pause the holder here (an `Atomics.wait` sleep) to
+   * stand in for a thread descheduled inside the lock on a loaded machine.
+   */
+  readonly inCriticalSection?: (step: 'mid-write' | 'end-write') => void;
 }
 
 /** Per-handle counters (this thread only). */

@@ -15,14 +15,7 @@ import {
   S,
   slotsFor,
 } from './layout.js';
-import {
-  claimOwner,
-  Locks,
-  OWNER_DEAD,
-  OWNER_FREE,
-  ownersOfThread,
-  setOwnerState,
-} from './locks.js';
+import { claimOwner, declareThreadDead, freeOwner, Locks, ownerIdOf } from './locks.js';
 import { ShardCore } from './shard-core.js';
 import { recoverShard, snapshotShard } from './shard-ops.js';
 import {
@@ -50,7 +43,7 @@ let attaching: { buffer: SharedArrayBuffer; info: HeaderInfo } | undefined;
 export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
   /** The shared memory holding the whole map. */
   readonly buffer: SharedArrayBuffer;
-  /** Owner id of this handle (recorded in the lock words it takes). */
+  /** Owner id of this handle (recorded, with its epoch, in the lock words it takes). */
   readonly ownerId: number;
   /** Thread id recorded for this handle (see {@link SharedShardedMap.releaseThread}). */
   readonly threadId: number;
@@ -61,6 +54,8 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
   readonly #codec: RecordCodec;
   readonly #keys: KeyCodec;
   readonly #locks: Locks;
+  /** This handle's lock word: owner id and the epoch of this incarnation of it. */
+  readonly #word: number;
   readonly #mask: number;
   readonly #core: ShardCore;
   readonly #scratch: Record<string, number> = {};
@@ -110,10 +105,10 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     this.#keys = new KeyCodec(this.#g.maxKeyBytes);
     this.#mask = this.#g.shards - 1;
     this.threadId = deps.threadId ?? currentThreadId;
-    this.#core = new ShardCore(this.#v, this.#g, this.#codec, this.#keys);
-    this.ownerId = claimOwner(this.#v.i32, this.#g.maxOwners, this.threadId);
-    const now = deps.now ?? (() => performance.now());
-    this.#locks = new Locks(this.#v.i32, this.ownerId, info.lockTimeoutMs, now, (sb) =>
+    this.#core = new ShardCore(this.#v, this.#g, this.#codec, this.#keys, deps.inCriticalSection);
+    this.#word = claimOwner(this.#v.i32, this.#g.maxOwners, this.threadId);
+    this.ownerId = ownerIdOf(this.#word);
+    this.#locks = new Locks(this.#v.i32, this.#word, info.lockTimeoutMs, (sb) =>
       recoverShard(this.#v, this.#g, sb),
     );
   }
@@ -425,20 +420,23 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
    * Declares every handle of thread `threadId` dead (call it from the `exit` event of a
    * Worker: `map.releaseThread(worker.threadId)`), takes over and recovers each shard lock they
    * held, wakes the waiters and frees their owner slots. Returns the number of shards
-   * recovered. Never call it for a thread that is still running.
+   * recovered. This is the only way a lock is ever taken from its holder: never call it for a
+   * thread that is still running (its own thread is refused).
    */
   releaseThread(threadId: number): number {
     this.#open();
+    if (threadId === this.threadId) {
+      throw bad(`releaseThread(${threadId}) names the thread of this handle, which is running`);
+    }
     const i32 = this.#v.i32;
     let recovered = 0;
-    for (const owner of ownersOfThread(i32, this.#g.maxOwners, threadId)) {
-      if (owner === this.ownerId) continue;
-      setOwnerState(i32, owner, OWNER_DEAD);
+    for (const owner of declareThreadDead(i32, this.#g.maxOwners, threadId, this.#word)) {
       for (let s = 0; s < this.#g.shards; s++) {
         if (this.#locks.takeOverFrom(this.#g.shardBase + s * this.#g.shardBytes, owner))
           recovered++;
       }
-      setOwnerState(i32, owner, OWNER_FREE);
+      // Freed only now that it holds no lock: see the safety argument in locks.ts.
+      freeOwner(i32, owner);
     }
     return recovered;
   }
@@ -467,7 +465,9 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
   /** Frees this handle's owner slot. The buffer stays valid for other handles. */
   close(): void {
     if (this.#closed) return;
+    // Inside update() this handle holds a shard lock; a freed owner must hold none.
+    this.#open();
     this.#closed = true;
-    setOwnerState(this.#v.i32, this.ownerId, OWNER_FREE);
+    freeOwner(this.#v.i32, this.#word);
   }
 }

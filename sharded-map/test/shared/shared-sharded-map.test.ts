@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SharedShardedMap, ShardedMapError, type MapErrorCode } from '../../src/index.js';
+import { LAYOUT_VERSION } from '../../src/shared/layout.js';
 
 const record = { value: 'f64', ts: 'f64', seq: 'u32', flags: 'u16' } as const;
 const rec = (value: number, seq = 0) => ({ value, ts: value * 2, seq, flags: 1 });
@@ -161,7 +162,7 @@ test('attach shares the data and refuses foreign buffers', () => {
   new Uint8Array(copy).set(new Uint8Array(m.buffer));
   new Int32Array(copy)[1] = 99;
   assert.throws(() => SharedShardedMap.attach(copy), code('EDGEFLOW_MAP_BAD_VERSION'));
-  new Int32Array(copy)[1] = 1;
+  new Int32Array(copy)[1] = LAYOUT_VERSION;
   const bytes = new Uint8Array(copy);
   bytes[130] = (bytes[130] as number) ^ 1; // layout JSON
   assert.throws(() => SharedShardedMap.attach(copy), code('EDGEFLOW_MAP_BAD_BUFFER'));
