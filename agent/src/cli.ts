@@ -19,6 +19,7 @@ main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
+  stdin: process.stdin,
 }).then(finish, (err: unknown) => {
   process.stderr.write(`edgeflow: internal error: ${(err as Error).stack ?? String(err)}\n`);
   finish(ExitCode.INTERNAL);

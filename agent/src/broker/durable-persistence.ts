@@ -1,11 +1,23 @@
 import type { Client } from 'aedes';
 import type { DurableLog } from '../wal/durable-log.js';
-import type { SessionRecord, SubscriptionRec } from '../wal/records.js';
+import type { QueuedMessage, SessionRecord, SubscriptionRec } from '../wal/records.js';
 import { queuedMessageOf } from '../wal/session-state.js';
 import { MemoryPersistence, type IncomingPacket, type QueuedSub } from './memory-persistence.js';
+import type { PublishTags } from './embedded-broker.js';
 import type { OutgoingPacket } from './outgoing-store.js';
 
-export type { IncomingPacket } from './memory-persistence.js';
+/** A client's QoS 2 PUBLISH between its numbering and the end of its publish flow. */
+interface PendingPublish {
+  clientId: string;
+  messageId: number;
+  /** Its entries in the queues of persistent subscribers, for the publisher's record. */
+  enqueue: { cs: string[]; pk: QueuedMessage } | undefined;
+  /** The subscribers whose entries the publisher's record holds (set when it took them). */
+  recorded?: ReadonlySet<string>;
+  /** Subscribers aedes queued it for in memory (undone if the publish fails). */
+  queued?: readonly string[];
+  pk: QueuedMessage;
+}
 
 export interface DurablePersistenceDeps {
   durable: DurableLog;
@@ -30,9 +42,13 @@ export interface DurablePersistenceDeps {
  *
  * Persistent sessions (`clean: false`) are durable too, through session records in the same
  * log (see records.ts `SessionRecord`); their committed state is restored by `setup`:
- * - a message queued for subscribers is appended before the publisher's own record, so the
- *   fsync that releases PUBREC to the publisher covers it (a QoS 1 publish, which has no record
- *   of its own, waits for its fsync);
+ * - the subscribers' queue entries of a client's QoS 2 message are part of the publisher's
+ *   own record ("P from C received" + readings), written and fsynced before aedes forwards the
+ *   message at all (embedded-broker.ts `consumeQos2BeforeForwarding`): both are on disk, or
+ *   neither. With aedes's own order (queue, deliver, then the `published` hook) a crash in
+ *   between left the message queued or delivered while the publisher's retransmission was
+ *   not recognised as one: delivered twice. Other QoS 1/2 messages (QoS 1 publishes, the
+ *   agent's own) are queued by a record of their own, on disk before the flow goes on;
  * - a packet id given to a queued message, and the PUBREL that replaces it, are on disk before
  *   the PUBLISH / PUBREL goes out, so a retransmission after a crash carries the same id;
  * - SUBACK / UNSUBACK wait for the subscription change to be on disk;
@@ -40,8 +56,12 @@ export interface DurablePersistenceDeps {
  *   waited record covers them, and replaying them late is harmless.
  * Wills are kept in memory only.
  */
-export class DurablePersistence extends MemoryPersistence {
+export class DurablePersistence extends MemoryPersistence implements PublishTags {
   readonly #deps: DurablePersistenceDeps;
+  /** By broker counter. */
+  readonly #pending = new Map<number, PendingPublish>();
+  /** `clientId \0 messageId` -> broker counter */
+  readonly #pendingByPacket = new Map<string, number>();
 
   constructor(deps: DurablePersistenceDeps, opts: object = {}) {
     super(opts);
@@ -146,11 +166,59 @@ export class DurablePersistence extends MemoryPersistence {
     await this.#record({ t: 'rt', pk: queuedMessageOf(packet) }, false);
   }
 
+  publishStarted(
+    packet: object,
+    clientId: string,
+    messageId: number,
+    subs: readonly { clientId: string }[],
+  ): void {
+    const pk = queuedMessageOf(packet as Record<string, unknown>);
+    const cs = subs.map((x) => x.clientId);
+    this.#pending.set(pk.bc, {
+      clientId,
+      messageId,
+      pk,
+      enqueue: cs.length > 0 ? { cs, pk } : undefined,
+    });
+    this.#pendingByPacket.set(`${clientId}\0${messageId}`, pk.bc);
+  }
+
+  publishFinished(counter: number, err: Error | null | undefined): void {
+    const p = this.#pending.get(counter);
+    if (p === undefined) return;
+    this.#pending.delete(counter);
+    this.#pendingByPacket.delete(`${p.clientId}\0${p.messageId}`);
+    // Not acknowledged: the publisher retransmits, and the message is queued again then.
+    if (err) for (const c of p.queued ?? []) this.outgoing.removeMessage(c, p.pk.bid, p.pk.bc);
+  }
+
+  /**
+   * The subscribers' queue entries of client `clientId`'s QoS 2 message `messageId`, for the
+   * ingest hook to put in the publisher's record (undefined: no persistent subscriber).
+   */
+  takeEnqueue(
+    clientId: string,
+    messageId: number,
+  ): { cs: string[]; pk: QueuedMessage } | undefined {
+    const counter = this.#pendingByPacket.get(`${clientId}\0${messageId}`);
+    const p = counter === undefined ? undefined : this.#pending.get(counter);
+    if (p === undefined) return undefined;
+    p.recorded = new Set(p.enqueue?.cs ?? []);
+    return p.enqueue;
+  }
+
   override outgoingEnqueueCombi(subs: readonly QueuedSub[], packet: object): Promise<void> {
     if (subs.length === 0) return Promise.resolve();
     void super.outgoingEnqueueCombi(subs, packet);
     const pk = queuedMessageOf(packet as Record<string, unknown>);
-    return this.#record({ t: 'oe', cs: subs.map((s) => s.clientId), pk }, pk.qos !== 2);
+    const pending = this.#pending.get(pk.bc);
+    if (pending !== undefined) pending.queued = subs.map((x) => x.clientId);
+    // Entries the publisher's record already holds are durable; a subscriber that appeared
+    // since (or a message without such a record: QoS 1, the agent's own) gets its own record.
+    const recorded = pending?.recorded;
+    const cs = subs.map((x) => x.clientId).filter((c) => recorded?.has(c) !== true);
+    if (cs.length === 0) return Promise.resolve();
+    return this.#record({ t: 'oe', cs, pk }, true);
   }
 
   override outgoingEnqueue(sub: QueuedSub, packet: object): Promise<void> {
@@ -158,15 +226,20 @@ export class DurablePersistence extends MemoryPersistence {
   }
 
   override outgoingUpdate(client: Pick<Client, 'id'>, packet: OutgoingPacket): Promise<void> {
-    return super.outgoingUpdate(client, packet).then(() => {
-      const m = packet.messageId;
-      if (m === undefined) return undefined;
-      if (packet.cmd === 'pubrel') return this.#record({ t: 'ol', c: client.id, m }, true);
-      return this.#record(
-        { t: 'ou', c: client.id, bid: packet.brokerId ?? '', bc: packet.brokerCounter ?? 0, m },
-        true,
-      );
-    });
+    // The in-memory queue takes the id at once (the next id assigned must skip it).
+    const updated = super.outgoingUpdate(client, packet);
+    const m = packet.messageId;
+    if (m === undefined) return updated;
+    if (packet.cmd === 'pubrel')
+      return updated.then(() => this.#record({ t: 'ol', c: client.id, m }, true));
+    const rec: SessionRecord = {
+      t: 'ou',
+      c: client.id,
+      bid: packet.brokerId ?? '',
+      bc: packet.brokerCounter ?? 0,
+      m,
+    };
+    return updated.then(() => this.#record(rec, true));
   }
 
   override outgoingClearMessageId(

@@ -28,6 +28,7 @@ interface MemoryPersistenceBase {
   ): Promise<{ topic: string; qos: number }[] | null>;
   storeRetained(packet: object): Promise<void>;
   createRetainedStream(pattern: string): Readable;
+  subscriptionsByTopic(topic: string): Promise<{ clientId: string; topic: string }[]>;
 }
 
 /** A subscription as aedes passes it to `outgoingEnqueue` (the subscriber's client id). */

@@ -136,6 +136,15 @@ export class OutgoingStore<P extends OutgoingPacket = OutgoingPacket> {
     return p;
   }
 
+  /** Removes a queued message by its broker identity (a publish that was not acknowledged). */
+  removeMessage(clientId: string, brokerId: string, brokerCounter: number): void {
+    const q = this.#clients.get(clientId);
+    const seq = q?.byCounter.get(counterKey({ cmd: 'publish', brokerId, brokerCounter }));
+    if (q === undefined || seq === undefined) return;
+    q.remove(seq);
+    if (q.entries.size === 0) this.#clients.delete(clientId);
+  }
+
   /** Whether a queued message of this client holds the packet id (in flight). */
   idInUse(clientId: string, messageId: number): boolean {
     return this.#clients.get(clientId)?.byId.has(messageId) ?? false;

@@ -3,6 +3,8 @@ export interface CliIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
+  /** Standard input, for commands that read a secret from it (`mqtt passwd`). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 /** Documented exit codes (docs/cli.md). */

@@ -1,5 +1,6 @@
 import { agentUsage, runAgentCommand } from './agent-command.js';
 import { ExitCode, type CliIo } from './io.js';
+import { runHttpCommand, runMqttCommand } from './credentials-command.js';
 import { subcommands } from './subcommands.js';
 import { agentVersion } from '../version.js';
 
@@ -7,6 +8,8 @@ export const mainUsage = `Usage: edgeflow <command> [options]
 
 Commands:
   agent     run the agent (embedded MQTT broker, sensor cache, HTTP API)
+  mqtt      hash a broker user's password for the configuration (mqtt passwd)
+  http      create an API token for the HTTP API (http token)
 ${subcommands.map((s) => `  ${s.name.padEnd(8)}  ${s.summary}`).join('\n')}
 
 Options:
@@ -28,6 +31,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return ExitCode.OK;
   }
   if (command === 'agent') return runAgentCommand(rest, io);
+  if (command === 'mqtt') return runMqttCommand(rest, io);
+  if (command === 'http') return runHttpCommand(rest, io);
   const sub = subcommands.find((s) => s.name === command);
   if (sub !== undefined) return sub.run(rest, io);
   io.stderr.write(`edgeflow: unknown command ${JSON.stringify(command)}\n\n${mainUsage}`);

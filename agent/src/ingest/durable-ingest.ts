@@ -14,7 +14,7 @@ export interface PublishInfo {
 export interface DurableIngestDeps {
   pipeline: IngestPipeline;
   durable: DurableLog;
-  persistence: Pick<DurablePersistence, 'forgetIncoming'>;
+  persistence: Pick<DurablePersistence, 'forgetIncoming' | 'takeEnqueue'>;
   metrics: Pick<AgentMetrics, 'walErrors'>;
   log: Logger;
   now: () => number;
@@ -57,6 +57,8 @@ export class DurableIngest {
       rec.c = clientId;
       rec.m = info.messageId as number;
       rec.topic = topic;
+      const q = this.#deps.persistence.takeEnqueue(clientId, rec.m);
+      if (q !== undefined) rec.q = q;
     }
     if (readings.length > 0) {
       rec.r = readings.map(({ key, input }) => ({

@@ -203,7 +203,10 @@ export class Agent {
                 pipeline: ingest,
                 durable,
                 // No aedes duplicate filter to undo: the store reads the log's ids.
-                persistence: { forgetIncoming: () => Promise.resolve() },
+                persistence: {
+                  forgetIncoming: () => Promise.resolve(),
+                  takeEnqueue: () => undefined,
+                },
                 metrics: this.metrics,
                 log: log.child({ component: 'wal' }),
                 now: this.#deps.now,

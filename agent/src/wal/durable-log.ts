@@ -166,6 +166,7 @@ export class DurableLog {
       return;
     }
     if (rec.t === 'p') {
+      if (rec.q !== undefined) this.sessions.apply({ t: 'oe', cs: rec.q.cs, pk: rec.q.pk });
       if (rec.c === undefined || rec.m === undefined) return;
       let ids = this.incoming.get(rec.c);
       if (ids === undefined) this.incoming.set(rec.c, (ids = new Map<number, string>()));

@@ -13,7 +13,15 @@ import { ByteReader, type ByteWriter } from './byte-writer.js';
  * - session records ({@link SessionRecord}): the broker's persistent sessions.
  */
 export type WalRecord =
-  | { t: 'p'; c?: string; m?: number; topic?: string; r?: WalReading[] }
+  | {
+      t: 'p';
+      c?: string;
+      m?: number;
+      topic?: string;
+      r?: WalReading[];
+      /** The message's entries in subscribers' queues, durable with the packet id. */
+      q?: { cs: string[]; pk: QueuedMessage };
+    }
   | { t: 'r'; c: string; m: number }
   | { t: 'x'; c: string }
   | SessionRecord;
@@ -122,11 +130,16 @@ export function encodeRecordInto(w: ByteWriter, rec: WalRecord): void {
   w.u8(T_PUBLISH);
   const hasId = rec.c !== undefined && rec.m !== undefined;
   const r = rec.r ?? [];
-  w.u8((hasId ? 1 : 0) | (r.length > 0 ? 2 : 0));
+  w.u8((hasId ? 1 : 0) | (r.length > 0 ? 2 : 0) | (rec.q !== undefined ? 4 : 0));
   if (hasId) {
     w.str(rec.c as string);
     w.u16(rec.m as number);
     w.str(rec.topic ?? '');
+  }
+  if (rec.q !== undefined) {
+    w.u32(rec.q.cs.length);
+    for (const c of rec.q.cs) w.str(c);
+    encodeMessage(w, rec.q.pk);
   }
   if (r.length === 0) return;
   w.u32(r.length);
@@ -261,6 +274,12 @@ function readRecord(r: ByteReader): WalRecord {
     rec.c = r.str();
     rec.m = r.u16();
     rec.topic = r.str();
+  }
+  if ((flags & 4) !== 0) {
+    const n = r.u32();
+    const cs: string[] = [];
+    for (let i = 0; i < n; i++) cs.push(r.str());
+    rec.q = { cs, pk: readMessage(r) };
   }
   if ((flags & 2) !== 0) {
     const n = r.u32();
