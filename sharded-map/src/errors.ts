@@ -22,7 +22,7 @@ export const errorCatalog = {
   EDGEFLOW_MAP_TOO_MANY_OWNERS:
     'Every owner slot of the SharedShardedMap is taken (one per attached handle). Close handles you no longer need, call releaseThread() for exited workers, or create the map with a larger maxOwners.',
   EDGEFLOW_MAP_LOCK_LOST:
-    'This handle held a shard lock for longer than lockTimeoutMs and another thread took it over as if this one had died. Raise lockTimeoutMs; keep update() callbacks short.',
+    "releaseThread() was called for this handle's thread while it was still running, and another thread took its shard lock over. Call releaseThread() only from a Worker's exit event.",
   EDGEFLOW_MAP_REENTRANT:
     'A SharedShardedMap method was called from inside an update() callback of the same handle (it holds a shard lock and the key scratch). Compute outside the callback.',
   EDGEFLOW_MAP_CLOSED: 'The SharedShardedMap handle was closed. Attach a new handle.',

@@ -36,7 +36,13 @@ export async function startMosquitto(port: number, dir: string): Promise<Mosquit
     .replace(/^persistence_location .*$/m, `persistence_location ${dir}/`);
   if (!conf.includes(`listener ${port} `)) throw new Error('shipped config has no listener line');
   const path = join(dir, 'mosquitto.conf');
-  await writeFile(path, `${conf}\nlog_dest stdout\n`);
+  // Started as root, mosquitto drops to the `mosquitto` user, which cannot write into a
+  // test's 0700 temporary directory: it then logs "Error saving in-memory database" at stop
+  // and comes back empty (a lost message that is the test's fault, not the bridge's). Tests
+  // run as root here, so mosquitto stays root; on a gateway the shipped config runs it as
+  // `mosquitto` in /var/lib/mosquitto.
+  const asRoot = process.getuid?.() === 0 ? 'user root\n' : '';
+  await writeFile(path, `${conf}\nlog_dest stdout\n${asRoot}`);
   const child = spawn('mosquitto', ['-c', path], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -65,6 +71,8 @@ export async function startMosquitto(port: number, dir: string): Promise<Mosquit
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       await exited;
+      if (/Error saving/.test(out))
+        throw new Error(`mosquitto could not save its persistence: ${out}`);
     },
   };
 }

@@ -24,8 +24,21 @@ export function mapWorkersCheck(load: MapLoad = { writes: 20_000, casOps: 4_000 
   return async () => {
     const map = new SharedShardedMap({ capacity: 4096, shards: 16, record, maxOwners: 16 });
     const control = new SharedArrayBuffer(4);
-    const start = (task: string, id: number, n: number): Worker =>
-      new Worker(script, { workerData: { buffer: map.buffer, control, task, id, n, writers: 4 } });
+    const start = (task: string, id: number, n: number): Worker => {
+      const w = new Worker(script, {
+        workerData: { buffer: map.buffer, control, task, id, n, writers: 4 },
+      });
+      // A worker that dies inside a shard lock must not stall that shard for the others.
+      const threadId = w.threadId;
+      w.once('exit', () => {
+        try {
+          map.releaseThread(threadId);
+        } catch {
+          // the check already closed the map: nothing left to recover
+        }
+      });
+      return w;
+    };
     const workers = [
       start('reader', 9, 0),
       start('disjoint', 0, load.writes),
