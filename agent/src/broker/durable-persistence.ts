@@ -242,6 +242,11 @@ export class DurablePersistence extends MemoryPersistence implements PublishTags
     return updated.then(() => this.#record(rec, true));
   }
 
+  protected override async dropOutgoing(clientId: string): Promise<void> {
+    await super.dropOutgoing(clientId);
+    await this.#record({ t: 'ox', c: clientId }, true);
+  }
+
   override outgoingClearMessageId(
     client: Pick<Client, 'id'>,
     packet: Pick<OutgoingPacket, 'messageId'> | number,

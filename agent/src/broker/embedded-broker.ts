@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { AgentError } from '../errors.js';
 import { MemoryPersistence } from './memory-persistence.js';
 import { allocateIdsSkippingInFlight, type IdInUse } from './packet-ids.js';
+import { SessionExpiry, type ExpirableSessions } from './session-expiry.js';
 import { BrokerSecurity, type ViolationKind } from './security.js';
 import {
   mqttAuthSchema,
@@ -26,6 +27,8 @@ export interface EmbeddedBrokerOptions {
   limits?: MqttLimitsConfig;
   /** A second listener with TLS (and client certificates); absent = none. */
   tls?: MqttTlsConfig | undefined;
+  /** Persistent sessions of clients away longer than this are dropped (0: never). */
+  sessionExpirySec?: number;
 }
 
 export interface EmbeddedBrokerDeps {
@@ -50,6 +53,8 @@ export interface EmbeddedBrokerDeps {
   ) => void | Promise<void>;
   /** An aedes persistence (default: {@link MemoryPersistence}). */
   persistence?: unknown;
+  /** A persistent session expired (metrics); logging is done by the broker. */
+  onSessionExpired?: () => void;
   /** Counts a refused client action (metrics); logging is done by the broker. */
   onViolation?: (kind: ViolationKind) => void;
   now?: () => number;
@@ -115,6 +120,7 @@ export class EmbeddedBroker {
   readonly #server: Server;
   readonly #servers: Server[];
   readonly #log: Logger;
+  #expiryTimer: NodeJS.Timeout | undefined;
 
   private constructor(aedes: Aedes, servers: Server[], log: Logger) {
     this.#aedes = aedes;
@@ -250,7 +256,38 @@ export class EmbeddedBroker {
           'MQTT listener is not on loopback and accepts anonymous clients (mqtt.auth.allowAnonymous)',
         );
     }
-    return new EmbeddedBroker(aedes, servers, log);
+    const broker = new EmbeddedBroker(aedes, servers, log);
+    broker.#startSessionExpiry(persistence, opts.sessionExpirySec ?? 0, deps);
+    return broker;
+  }
+
+  #startSessionExpiry(persistence: unknown, expirySec: number, deps: EmbeddedBrokerDeps): void {
+    const p = persistence as Partial<ExpirableSessions>;
+    if (expirySec <= 0 || typeof p.sessionClients !== 'function') return;
+    if (typeof p.expireSession !== 'function') return;
+    const log = this.#log;
+    const expiry = new SessionExpiry(p as ExpirableSessions, expirySec, {
+      now: deps.now ?? Date.now,
+      onExpired: (clientId, awayMs) => {
+        deps.onSessionExpired?.();
+        log.info(
+          { event: 'mqtt.session_expired', clientId, awaySec: Math.round(awayMs / 1000) },
+          'persistent session expired: subscriptions and queued messages dropped',
+        );
+      },
+      onError: (clientId, err) =>
+        log.warn(
+          { event: 'mqtt.session_expiry_failed', clientId, err: err.message },
+          'persistent session could not be expired; retried at the next sweep',
+        ),
+    });
+    this.#aedes.on('client', (c) => expiry.connected(c.id));
+    this.#aedes.on('clientDisconnect', (c) => expiry.disconnected(c.id));
+    // Sessions restored from disk start their clock now.
+    void expiry.sweep();
+    const every = Math.min(60_000, Math.max(1000, (expirySec * 1000) / 4));
+    this.#expiryTimer = setInterval(() => void expiry.sweep(), every);
+    this.#expiryTimer.unref();
   }
 
   get address(): AddressInfo {
@@ -286,6 +323,7 @@ export class EmbeddedBroker {
 
   /** Stops accepting connections, then closes clients (in-flight handlers finish first). */
   async close(): Promise<void> {
+    clearInterval(this.#expiryTimer);
     const closed = this.#servers.map(
       (s) => new Promise<void>((resolve) => s.close(() => resolve())),
     );

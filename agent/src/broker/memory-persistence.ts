@@ -149,6 +149,46 @@ export class MemoryPersistence extends AsyncMemory {
     return Readable.from(this.outgoing.list(client.id));
   }
 
+  /** Client ids with stored subscriptions (persistent sessions; see session-expiry.ts). */
+  readonly #subscribed = new Set<string>();
+
+  override async addSubscriptions(
+    client: Pick<Client, 'id'>,
+    subs: { topic: string; qos: number }[],
+  ): Promise<void> {
+    this.#subscribed.add(client.id);
+    await super.addSubscriptions(client, subs);
+  }
+
+  override async cleanSubscriptions(client: Pick<Client, 'id'>): Promise<void> {
+    this.#subscribed.delete(client.id);
+    await super.cleanSubscriptions(client);
+  }
+
+  /** Clients holding a persistent session: subscriptions or queued messages. */
+  *sessionClients(): IterableIterator<string> {
+    const seen = new Set<string>();
+    for (const id of this.#subscribed) {
+      seen.add(id);
+      yield id;
+    }
+    for (const [id] of this.outgoing.queues()) if (!seen.has(id)) yield id;
+  }
+
+  /** Drops a session: subscriptions, queued messages, incoming packet ids. */
+  async expireSession(clientId: string): Promise<void> {
+    const client = { id: clientId } as Client;
+    await this.cleanSubscriptions(client);
+    await this.dropOutgoing(clientId);
+    await this.cleanIncoming(client);
+  }
+
+  /** Drops a client's outgoing queue. */
+  protected dropOutgoing(clientId: string): Promise<void> {
+    this.outgoing.drop(clientId);
+    return Promise.resolve();
+  }
+
   /** Whether a packet id is in flight to a client (see packet-ids.ts). */
   outgoingIdInUse(clientId: string, messageId: number): boolean {
     return this.outgoing.idInUse(clientId, messageId);

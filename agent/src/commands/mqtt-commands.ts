@@ -2,6 +2,7 @@ import { isHalError, type Hal } from '@edgeflow/hal';
 import type { Logger } from 'pino';
 import { quoteBodySchema } from '../attestation/routes.js';
 import type { Responder } from '../attestation/service.js';
+import { OtaRequests, type OtaRequestsOptions, type OtaStatus } from '../ota/ota-requests.js';
 
 export interface MqttCommandDeps {
   log: Logger;
@@ -12,6 +13,9 @@ export interface MqttCommandDeps {
   hal?: Hal | undefined;
   /** The attestation responder, when a TPM is provisioned. */
   attestation?: () => Responder | undefined;
+  /** OTA installs over MQTT (`ota.mqttInstall`); absent: such requests are refused. */
+  ota?: OtaRequestsOptions | undefined;
+  now?: () => number;
 }
 
 type Outcome = Record<string, unknown> & { ok: boolean };
@@ -31,6 +35,10 @@ function failure(code: string, message: string): Outcome {
  *   `edgeflow/<device>/attestation/quote/result` (the request's `id` is echoed, MQTT 3.1.1
  *   has no correlation data).
  *
+ * - `edgeflow/<device>/ota/install` with `{"id", "url", "sha256", "version"?, "size"?}` →
+ *   progress on `edgeflow/<device>/ota/status` (see {@link OtaRequests}: the agent only writes
+ *   a request file, a root-side unit installs).
+ *
  * Only authenticated clients may send commands (an MQTT user from `mqtt.auth.users`, by
  * password or client certificate); who may send which is the ACL's business
  * (`authorizePublish` runs before this). A command from an anonymous client is refused with
@@ -39,10 +47,34 @@ function failure(code: string, message: string): Outcome {
 export class MqttCommands {
   readonly #deps: MqttCommandDeps;
   readonly #prefix: string;
+  readonly #ota: OtaRequests | undefined;
 
   constructor(deps: MqttCommandDeps) {
     this.#deps = deps;
     this.#prefix = `edgeflow/${deps.device}/`;
+    const statusTopic = `${this.#prefix}ota/status`;
+    this.#ota =
+      deps.ota === undefined
+        ? undefined
+        : new OtaRequests(deps.ota, {
+            log: deps.log.child({ component: 'ota-requests' }),
+            now: deps.now ?? Date.now,
+            publish: (s: OtaStatus) => this.#answer(statusTopic, s),
+          });
+  }
+
+  /** Resumes following an OTA request left pending by the previous run (publishes its state). */
+  async start(): Promise<void> {
+    try {
+      await this.#ota?.start();
+    } catch (err) {
+      // OTA over MQTT must never keep the agent (or a release on trial) from running.
+      this.#deps.log.error({ event: 'ota.request_resume_failed', err }, 'OTA request not resumed');
+    }
+  }
+
+  stop(): void {
+    this.#ota?.stop();
   }
 
   /**
@@ -52,6 +84,10 @@ export class MqttCommands {
   handle(topic: string, payload: Uint8Array, clientId: string, user: string | null): boolean {
     if (!topic.startsWith(this.#prefix)) return false;
     const rest = topic.slice(this.#prefix.length).split('/');
+    if (rest.length === 2 && rest[0] === 'ota' && rest[1] === 'install') {
+      this.#otaInstall(topic, payload, clientId, user);
+      return true;
+    }
     let run: (() => Promise<Outcome>) | undefined;
     let resultTopic: string | undefined;
     if (rest.length === 3 && rest[0] === 'gpio' && rest[2] === 'set') {
@@ -89,7 +125,37 @@ export class MqttCommands {
     return true;
   }
 
-  #answer(topic: string, out: Outcome): void {
+  /** Anonymous and unlisted users are refused by OtaRequests, in the status format. */
+  #otaInstall(topic: string, payload: Uint8Array, clientId: string, user: string | null): void {
+    const log = { event: 'mqtt.command', topic, clientId, user };
+    if (this.#ota === undefined) {
+      this.#answer(`${this.#prefix}ota/status`, {
+        id: null,
+        state: 'refused',
+        code: 'EDGEFLOW_OTA_REQUEST_FORBIDDEN',
+        message: 'OTA over MQTT is not configured on this agent',
+        version: null,
+        at: new Date((this.#deps.now ?? Date.now)()).toISOString(),
+      });
+      return;
+    }
+    this.#ota.submit(payload, user).then(
+      (s) => this.#deps.log.info({ ...log, ok: s.state === 'accepted' }, 'MQTT command'),
+      (err: unknown) => {
+        this.#deps.log.error({ ...log, err }, 'MQTT command failed');
+        this.#answer(`${this.#prefix}ota/status`, {
+          id: null,
+          state: 'refused',
+          code: 'EDGEFLOW_INTERNAL',
+          message: 'internal error',
+          version: null,
+          at: new Date((this.#deps.now ?? Date.now)()).toISOString(),
+        });
+      },
+    );
+  }
+
+  #answer(topic: string, out: Outcome | OtaStatus): void {
     this.#deps.publish(topic, Buffer.from(JSON.stringify(out)));
   }
 

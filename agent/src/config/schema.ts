@@ -78,6 +78,7 @@ export const configSchema = z.strictObject({
         .refine((t) => !/[#+\u0000]/.test(t), { error: 'must be a topic name without + # or NUL' })
         .default('edgeflow/deadletter'),
       maxConnections: z.number().int().min(1).max(100000).default(1000),
+      sessionExpirySec: z.number().int().min(0).max(31_536_000).default(604_800),
       /** Embedded broker: users (scrypt hashes), anonymous access, topic ACLs (docs/ingest.md). */
       auth: mqttAuthSchema,
       /** Embedded broker: a TLS listener with client certificates; absent = none. */
@@ -129,6 +130,20 @@ export const configSchema = z.strictObject({
       root: z.string().min(1).default('/opt/edgeflow'),
       /** Seconds between health reports while a release is on trial. */
       healthIntervalSec: z.number().int().min(1).max(300).default(5),
+      /**
+       * Installs requested over MQTT (`edgeflow/<device>/ota/install`, docs/api.md): the agent
+       * only writes a request file; the root-side edgeflow-ota-request.path installs.
+       */
+      mqttInstall: z
+        .strictObject({
+          /** Authenticated MQTT users allowed to request installs; empty = refused for all. */
+          users: z.array(z.string().min(1).max(128)).max(64).default([]),
+          /** Accept http:// bundle URLs (the sha256 and the signature still hold). */
+          allowHttp: z.boolean().default(false),
+          /** Largest bundle a request may name, bytes. */
+          maxBytes: z.number().int().min(1).max(17179869184).default(1073741824),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /** TPM 2.0 attestation (docs/attestation.md); reported unavailable when no TPM answers. */

@@ -163,6 +163,7 @@ export class Agent {
         {
           ...this.#config.mqtt.listen,
           maxConnections: this.#config.mqtt.maxConnections,
+          sessionExpirySec: this.#config.mqtt.sessionExpirySec,
           auth: this.#config.mqtt.auth,
           limits: this.#config.mqtt.limits,
           tls: this.#config.mqtt.tls,
@@ -171,6 +172,7 @@ export class Agent {
           log: log.child({ component: 'broker' }),
           now: this.#deps.now,
           onViolation: (kind) => this.metrics.mqttViolations.inc({ kind }),
+          onSessionExpired: () => this.metrics.mqttSessionsExpired.inc(),
           ...(persistence !== undefined ? { persistence } : {}),
           onPublish: (topic, payload, clientId, info) => {
             // Commands (edgeflow/<device>/...) are acted on, not stored; they answer on their
@@ -283,6 +285,13 @@ export class Agent {
       publish: (topic, payload) => this.#broker?.publish(topic, payload),
       hal: this.#hal?.hal,
       attestation: () => http.attestation.responder,
+      ota: {
+        dataDir: this.#config.dataDir,
+        otaRoot: this.#config.ota.root,
+        ...this.#config.ota.mqttInstall,
+        pollIntervalMs: 2000,
+      },
+      now: this.#deps.now,
     });
     try {
       await this.#http.listen({
@@ -324,6 +333,8 @@ export class Agent {
     this.#deps.notifier.ready();
     this.#deps.notifier.status(`serving ${this.cache.size} sensors`);
     await this.#ota.ready();
+    // After READY: a request pending across the restart into a trial reports where it stands.
+    await this.#commands.start();
   }
 
   /** What an OTA trial counts as healthy: both listeners up and the cache restored. */
@@ -470,6 +481,7 @@ export class Agent {
     log.info({ event: 'agent.stopping', reason }, 'agent stopping');
     this.#deps.notifier.stopping();
     this.#ota?.stop();
+    this.#commands?.stop();
     for (const t of this.#timers) clearInterval(t);
     await this.#http?.close();
     await this.#hal?.stop();

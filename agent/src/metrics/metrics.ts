@@ -17,6 +17,7 @@ export interface AgentMetrics {
   mqttInflightInbound: Gauge;
   /** Refused client actions of the embedded broker, by kind (auth, ACL, limits). */
   mqttViolations: Counter<'kind'>;
+  mqttSessionsExpired: Counter;
 }
 
 export interface MetricsDeps {
@@ -124,8 +125,14 @@ export function createMetrics(deps: MetricsDeps): AgentMetrics {
   ]) {
     mqttViolations.inc({ kind }, 0);
   }
+  const mqttSessionsExpired = new Counter({
+    name: 'edgeflow_mqtt_sessions_expired_total',
+    help: 'Persistent sessions dropped because their client stayed away longer than mqtt.sessionExpirySec',
+    registers: [registry],
+  });
   return {
     registry,
+    mqttSessionsExpired,
     ingestMessages,
     ingestRejected,
     cacheEntries,

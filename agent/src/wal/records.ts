@@ -34,6 +34,7 @@ export type WalRecord =
  *   PUBLISH it recognises, never the same message under a new id);
  * - `ol`: PUBREC for `m` arrived, the entry became a PUBREL (before the PUBREL is sent);
  * - `od`: PUBACK/PUBCOMP for `m`: the entry is gone;
+ * - `ox`: the client's whole queue dropped (its session expired);
  * - `sa` / `sr` / `sc`: subscriptions added / removed / all dropped;
  * - `rt`: a retained message stored (an empty payload deletes the topic's).
  */
@@ -42,6 +43,7 @@ export type SessionRecord =
   | { t: 'ou'; c: string; bid: string; bc: number; m: number }
   | { t: 'ol'; c: string; m: number }
   | { t: 'od'; c: string; m: number }
+  | { t: 'ox'; c: string }
   | { t: 'sa'; c: string; subs: SubscriptionRec[] }
   | { t: 'sr'; c: string; topics: string[] }
   | { t: 'sc'; c: string }
@@ -98,7 +100,8 @@ const T_PUBLISH = 1;
 const T_RELEASE = 2;
 const T_CLEAN = 3;
 const T_SESSION = 4;
-const SESSION_KINDS = ['oe', 'ou', 'ol', 'od', 'sa', 'sr', 'sc', 'rt'] as const;
+// Append only: the index is the kind's byte on disk.
+const SESSION_KINDS = ['oe', 'ou', 'ol', 'od', 'sa', 'sr', 'sc', 'rt', 'ox'] as const;
 const V_NUMBER = 0;
 const V_STRING = 1;
 const V_TRUE = 2;
@@ -219,6 +222,7 @@ function encodeSession(w: ByteWriter, rec: SessionRecord): void {
       w.str(JSON.stringify(rec.topics));
       return;
     case 'sc':
+    case 'ox':
       w.str(rec.c);
       return;
     case 'rt':
@@ -254,7 +258,8 @@ function readSession(r: ByteReader): SessionRecord {
       return { t: 'sr', c, topics: topics as string[] };
     }
     case 'sc':
-      return { t: 'sc', c: r.str() };
+    case 'ox':
+      return { t: kind, c: r.str() };
     case 'rt':
       return { t: 'rt', pk: readMessage(r) };
     default:

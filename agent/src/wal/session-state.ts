@@ -130,6 +130,9 @@ export class SessionState {
       case 'od':
         this.outgoing.clear(rec.c, rec.m);
         return;
+      case 'ox':
+        this.outgoing.drop(rec.c);
+        return;
       case 'sa': {
         let m = this.subs.get(rec.c);
         if (m === undefined) this.subs.set(rec.c, (m = new Map<string, SubscriptionRec>()));
