@@ -31,6 +31,12 @@ export interface MemStage {
   arenas: number;
   arenaCount: number;
   anonOther: number;
+  /** Sum of `Rss:` over all mappings (page-table walk), to compare with `rss` (kernel counter). */
+  smapsRss: number;
+  /** /proc/self/status VmRSS, RssAnon, RssFile (the kernel's counters, as `ps` shows). */
+  vmRss: number;
+  rssAnon: number;
+  rssFile: number;
 }
 
 const MIB64 = 64 * 1024 * 1024;
@@ -41,6 +47,17 @@ interface Smaps {
   arenas: number;
   arenaCount: number;
   anonOther: number;
+}
+
+function readStatus(): { vmRss: number; rssAnon: number; rssFile: number } {
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    // not Linux: zeros
+  }
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0) * 1024;
+  return { vmRss: kb('VmRSS'), rssAnon: kb('RssAnon'), rssFile: kb('RssFile') };
 }
 
 /** Sums `Rss:` of /proc/self/smaps by kind of mapping (Linux only; zeros elsewhere). */
@@ -81,6 +98,7 @@ function readSmaps(): Smaps {
 /** A snapshot of the process's memory, labelled `stage`. */
 export function memStage(stage: string): MemStage {
   const m = process.memoryUsage();
+  const sm = readSmaps();
   const v8Spaces: Record<string, number> = {};
   for (const s of getHeapSpaceStatistics()) v8Spaces[s.space_name] = s.physical_space_size;
   return {
@@ -91,6 +109,8 @@ export function memStage(stage: string): MemStage {
     external: m.external,
     arrayBuffers: m.arrayBuffers,
     v8Spaces,
-    ...readSmaps(),
+    ...sm,
+    smapsRss: sm.file + sm.brk + sm.arenas + sm.anonOther,
+    ...readStatus(),
   };
 }

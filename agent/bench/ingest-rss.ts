@@ -52,22 +52,23 @@ function describe(v: Variant): string {
 }
 
 function stageRow(s: MemStage): string {
-  if (s.stage.startsWith('peak')) return `| ${s.stage} | ${mib(s.rss)} |${' |'.repeat(12)}\n`;
+  if (s.stage.startsWith('peak')) return `| ${s.stage} | ${mib(s.rss)} |${' |'.repeat(15)}\n`;
   const sp = s.v8Spaces;
   const v8 = Object.values(sp).reduce((a, b) => a + b, 0);
   return (
     `| ${s.stage} | ${mib(s.rss)} | ${mib(s.heapUsed)} | ${mib(s.heapTotal)} | ${mib(v8)} | ` +
     `${mib(sp.new_space ?? 0)} | ${mib(sp.old_space ?? 0)} | ${mib(sp.large_object_space ?? 0)} | ` +
     `${mib(s.external)} | ${mib(s.arrayBuffers)} | ${mib(s.file)} | ${mib(s.brk)} | ` +
-    `${mib(s.arenas)} (${s.arenaCount}) | ${mib(s.anonOther - v8)} |\n`
+    `${mib(s.arenas)} (${s.arenaCount}) | ${mib(s.anonOther - v8)} | ${mib(s.smapsRss)} | ` +
+    `${mib(s.rssAnon)} | ${mib(s.rssFile)} |\n`
   );
 }
 
 const STAGE_HEAD =
   '| stage | rss | heapUsed | heapTotal | V8 physical | new space | old space | large objects ' +
   '| external | arrayBuffers | file-backed | [heap] (main arena) | other arenas (count) ' +
-  '| other anon minus V8 |\n' +
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
+  '| other anon minus V8 | smaps Rss total | status RssAnon | status RssFile |\n' +
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
 
 /**
  * Runs every variant `repeat` times, interleaved (A B C A B C: drift of the shared box spreads
@@ -99,13 +100,13 @@ export async function runRss(names: string[], window: number, repeat: number): P
       for (const s of r.stages ?? []) w(stageRow(s));
     }
   }
-  w('\nsummary (RSS, MiB; "settled" = +5 s idle, after GC):\n\n');
+  w('\nsummary (RSS, MiB; "settled" = +6 s idle, GC, 0.5 s):\n\n');
   w('| variant | settings | before 1st msg | peak | settled | heapUsed settled | fill µs/msg |\n');
   w('|---|---|---:|---:|---:|---:|---:|\n');
   for (const [name, r] of rows) {
     const st = r.stages ?? [];
     const at = (prefix: string) => st.find((s) => s.stage.startsWith(prefix));
-    const settled = at('+5 s');
+    const settled = at('+6 s');
     w(
       `| ${name} | ${describe(variant(name))} | ${mib(at('started')?.rss ?? NaN)} | ` +
         `${mib(at('peak')?.rss ?? NaN)} | ${mib(settled?.rss ?? NaN)} | ` +

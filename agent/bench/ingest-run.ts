@@ -5,7 +5,7 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,6 +133,30 @@ async function startMosquitto(): Promise<{ url: string; pid: number; stop: () =>
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * p50 of append (100 bytes) + fdatasync on the filesystem the durable agent writes to (the
+ * temp dir), 20 times: the durable case is bounded by it, and on a shared box it moves.
+ */
+export async function fsyncP50Ms(): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'ef-bench-fsync-'));
+  const fh = await open(join(dir, 'probe'), 'a');
+  const times: number[] = [];
+  try {
+    const rec = Buffer.alloc(100, 1);
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await fh.write(rec);
+      await fh.datasync();
+      times.push(performance.now() - t);
+    }
+  } finally {
+    await fh.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  times.sort((x, y) => x - y);
+  return times[10] ?? NaN;
 }
 
 /** Runs one case to completion; every process it started has exited when it resolves. */

@@ -74,13 +74,17 @@ function finish(): void {
     await sleep(200);
     await stopProfile();
     gc();
+    // V8 releases the pages a GC freed from a background thread: reading right after gc()
+    // catches it half-way (rss, smaps and /proc/self/status then disagree by tens of MiB).
+    await sleep(500);
     const m = process.memoryUsage();
     if (wantStages) {
-      stages.push(memStage('+200 ms, after GC'));
+      stages.push(memStage('+0.7 s, after GC'));
       // Idle: V8's memory reducer and glibc's trimming get their chance.
       await sleep(5000);
       gc();
-      stages.push(memStage('+5 s idle, after GC'));
+      await sleep(500);
+      stages.push(memStage('+6 s idle, after GC'));
       // The sampler may miss the top (it runs between busy turns): the end of the burst counts.
       const top = Math.max(peakRss, ...stages.map((st) => st.rss));
       stages.push({ ...memStage('peak (RSS only; sampled every 100 ms)'), rss: top });

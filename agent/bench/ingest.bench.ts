@@ -18,7 +18,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { LABEL, runCase, type Result } from './ingest-run.js';
+import { fsyncP50Ms, LABEL, runCase, type Result } from './ingest-run.js';
 import { RSS_VARIANTS_DEFAULT, runRss, variantNames } from './ingest-rss.js';
 
 const USAGE = `usage: node dist/bench/ingest.bench.js [options]
@@ -94,10 +94,13 @@ w(
 const results = new Map<string, Result>();
 const closedLoop = opt.rate === undefined && !opt['rss-only'];
 if (closedLoop) {
-  w('\n| case | publishers | msg/s | p50 ms | p99 ms | agent CPU µs/msg | load (1 min) |\n');
-  w('|---|---:|---:|---:|---:|---:|---:|\n');
+  w(
+    '\n| case | publishers | msg/s | p50 ms | p99 ms | agent CPU µs/msg | load (1 min) | fsync p50 ms |\n',
+  );
+  w('|---|---:|---:|---:|---:|---:|---:|---:|\n');
   for (const pubs of PUBS) {
     for (const c of CASES) {
+      const fsync = await fsyncP50Ms();
       const capped = c === 'd' && pubs === 10 && Number(opt['d10-messages']) < TOTAL;
       const r = await runCase({
         c,
@@ -110,7 +113,7 @@ if (closedLoop) {
       results.set(`${c}/${pubs}`, r);
       w(
         `| ${LABEL[c]}${capped ? ` (${r.n} messages)` : ''} | ${pubs} | ${r.rate.toFixed(0)} | ${f(r.p50)} | ${f(r.p99)} | ` +
-          `${f(r.cpuUs, 1)} | ${loadavg()[0]?.toFixed(2)} |\n`,
+          `${f(r.cpuUs, 1)} | ${loadavg()[0]?.toFixed(2)} | ${f(fsync)} |\n`,
       );
     }
   }
@@ -131,12 +134,13 @@ async function paced(pubs: number, rate: number, cases: string[], basis: string)
   const got = new Map<string, Result>();
   for (const c of cases) {
     const total = Math.max(pubs, Math.round(rate * PACED_SECS));
+    const fsync = await fsyncP50Ms();
     const r = await runCase({ c, pubs, total, window: WINDOW, keysPerPub: 100, rate });
     got.set(c, r);
     w(
       `| ${LABEL[c]} | ${pubs} | ${rate.toFixed(0)} (${basis}) | ${r.rate.toFixed(0)} | ` +
         `${f(r.p50)} | ${f(r.p99)} | ${f(r.p999)} | ${f(r.sendLagP99)} | ${f(r.timerLateP99)} | ${f(r.cpuUs, 1)} | ` +
-        `${loadavg()[0]?.toFixed(2)} |\n`,
+        `${loadavg()[0]?.toFixed(2)} | ${f(fsync)} |\n`,
     );
   }
   const a = got.get('a');
@@ -144,7 +148,7 @@ async function paced(pubs: number, rate: number, cases: string[], basis: string)
   if (a !== undefined && b !== undefined) {
     w(
       `|  | ${pubs} | ratio (a)/(b) |  | ${f(a.p50 / b.p50)} | ${f(a.p99 / b.p99)} | ` +
-        `${f(a.p999 / b.p999)} |  |  | ${f(a.cpuUs / b.cpuUs)} |  |\n`,
+        `${f(a.p999 / b.p999)} |  |  | ${f(a.cpuUs / b.cpuUs)} |  |  |\n`,
     );
   }
 }
@@ -152,8 +156,9 @@ async function paced(pubs: number, rate: number, cases: string[], basis: string)
 const PACED_HEAD =
   '\npaced (open loop; latency from the scheduled send time, so queueing counts):\n\n' +
   '| case | publishers | target msg/s | achieved msg/s | p50 ms | p99 ms | p99.9 ms ' +
-  '| send delay p99 ms | publisher timer late p99 ms | agent CPU µs/msg | load (1 min) |\n' +
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
+  '| send delay p99 ms | publisher timer late p99 ms | agent CPU µs/msg | load (1 min) ' +
+  '| fsync p50 ms |\n' +
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
 
 if (opt.rate !== undefined && !opt['rss-only']) {
   w(PACED_HEAD);
