@@ -10,6 +10,8 @@ import { defaultDeps, killAtFromEnv } from './deps.js';
 import type { OtaDeps } from './deps.js';
 import { OtaError } from './errors.js';
 import { install } from './install.js';
+import { installFromRequest } from './request-install.js';
+import { DEFAULT_REQUEST_MAX_BYTES } from './request.js';
 import { generateKeyPair, loadTrustedKeys } from './keys.js';
 import { otaPaths } from './paths.js';
 import type { OtaPaths } from './paths.js';
@@ -227,9 +229,9 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   install: {
-    summary: 'install a bundle (file or http(s) URL) and restart into a trial',
+    summary: 'install a bundle (file, http(s) URL or agent request file) and restart into a trial',
     usage:
-      'BUNDLE|URL [--sha256 HEX] [--root DIR] [--keys DIR] [--board B] [--device-id ID] [--agent-version V] [--hal-version V] [--allow-downgrade] [--ignore-rollout] [--commit] [--no-restart] [--probation SEC] [--deadline SEC] [--max-file-size N] [--max-total-size N]',
+      '(BUNDLE | URL --sha256 HEX | --request FILE [--allow-http] [--request-owner UID]) [--root DIR] [--keys DIR] [--board B] [--device-id ID] [--agent-version V] [--hal-version V] [--allow-downgrade] [--ignore-rollout] [--commit] [--no-restart] [--probation SEC] [--deadline SEC] [--max-file-size N] [--max-total-size N]',
     async run(argv, io) {
       const { values, positionals } = usage(() =>
         parseArgs({
@@ -249,41 +251,80 @@ export const COMMANDS: Record<string, Command> = {
             deadline: { type: 'string' },
             'max-file-size': { type: 'string' },
             'max-total-size': { type: 'string' },
+            request: { type: 'string' },
+            'allow-http': { type: 'boolean' },
+            'request-owner': { type: 'string' },
           },
           strict: true,
           allowPositionals: true,
         }),
       );
       const paths = pathsOf(values);
+      if (values.request !== undefined && (positionals.length > 0 || values.sha256))
+        throw new OtaError('EDGEFLOW_OTA_USAGE', '--request takes no BUNDLE|URL and no --sha256');
+      if (values.request === undefined && (values['allow-http'] || values['request-owner']))
+        throw new OtaError('EDGEFLOW_OTA_USAGE', '--allow-http/--request-owner need --request');
       const maxFile = num(values['max-file-size'], '--max-file-size');
       const maxTotal = num(values['max-total-size'], '--max-total-size');
       const probationSec = num(values.probation, '--probation');
       const deadlineSec = num(values.deadline, '--deadline');
+      const common = {
+        keysDir: keysOf(values, paths),
+        // A request run without a request (the path unit also fires on removal) needs no board.
+        board:
+          values.request !== undefined
+            ? (values.board ?? io.env.EDGEFLOW_BOARD ?? '')
+            : need(values.board ?? io.env.EDGEFLOW_BOARD, '--board (or EDGEFLOW_BOARD)'),
+        deviceId: deviceId(io, values['device-id']),
+        ...(values['agent-version'] ? { agentVersion: values['agent-version'] } : {}),
+        ...(values['hal-version'] ? { halVersion: values['hal-version'] } : {}),
+        allowDowngrade: values['allow-downgrade'] ?? false,
+        ignoreRollout: values['ignore-rollout'] ?? false,
+        commit: values.commit ?? false,
+        noRestart: values['no-restart'] ?? false,
+        ...(probationSec ? { probationSec } : {}),
+        ...(deadlineSec ? { deadlineSec } : {}),
+        ...(maxFile || maxTotal
+          ? {
+              limits: {
+                maxFileSize: maxFile ?? 256 * 1024 ** 2,
+                maxTotalSize: maxTotal ?? 1024 ** 3,
+                maxEntries: 100_000,
+              },
+            }
+          : {}),
+      };
+      if (values.request !== undefined) {
+        const owner = num(values['request-owner'], '--request-owner');
+        const o = await installFromRequest(
+          paths,
+          {
+            ...common,
+            requestFile: values.request,
+            policy: {
+              allowHttp: values['allow-http'] ?? io.env.EDGEFLOW_OTA_ALLOW_HTTP === '1',
+              maxBytes: maxTotal ?? DEFAULT_REQUEST_MAX_BYTES,
+            },
+            ...(owner !== undefined ? { requestOwner: owner } : {}),
+          },
+          depsFor(io),
+        );
+        if (values.json) out(io, JSON.stringify(o));
+        else if (o.action === 'none') out(io, `no request in ${values.request}`);
+        else if (o.action === 'already-handled') out(io, `request ${o.id} was already handled`);
+        else
+          out(
+            io,
+            `request ${o.id}: installed ${o.install.version} (from ${o.install.from ?? 'nothing'})${o.install.trial ? ', on trial' : ', committed'}${o.install.restarted ? ', service restarted' : ''}`,
+          );
+        return 0;
+      }
       const r = await install(
         paths,
         {
+          ...common,
           source: need(positionals[0], 'BUNDLE|URL'),
-          keysDir: keysOf(values, paths),
-          board: need(values.board ?? io.env.EDGEFLOW_BOARD, '--board (or EDGEFLOW_BOARD)'),
-          deviceId: deviceId(io, values['device-id']),
           ...(values.sha256 ? { sha256: values.sha256 } : {}),
-          ...(values['agent-version'] ? { agentVersion: values['agent-version'] } : {}),
-          ...(values['hal-version'] ? { halVersion: values['hal-version'] } : {}),
-          allowDowngrade: values['allow-downgrade'] ?? false,
-          ignoreRollout: values['ignore-rollout'] ?? false,
-          commit: values.commit ?? false,
-          noRestart: values['no-restart'] ?? false,
-          ...(probationSec ? { probationSec } : {}),
-          ...(deadlineSec ? { deadlineSec } : {}),
-          ...(maxFile || maxTotal
-            ? {
-                limits: {
-                  maxFileSize: maxFile ?? 256 * 1024 ** 2,
-                  maxTotalSize: maxTotal ?? 1024 ** 3,
-                  maxEntries: 100_000,
-                },
-              }
-            : {}),
           ...(maxTotal ? { maxDownloadBytes: maxTotal } : {}),
         },
         depsFor(io),

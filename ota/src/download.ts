@@ -7,6 +7,7 @@ import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { OtaError } from './errors.js';
 import { fsyncDir } from './fs-atomic.js';
+import { redactUrl } from './request.js';
 
 export interface DownloadOptions {
   readonly url: string;
@@ -61,7 +62,7 @@ export async function downloadBundle(o: DownloadOptions): Promise<string> {
   const fail = (msg: string, cause?: unknown): OtaError =>
     new OtaError(
       'EDGEFLOW_OTA_DOWNLOAD_FAILED',
-      `${o.url}: ${msg}`,
+      `${redactUrl(o.url)}: ${msg}`,
       cause === undefined ? undefined : { cause },
     );
   for (let redirects = 0; ; redirects++) {
@@ -107,7 +108,7 @@ export async function downloadBundle(o: DownloadOptions): Promise<string> {
       res.resume();
       throw new OtaError(
         'EDGEFLOW_OTA_TOO_LARGE',
-        `${o.url} is ${total} bytes, limit ${o.maxBytes}`,
+        `${redactUrl(o.url)} is ${total} bytes, limit ${o.maxBytes}`,
       );
     }
     // Listen before the first await: a response cut meanwhile would otherwise end unseen.
@@ -137,7 +138,7 @@ export async function downloadBundle(o: DownloadOptions): Promise<string> {
     await rm(part, { force: true });
     throw new OtaError(
       'EDGEFLOW_OTA_DIGEST_MISMATCH',
-      `${o.url}: sha256 ${got}, expected ${o.sha256}`,
+      `${redactUrl(o.url)}: sha256 ${got}, expected ${o.sha256}`,
     );
   }
   await rename(part, final);
@@ -183,7 +184,9 @@ function receive(
   res.on('data', (c: Buffer) => {
     if (outcome !== undefined) return;
     if (written + pending.reduce((n, b) => n + b.length, 0) + c.length > o.maxBytes) {
-      done(new OtaError('EDGEFLOW_OTA_TOO_LARGE', `${o.url} exceeds ${o.maxBytes} bytes`));
+      done(
+        new OtaError('EDGEFLOW_OTA_TOO_LARGE', `${redactUrl(o.url)} exceeds ${o.maxBytes} bytes`),
+      );
       res.destroy();
       return;
     }

@@ -47,6 +47,24 @@ export const errorCatalog = {
     'A file operation under --root failed (permissions, read-only filesystem). The message names the path.',
   EDGEFLOW_OTA_RESTART_FAILED:
     'The release was switched but restarting the service failed. Run `systemctl restart edgeflow-agent`.',
+  EDGEFLOW_OTA_REQUEST_INVALID:
+    'An OTA install request (MQTT `edgeflow/<device>/ota/install` or its request file) is invalid: the message names the field (id, url scheme, sha256 of 64 hex digits, SemVer version, size). Fix the request and send it again.',
+  EDGEFLOW_OTA_REQUEST_FORBIDDEN:
+    'The MQTT user is not allowed to request OTA installs. Add the user to `ota.mqttInstall.users` in the agent config (empty list: OTA over MQTT is off).',
+  EDGEFLOW_OTA_REQUEST_PENDING:
+    'Another OTA install request is pending (not yet installed, failed or finished its trial). Wait for its final status on `edgeflow/<device>/ota/status`.',
+  EDGEFLOW_OTA_REQUEST_REPLAYED:
+    'This request id was already used by an earlier OTA install request. Send a new request with a fresh id.',
+  EDGEFLOW_OTA_REQUEST_UNSAFE_FILE:
+    'The OTA request file is not a regular file owned by the owner of its (non-symlink) directory with mode 0600 and no other links, or it is too large. The root-side tool refuses it; check who wrote it.',
+  EDGEFLOW_OTA_REQUEST_VERSION_MISMATCH:
+    'The bundle downloaded for an OTA request has another version than the request named. Nothing was installed; check the URL and the version.',
+  EDGEFLOW_OTA_REQUEST_EXPIRED:
+    'An OTA install request was not picked up by the root-side tool in time (is edgeflow-ota-request.path enabled?). The agent dropped it; send it again.',
+  EDGEFLOW_OTA_ROLLED_BACK:
+    'The release installed by an OTA request was rolled back (the message says why: crash, watchdog, failed health, probation timeout). The previous release runs; fix the release and send a new request.',
+  EDGEFLOW_OTA_REQUEST_WRITE_FAILED:
+    'The agent could not write the OTA request file in its data directory. Check the data directory (permissions, full disk).',
 } as const;
 
 export type OtaErrorCode = keyof typeof errorCatalog;

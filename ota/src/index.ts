@@ -28,8 +28,36 @@ export {
   type TrialDecision,
   type StopInfo,
 } from './trial.js';
-export { otaPaths, DEFAULT_ROOT, type OtaPaths, type PathOptions } from './paths.js';
+export {
+  otaPaths,
+  DEFAULT_ROOT,
+  DEFAULT_REQUEST_FILE,
+  type OtaPaths,
+  type PathOptions,
+} from './paths.js';
 export { defaultDeps, INSTALL_STEPS, type OtaDeps, type InstallStep } from './deps.js';
 export { inRollout, rolloutBucket } from './rollout.js';
 export { compareSemver, isSemver } from './semver.js';
 export { loadState, type OtaState } from './state.js';
+export {
+  parseInstallCommand,
+  parseRequestFile,
+  redactUrl,
+  checkUrl,
+  installCommandSchema,
+  requestFileSchema,
+  requestResultSchema,
+  REQUEST_STATES,
+  DEFAULT_REQUEST_MAX_BYTES,
+  type InstallCommand,
+  type RequestFile,
+  type RequestPolicy,
+  type RequestResult,
+  type RequestState,
+} from './request.js';
+export { readRequestFile, readRequestResult, writeRequestResult } from './request-file.js';
+export {
+  installFromRequest,
+  type RequestInstallOptions,
+  type RequestInstallOutcome,
+} from './request-install.js';

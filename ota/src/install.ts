@@ -41,6 +41,8 @@ export interface InstallOptions {
   readonly deadlineSec?: number;
   readonly limits?: SizeLimits;
   readonly maxDownloadBytes?: number;
+  /** Refuse a bundle of another version (an OTA request that named one). */
+  readonly expectVersion?: string;
 }
 
 export interface InstallResult {
@@ -58,6 +60,12 @@ export const DEFAULT_DEADLINE_SEC = 900;
 const SPACE_PER_FILE = 4096;
 
 function checkCompat(m: Readonly<Manifest>, s: OtaState, o: InstallOptions): void {
+  if (o.expectVersion !== undefined && o.expectVersion !== m.version) {
+    throw new OtaError(
+      'EDGEFLOW_OTA_REQUEST_VERSION_MISMATCH',
+      `the bundle is ${m.name} ${m.version}, the request named ${o.expectVersion}`,
+    );
+  }
   if (!m.boards.includes(o.board) && !m.boards.includes('*')) {
     throw new OtaError(
       'EDGEFLOW_OTA_WRONG_BOARD',

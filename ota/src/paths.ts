@@ -12,6 +12,10 @@ export interface OtaPaths {
   readonly stateDir: string;
   readonly stateFile: string;
   readonly lockFile: string;
+  /** Outcome of the last OTA install request (root writes, the agent reads). */
+  readonly requestResultFile: string;
+  /** Serialises request runs (a path unit and a manual run must not both handle one request). */
+  readonly requestLockFile: string;
   /** Written by the agent (unprivileged) to report READY/health/commit of a trial. */
   readonly reportFile: string;
   /** Snapshotted before a switch and restored on rollback. */
@@ -31,6 +35,9 @@ export const DEFAULT_ROOT = '/opt/edgeflow';
 /** In the agent's StateDirectory= (/var/lib/edgeflow): the one place the sandboxed agent may write. */
 export const DEFAULT_REPORT_FILE = '/var/lib/edgeflow/ota-trial.json';
 
+/** Where the agent (EDGEFLOW_DATA_DIR=/var/lib/edgeflow) writes OTA install requests. */
+export const DEFAULT_REQUEST_FILE = '/var/lib/edgeflow/ota/request.json';
+
 /** Resolves the layout; see docs/ota.md "On-disk layout". */
 export function otaPaths(o: PathOptions = {}): OtaPaths {
   const root = o.root ?? DEFAULT_ROOT;
@@ -45,6 +52,8 @@ export function otaPaths(o: PathOptions = {}): OtaPaths {
     stateDir,
     stateFile: join(stateDir, 'ota.json'),
     lockFile: join(stateDir, 'ota.lock'),
+    requestResultFile: join(stateDir, 'request-result.json'),
+    requestLockFile: join(stateDir, 'request.lock'),
     reportFile: o.reportFile ?? DEFAULT_REPORT_FILE,
     configDir: o.configDir ?? '/etc/edgeflow',
     cacheDir: o.cacheDir ?? '/var/lib/edgeflow/cache',

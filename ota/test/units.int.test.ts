@@ -13,6 +13,8 @@ const units = [
   'edgeflow-ota-rollback.service',
   'edgeflow-ota-check.service',
   'edgeflow-ota-check.timer',
+  'edgeflow-ota-request.path',
+  'edgeflow-ota-request.service',
 ];
 const missing =
   spawnSync('systemd-analyze', ['--version']).status === 0
