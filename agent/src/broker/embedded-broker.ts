@@ -307,10 +307,13 @@ export class EmbeddedBroker {
     return this.#aedes.connectedClients;
   }
 
-  /** Publishes from inside the agent (QoS 0, not retained); errors are logged, not thrown. */
-  publish(topic: string, payload: Buffer): void {
+  /**
+   * Publishes from inside the agent (QoS 0; retained when asked, kept durably with the
+   * write-ahead log); errors are logged, not thrown.
+   */
+  publish(topic: string, payload: Buffer, retain = false): void {
     this.#aedes.publish(
-      { cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false },
+      { cmd: 'publish', topic, payload, qos: 0, retain, dup: false },
       (err?: Error) => {
         if (err)
           this.#log.warn(

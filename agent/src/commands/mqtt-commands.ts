@@ -9,7 +9,8 @@ export interface MqttCommandDeps {
   /** This gateway's topic level. */
   device: string;
   /** Publishes a result on the embedded broker (QoS 0, not retained). */
-  publish: (topic: string, payload: Buffer) => void;
+  /** `retain`: the broker keeps the last one for late subscribers (OTA status). */
+  publish: (topic: string, payload: Buffer, retain?: boolean) => void;
   hal?: Hal | undefined;
   /** The attestation responder, when a TPM is provisioned. */
   attestation?: () => Responder | undefined;
@@ -59,7 +60,9 @@ export class MqttCommands {
         : new OtaRequests(deps.ota, {
             log: deps.log.child({ component: 'ota-requests' }),
             now: deps.now ?? Date.now,
-            publish: (s: OtaStatus) => this.#answer(statusTopic, s),
+            // Retained: a client that subscribes after the agent's restart into the trial
+            // still learns where its request stands.
+            publish: (s: OtaStatus) => this.#answer(statusTopic, s, true),
           });
   }
 
@@ -155,8 +158,8 @@ export class MqttCommands {
     );
   }
 
-  #answer(topic: string, out: Outcome | OtaStatus): void {
-    this.#deps.publish(topic, Buffer.from(JSON.stringify(out)));
+  #answer(topic: string, out: Outcome | OtaStatus, retain = false): void {
+    this.#deps.publish(topic, Buffer.from(JSON.stringify(out)), retain);
   }
 
   async #setGpio(name: string, payload: Uint8Array): Promise<Outcome> {

@@ -282,7 +282,7 @@ export class Agent {
     this.#commands = new MqttCommands({
       log: log.child({ component: 'commands' }),
       device: deviceTopicLevel(),
-      publish: (topic, payload) => this.#broker?.publish(topic, payload),
+      publish: (topic, payload, retain) => this.#broker?.publish(topic, payload, retain),
       hal: this.#hal?.hal,
       attestation: () => http.attestation.responder,
       ota: {
