@@ -25,6 +25,8 @@ export interface Done {
   heapUsed: number;
   /** Monotonic time (µs) at which the last reading reached the cache. */
   endUs: number;
+  /** WAL group commits (write + fdatasync) in the measured interval; durable case only. */
+  wal?: { commits: number; over10ms: number; over100ms: number };
   /** Memory at named stages (only when the case asked for them). */
   stages?: MemStage[];
 }

@@ -11,8 +11,10 @@
  * - `mqtt-sub`: an mqtt.js QoS 2 subscriber (clean: false) of an external broker (mosquitto).
  *
  * IPC: child -> {ready, port}; parent -> {reset, expect, memStages}; child -> {done, cpuUs, p50,
- * p99, p999, endUs, n, rss, heapUsed, stages?} once `expect` readings arrived (`endUs`: monotonic
- * time of the last reading; `stages`: memory breakdown, see ingest-memory.ts); parent -> {stop}.
+ * p99, p999, endUs, n, rss, heapUsed, stages?, wal?} once `expect` readings arrived (`endUs`: monotonic
+ * time of the last reading; `stages`: memory breakdown, see ingest-memory.ts; `wal`: group commits of the durable agent
+ * in total, over 10 ms and over 100 ms, from its edgeflow_wal_fsync_seconds histogram);
+ * parent -> {stop}.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -50,6 +52,13 @@ let wantStages = false;
 const stages: MemStage[] = [];
 let peakRss = 0;
 let peakTimer: NodeJS.Timeout | undefined;
+/** The durable agent's WAL group-commit histogram (its own metric), for the measured interval. */
+let walStats:
+  | {
+      reset: () => void;
+      read: () => Promise<{ commits: number; over10ms: number; over100ms: number }>;
+    }
+  | undefined;
 
 function record(payloadValue: number): void {
   lastUs = Number(process.hrtime.bigint() / 1000n);
@@ -73,6 +82,7 @@ function finish(): void {
     // Settle before measuring memory: the last acknowledgements are still being written.
     await sleep(200);
     await stopProfile();
+    const wal = await walStats?.read();
     gc();
     // V8 releases the pages a GC freed from a background thread: reading right after gc()
     // catches it half-way (rss, smaps and /proc/self/status then disagree by tens of MiB).
@@ -98,6 +108,7 @@ function finish(): void {
       rss: m.rss,
       heapUsed: m.heapUsed,
       ...(wantStages ? { stages } : {}),
+      ...(wal !== undefined ? { wal } : {}),
     });
   })();
 }
@@ -182,6 +193,19 @@ async function startAgent(
     record(input.value as number);
     return r;
   };
+  const fsyncHist = agent.metrics.walFsyncSeconds;
+  walStats = {
+    reset: () => fsyncHist.reset(),
+    read: async () => {
+      // Cumulative buckets (le) -> group commits in total, over 10 ms, over 100 ms.
+      const { values } = await fsyncHist.get();
+      const le = (b: number) =>
+        values.find((v) => v.metricName?.endsWith('_bucket') === true && v.labels.le === b)
+          ?.value ?? 0;
+      const n = values.find((v) => v.metricName?.endsWith('_count') === true)?.value ?? 0;
+      return { commits: n, over10ms: n - le(0.01), over100ms: n - le(0.1) };
+    },
+  };
   return {
     port: agent.addresses.mqtt?.port ?? 0,
     stop: async () => {
@@ -264,6 +288,7 @@ process.on(
       expect = m.expect ?? Infinity;
       lat = new Float64Array(Math.min(Number.isFinite(expect) ? expect : 1 << 21, 1 << 21));
       wantStages = m.memStages === true;
+      walStats?.reset();
       if (wantStages) {
         gc();
         stages.push(memStage('started, before the first message (after GC)'));

@@ -83,6 +83,9 @@ const load = () =>
     .map((l) => l.toFixed(2))
     .join(' ');
 const f = (x: number | undefined, d = 2) => (x === undefined ? '-' : x.toFixed(d));
+/** WAL group commits: total / over 10 ms / over 100 ms (durable case only). */
+const walCol = (r: Result) =>
+  r.wal === undefined ? '-' : `${r.wal.commits} / ${r.wal.over10ms} / ${r.wal.over100ms}`;
 
 w(
   `ingest bench, ${new Date().toISOString()}: ${TOTAL} QoS 2 messages per throughput case, ` +
@@ -95,9 +98,10 @@ const results = new Map<string, Result>();
 const closedLoop = opt.rate === undefined && !opt['rss-only'];
 if (closedLoop) {
   w(
-    '\n| case | publishers | msg/s | p50 ms | p99 ms | agent CPU µs/msg | load (1 min) | fsync p50 ms |\n',
+    '\n| case | publishers | msg/s | p50 ms | p99 ms | agent CPU µs/msg | load (1 min) | fsync p50 ms ' +
+      '| WAL commits / >10 ms / >100 ms |\n',
   );
-  w('|---|---:|---:|---:|---:|---:|---:|---:|\n');
+  w('|---|---:|---:|---:|---:|---:|---:|---:|---:|\n');
   for (const pubs of PUBS) {
     for (const c of CASES) {
       const fsync = await fsyncP50Ms();
@@ -113,7 +117,7 @@ if (closedLoop) {
       results.set(`${c}/${pubs}`, r);
       w(
         `| ${LABEL[c]}${capped ? ` (${r.n} messages)` : ''} | ${pubs} | ${r.rate.toFixed(0)} | ${f(r.p50)} | ${f(r.p99)} | ` +
-          `${f(r.cpuUs, 1)} | ${loadavg()[0]?.toFixed(2)} | ${f(fsync)} |\n`,
+          `${f(r.cpuUs, 1)} | ${loadavg()[0]?.toFixed(2)} | ${f(fsync)} | ${walCol(r)} |\n`,
       );
     }
   }
@@ -140,7 +144,7 @@ async function paced(pubs: number, rate: number, cases: string[], basis: string)
     w(
       `| ${LABEL[c]} | ${pubs} | ${rate.toFixed(0)} (${basis}) | ${r.rate.toFixed(0)} | ` +
         `${f(r.p50)} | ${f(r.p99)} | ${f(r.p999)} | ${f(r.sendLagP99)} | ${f(r.timerLateP99)} | ${f(r.cpuUs, 1)} | ` +
-        `${loadavg()[0]?.toFixed(2)} | ${f(fsync)} |\n`,
+        `${loadavg()[0]?.toFixed(2)} | ${f(fsync)} | ${walCol(r)} |\n`,
     );
   }
   const a = got.get('a');
@@ -148,7 +152,7 @@ async function paced(pubs: number, rate: number, cases: string[], basis: string)
   if (a !== undefined && b !== undefined) {
     w(
       `|  | ${pubs} | ratio (a)/(b) |  | ${f(a.p50 / b.p50)} | ${f(a.p99 / b.p99)} | ` +
-        `${f(a.p999 / b.p999)} |  |  | ${f(a.cpuUs / b.cpuUs)} |  |  |\n`,
+        `${f(a.p999 / b.p999)} |  |  | ${f(a.cpuUs / b.cpuUs)} |  |  |  |\n`,
     );
   }
 }
@@ -157,8 +161,8 @@ const PACED_HEAD =
   '\npaced (open loop; latency from the scheduled send time, so queueing counts):\n\n' +
   '| case | publishers | target msg/s | achieved msg/s | p50 ms | p99 ms | p99.9 ms ' +
   '| send delay p99 ms | publisher timer late p99 ms | agent CPU µs/msg | load (1 min) ' +
-  '| fsync p50 ms |\n' +
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
+  '| fsync p50 ms | WAL commits / >10 ms / >100 ms |\n' +
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
 
 if (opt.rate !== undefined && !opt['rss-only']) {
   w(PACED_HEAD);
