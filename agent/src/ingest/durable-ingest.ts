@@ -5,6 +5,7 @@ import type { DurableLog } from '../wal/durable-log.js';
 import type { WalRecord } from '../wal/records.js';
 import type { IngestPipeline } from './pipeline.js';
 import { RateLimitedLog } from './rate-limited-log.js';
+import { mqttSource } from './source-name.js';
 
 export interface PublishInfo {
   qos: 0 | 1 | 2;
@@ -47,7 +48,7 @@ export class DurableIngest {
     info: PublishInfo,
   ): Promise<void> | undefined {
     const { pipeline, durable } = this.#deps;
-    const prepared = pipeline.prepare(topic, payload, `mqtt:${clientId}`);
+    const prepared = pipeline.prepare(topic, payload, mqttSource(clientId));
     const readings = prepared.kind === 'readings' ? prepared.readings : [];
     const qos2 = info.qos === 2 && info.messageId !== undefined;
     if (!qos2 && readings.length === 0) return undefined;

@@ -9,6 +9,7 @@ import { DurableIngest } from '../ingest/durable-ingest.js';
 import { durableLocalStore } from '../ingest/durable-local.js';
 import { DurableLog } from '../wal/durable-log.js';
 import { DataDirLock } from './data-dir-lock.js';
+import { mqttSource } from '../ingest/source-name.js';
 import { SensorCache } from '../cache/sensor-cache.js';
 import { SnapshotStore } from '../cache/snapshot.js';
 import type { AgentConfig } from '../config/schema.js';
@@ -181,7 +182,7 @@ export class Agent {
             const next = () => {
               if (durableIngest !== undefined)
                 return durableIngest.handle(topic, payload, clientId, info);
-              ingest.handle(topic, payload, `mqtt:${clientId}`);
+              ingest.handle(topic, payload, mqttSource(clientId));
               return undefined;
             };
             // Bridged topics: into the outbox first (a crash in between gives a duplicate

@@ -8,6 +8,7 @@ import { decodeFrames } from './frame.js';
 import { GroupCommitLog, nodeLogFileOps, type LogFileOps } from './group-commit-log.js';
 import { decodeFramePayload, encodeRecordInto, type WalRecord } from './records.js';
 import { fsyncDir } from './fsync-dir.js';
+import { interner } from '../ingest/source-name.js';
 import { parseSessionSnapshot, SessionState, type SessionSnapshot } from './session-state.js';
 
 export interface DurableLogOptions {
@@ -180,11 +181,11 @@ export class DurableLog {
     }
   }
 
-  #applyReplay(rec: WalRecord): boolean {
+  #applyReplay(rec: WalRecord, intern: (s: string) => string): boolean {
     this.#applyIncoming(rec);
     if (rec.t !== 'p' || rec.r === undefined) return false;
     for (const r of rec.r) {
-      const input = { value: r.v, unit: r.u, ts: r.ts, source: r.src, quality: r.q };
+      const input = { value: r.v, unit: r.u, ts: r.ts, source: intern(r.src), quality: r.q };
       this.#deps.cache.store(r.k, input, r.at);
     }
     return true;
@@ -286,6 +287,7 @@ export class DurableLog {
       report.snapshotProblem = { reason: snap.reason, movedTo: snap.movedTo };
     }
     const segs = await this.#segments();
+    const intern = interner();
     for (const n of segs) {
       if (n < from) continue;
       const path = join(this.#opts.dir, segName(n));
@@ -295,7 +297,8 @@ export class DurableLog {
       for (const p of payloads) {
         for (const rec of decodeFramePayload(p) ?? []) {
           report.records++;
-          if (this.#applyReplay(rec)) report.readings += rec.t === 'p' ? (rec.r?.length ?? 0) : 0;
+          if (this.#applyReplay(rec, intern))
+            report.readings += rec.t === 'p' ? (rec.r?.length ?? 0) : 0;
         }
       }
       if (validBytes < buf.length) {
