@@ -340,6 +340,8 @@ export class EmbeddedBroker {
  * (DurablePersistence implements it; see {@link consumeQos2BeforeForwarding}).
  */
 export interface PublishTags {
+  /** Whether any client holds a persistent session (subscriptions or a queue). */
+  hasPersistentSessions(): boolean;
   /** The persistent subscriptions matching a topic (aedes-persistence's). */
   subscriptionsByTopic(topic: string): Promise<{ clientId: string; topic: string }[]>;
   /**
@@ -384,7 +386,8 @@ function consumeQos2BeforeForwarding(
   if (
     typeof tags.publishStarted !== 'function' ||
     typeof tags.publishFinished !== 'function' ||
-    typeof tags.subscriptionsByTopic !== 'function'
+    typeof tags.subscriptionsByTopic !== 'function' ||
+    typeof tags.hasPersistentSessions !== 'function'
   )
     return;
   const t = tags as PublishTags;
@@ -398,23 +401,28 @@ function consumeQos2BeforeForwarding(
     const numbered = packet as PublishPacket & { brokerId?: string; brokerCounter?: number };
     numbered.brokerId = broker.id;
     const counter = (numbered.brokerCounter = ++broker.counter);
+    let started = false;
     const finish = (err?: Error | null) => {
-      t.publishFinished(counter, err);
+      if (started) t.publishFinished(counter, err);
       done(err);
     };
-    t.subscriptionsByTopic(packet.topic).then(
-      (subs) => {
+    const go = (subs: readonly { clientId: string }[]) => {
+      if (subs.length > 0) {
+        started = true;
         t.publishStarted(packet, client.id, messageId, subs);
-        const pending = consume(packet, client);
-        const forward = () => {
-          consumedEarly.add(packet);
-          publish(packet, client, finish);
-        };
-        if (pending === undefined) forward();
-        else pending.then(forward, (err: unknown) => finish(err as Error));
-      },
-      (err: unknown) => finish(err as Error),
-    );
+      }
+      const pending = consume(packet, client);
+      const forward = () => {
+        consumedEarly.add(packet);
+        publish(packet, client, finish);
+      };
+      if (pending === undefined) forward();
+      else pending.then(forward, (err: unknown) => finish(err as Error));
+    };
+    // Without any persistent session there is nobody to queue for: no lookup, no bookkeeping
+    // (a subscriber that appears meanwhile gets a queue record of its own).
+    if (!t.hasPersistentSessions()) return go([]);
+    t.subscriptionsByTopic(packet.topic).then(go, (err: unknown) => finish(err as Error));
   };
 }
 

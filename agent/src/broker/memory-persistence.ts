@@ -165,6 +165,11 @@ export class MemoryPersistence extends AsyncMemory {
     await super.cleanSubscriptions(client);
   }
 
+  /** Whether any client holds subscriptions or queued messages (cheap: no lookup). */
+  hasPersistentSessions(): boolean {
+    return this.#subscribed.size > 0 || this.outgoing.hasQueues;
+  }
+
   /** Clients holding a persistent session: subscriptions or queued messages. */
   *sessionClients(): IterableIterator<string> {
     const seen = new Set<string>();

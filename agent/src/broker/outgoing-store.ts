@@ -166,6 +166,11 @@ export class OutgoingStore<P extends OutgoingPacket = OutgoingPacket> {
     for (const [c, q] of this.#clients) if (q.entries.size > 0) yield [c, [...q.entries.values()]];
   }
 
+  /** Whether any client has a queue (O(1); empty queues are removed). */
+  get hasQueues(): boolean {
+    return this.#clients.size > 0;
+  }
+
   /** Messages queued over all clients. */
   get size(): number {
     let n = 0;
