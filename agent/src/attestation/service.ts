@@ -119,12 +119,37 @@ export class AttestationService {
     return this.#status;
   }
 
-  /** Flushes the EK and closes the TPM connection. */
+  /**
+   * Flushes the EK and closes the TPM connection. A TPM that is gone (swtpm stopped, device
+   * removed) or does not answer within 3 s must not fail or hold the agent's stop: the handles
+   * die with the process, and the resource manager flushes transient objects of a closed
+   * connection anyway.
+   */
   async stop(): Promise<void> {
     await this.#started;
     const device = this.#device;
     this.#device = undefined;
     this.#responder = undefined;
-    if (device) await device.close();
+    if (!device) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), 3000);
+      timer.unref();
+    });
+    try {
+      const r = await Promise.race([device.close().then(() => 'closed' as const), timeout]);
+      if (r === 'timeout')
+        this.#opts.log.warn(
+          { event: 'attestation.close_timeout' },
+          'TPM did not answer the close within 3 s; stopping anyway',
+        );
+    } catch (err) {
+      this.#opts.log.warn(
+        { event: 'attestation.close_failed', err: (err as Error).message },
+        'TPM close failed (TPM gone?); stopping anyway',
+      );
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

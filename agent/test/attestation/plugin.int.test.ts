@@ -74,3 +74,28 @@ describe('attestation plugin against swtpm', { skip: missing ?? false }, () => {
     );
   });
 });
+
+describe('attestation plugin when the TPM goes away', { skip: missing ?? false }, () => {
+  it('the server still closes cleanly (the stop logs the failed TPM close)', async () => {
+    const sw = await startSwtpm();
+    const app = Fastify();
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) });
+    try {
+      await app.register(attestationPlugin, {
+        config: attestationConfigSchema.parse({ tcti: sw.tcti }),
+        release: 'edgeflow@0.1.0',
+        log,
+        waitForProvisioning: true,
+      });
+      await app.ready();
+    } finally {
+      await sw.stop(); // the TPM dies while the agent runs
+    }
+    await app.close(); // must not reject
+    assert.ok(
+      lines.some((l) => /attestation\.close_(failed|timeout)/.test(l)),
+      `expected a close warning, got: ${lines.join('')}`,
+    );
+  });
+});
