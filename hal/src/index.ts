@@ -12,6 +12,7 @@ export type {
   GpioBackendName,
   HeaderPin,
   HeaderI2cBus,
+  HeaderJumper,
   TpmExpectation,
 } from './board/types.js';
 export {
@@ -45,6 +46,7 @@ export type {
   LineValue,
 } from './gpio/types.js';
 export { SimGpioChipModel } from './gpio/sim-model.js';
+export type { SimChipOptions, SimWire } from './gpio/sim-model.js';
 export { SimGpioChip } from './gpio/sim-chip.js';
 export { CdevGpioChip } from './gpio/cdev-chip.js';
 export { SysfsGpioChip } from './gpio/sysfs-chip.js';
@@ -73,7 +75,8 @@ export { Sht3xModel } from './sim/sht3x-model.js';
 export { Ads1115Model } from './sim/ads1115-model.js';
 export { Ina219Model } from './sim/ina219-model.js';
 export { createSimCdevBinding, createSimOnoff } from './sim/gpio-bindings.js';
-export { SimWorld } from './sim/sim-world.js';
+export { SimWorld, simProfileWires } from './sim/sim-world.js';
+export type { SimWorldOptions } from './sim/sim-world.js';
 
 export { createHal, parseHalConfig, Hal } from './poller/hal.js';
 export type { Reading, GpioEdge, HalProblem, HalEvents, HalDeps } from './poller/hal.js';

@@ -18,6 +18,14 @@ export interface HeaderPin {
   readonly line: number;
 }
 
+/** A jumper wire between two header pins, used to loop an output back into an input. */
+export interface HeaderJumper {
+  /** Physical pin driven as an output. */
+  readonly out: number;
+  /** Physical pin read back as an input. */
+  readonly in: number;
+}
+
 /** An I2C bus routed to the header. */
 export interface HeaderI2cBus {
   /** Name in the vendor docs (i2c1, I2C5). */
@@ -56,6 +64,11 @@ export interface BoardProfile {
   readonly i2c: readonly HeaderI2cBus[];
   readonly bootLayout: BootLayout;
   readonly tpm: TpmExpectation;
+  /**
+   * Header pins joined by a jumper wire as the board is delivered (only the simulator has one;
+   * on hardware jumpers are declared per run, e.g. EdgeReady's `--gpio-loopback OUT:IN`).
+   */
+  readonly jumpers?: readonly HeaderJumper[];
   /** Free-text facts that explain quirks (sysfs renumbering, missing sysfs, ...). */
   readonly notes: readonly string[];
 }

@@ -27,11 +27,13 @@ export function mapGpioError(err: unknown, what: string, chip: string, offset: n
       details,
     });
   }
-  return new HalError(
-    'EDGEFLOW_HAL_GPIO_IO',
-    `${what} ${where} failed: ${errno ?? (err as Error)?.message ?? String(err)}`,
-    { cause: err, details },
-  );
+  // Keep the backend's words (the simulator says which lines contend on a wire).
+  const msg = err instanceof Error ? err.message : String(err);
+  const why = errno === undefined || msg.includes(errno) ? msg : `${errno} (${msg})`;
+  return new HalError('EDGEFLOW_HAL_GPIO_IO', `${what} ${where} failed: ${why}`, {
+    cause: err,
+    details,
+  });
 }
 
 /** An Error with an errno code, as the kernel/binding would raise it. */

@@ -1,16 +1,34 @@
+import { resolvePin } from '../board/pins.js';
+import { SIM_CHIP_LABEL, simBoard } from '../board/profiles/index.js';
+import type { SimWire } from '../gpio/sim-model.js';
 import { SimGpioChipModel } from '../gpio/sim-model.js';
-import { SIM_CHIP_LABEL } from '../board/profiles/index.js';
 import { Ads1115Model } from './ads1115-model.js';
 import { Bme280Model } from './bme280-model.js';
 import { SimI2cBus } from './i2c-bus.js';
 import { Ina219Model } from './ina219-model.js';
 import { Sht3xModel } from './sht3x-model.js';
 
+/** Options of the simulator board. */
+export interface SimWorldOptions {
+  /**
+   * Line offsets of "edgeflow-sim" joined by jumper wires; default: the `jumpers` of the sim
+   * board profile (pins 38 -> 40). `[]` is a board without a jumper.
+   */
+  readonly wires?: readonly SimWire[];
+}
+
+/** The sim profile's jumpers as line offsets of its chip. */
+export function simProfileWires(): SimWire[] {
+  return (simBoard.jumpers ?? []).map(
+    (j) => [resolvePin(simBoard, j.out).line, resolvePin(simBoard, j.in).line] as const,
+  );
+}
+
 /**
  * The simulator board: GPIO chip "edgeflow-sim" and I2C bus 1 carrying a
  * BME280 (0x76), SHT31 (0x44), ADS1115 (0x48) and INA219 (0x40) whose physical
  * values drift slowly and deterministically with time, so a dashboard shows
- * live, plausible numbers.
+ * live, plausible numbers. Header pins 38 and 40 are wired together (see SimWorldOptions).
  */
 export class SimWorld {
   readonly gpio: SimGpioChipModel;
@@ -21,9 +39,15 @@ export class SimWorld {
   readonly ina219: Ina219Model;
   readonly #now: () => number;
 
-  constructor(now: () => number = () => performance.now(), hrtime?: () => bigint) {
+  constructor(
+    now: () => number = () => performance.now(),
+    hrtime?: () => bigint,
+    options: SimWorldOptions = {},
+  ) {
     this.#now = now;
-    this.gpio = new SimGpioChipModel(SIM_CHIP_LABEL, 54, hrtime);
+    this.gpio = new SimGpioChipModel(SIM_CHIP_LABEL, 54, hrtime, {
+      wires: options.wires ?? simProfileWires(),
+    });
     this.i2c = new SimI2cBus();
     this.bme280 = new Bme280Model(now);
     this.sht3x = new Sht3xModel(now);

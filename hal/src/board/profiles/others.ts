@@ -79,5 +79,11 @@ export const simBoard: BoardProfile = {
   i2c: [{ name: 'i2c1', pins: [3, 5], bus: 1 }],
   bootLayout: 'none',
   tpm: { kind: 'simulated', device: 'swtpm', note: 'use swtpm for a simulated TPM' },
-  notes: ['in-memory GPIO chip "edgeflow-sim" (54 lines) and I2C bus 1 with simulated sensors'],
+  // A jumper between pins 38 (GPIO20) and 40 (GPIO21), which no example uses, so GPIO loopback
+  // checks (EdgeReady ER-HW-GPIO) run on the simulator as they do on a jumpered board.
+  jumpers: [{ out: 38, in: 40 }],
+  notes: [
+    'in-memory GPIO chip "edgeflow-sim" (54 lines) and I2C bus 1 with simulated sensors',
+    'header pins 38 (GPIO20) and 40 (GPIO21) are joined by a simulated jumper wire',
+  ],
 };
