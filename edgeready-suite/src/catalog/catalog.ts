@@ -22,9 +22,9 @@ export const catalog: readonly CheckDef[] = [
     title: 'Header GPIO lines requestable',
     requirement:
       'Every header GPIO line the agent does not use can be requested and released; declared jumpers loop back.',
-    pass: 'Each present header line is requested as an input through @edgeflow/hal and released without error; for each --gpio-loopback OUT:IN pair, driving OUT to 1 and 0 reads the same on IN.',
+    pass: 'Each present header line is requested as an input through @edgeflow/hal and released without error; for each jumper (--gpio-loopback OUT:IN pairs, else the jumpers the board profile declares: the simulator joins pins 38 and 40), OUT is driven high and low 8 times and IN reads every written level back with exactly one edge per write, timestamps increasing.',
     evidence:
-      'lines requested, lines failed with their HAL error code, loopback pairs with the values written and read.',
+      'lines requested, lines failed with their HAL error code; per jumper: who declared it, the values written and read, rising/falling edge counts against the writes, whether edge timestamps increase.',
     phases: ['start', 'end'],
     skipWhen: 'the board has no header GPIO, or the kernel exposes no GPIO interface.',
   },

@@ -1,5 +1,6 @@
 import { createHal, type DetectedBoard } from '@edgeflow/hal';
 import type { AgentReading } from '../agent/agent-http.js';
+import { LOOP_CYCLES, exerciseLoop, loopNames, loopPairs } from './gpio-loopback.js';
 import { fail, pass, skip, type CheckContext, type CheckImpl } from './types.js';
 
 function boardEvidence(b: DetectedBoard): Record<string, unknown> {
@@ -63,37 +64,35 @@ export const gpioCheck: CheckImpl = async (ctx) => {
   if (b.gpioBackend === 'none' || pins.length === 0)
     return skip(`no header GPIO on this host (${b.gpioBackend}, ${pins.length} present pins)`);
   const held = await agentLines(ctx);
-  const loop = new Set(ctx.opts.gpioLoopback.flatMap((p) => [p.out, p.in]));
+  const pairs = loopPairs(ctx.opts.gpioLoopback, b.profile);
+  const loop = new Set(pairs.flatMap((p) => [p.out, p.in]));
   const probe = pins.filter((p) => !held.has(`${p.chip}:${p.line}`) && !loop.has(String(p.pin)));
-  const hal = await createHal({
-    board: ctx.opts.board === 'auto' ? 'auto' : ctx.opts.board,
-    root: ctx.opts.root,
-    demo: false,
-    fallbackToSim: false,
-    gpio: [
-      ...probe.map((p) => ({ name: `er-pin${p.pin}`, pin: p.pin, direction: 'input' as const })),
-      ...ctx.opts.gpioLoopback.flatMap((p, i) => [
-        { name: `er-loop${i}-out`, pin: p.out, direction: 'output' as const, initial: 0 as const },
-        { name: `er-loop${i}-in`, pin: p.in, direction: 'input' as const },
-      ]),
-    ],
-  });
+  const hal = await createHal(
+    {
+      board: ctx.opts.board === 'auto' ? 'auto' : ctx.opts.board,
+      root: ctx.opts.root,
+      demo: false,
+      fallbackToSim: false,
+      gpio: [
+        ...probe.map((p) => ({ name: `er-pin${p.pin}`, pin: p.pin, direction: 'input' as const })),
+        ...pairs.flatMap((p, i) => [
+          { name: loopNames(i).out, pin: p.out, direction: 'output' as const, initial: 0 as const },
+          { name: loopNames(i).in, pin: p.in, direction: 'input' as const, edge: 'both' as const },
+        ]),
+      ],
+    },
+    ctx.halDeps ?? {},
+  );
   const problems: string[] = [];
   hal.on('problem', (p) => problems.push(`${p.source}: ${p.error.code} ${p.error.message}`));
   const loops: Record<string, unknown>[] = [];
   try {
     await hal.start();
     const requested = hal.gpio().length;
-    for (let i = 0; i < ctx.opts.gpioLoopback.length; i++) {
-      const pair = ctx.opts.gpioLoopback[i];
-      const seen: number[] = [];
-      for (const v of [1, 0] as const) {
-        await hal.setOutput(`er-loop${i}-out`, v);
-        seen.push(await hal.getLine(`er-loop${i}-in`));
-      }
-      loops.push({ out: pair?.out, in: pair?.in, wrote: [1, 0], read: seen });
-      if (seen[0] !== 1 || seen[1] !== 0)
-        problems.push(`loopback ${pair?.out}->${pair?.in}: wrote 1,0 read ${seen.join(',')}`);
+    for (const [i, pair] of pairs.entries()) {
+      const r = await exerciseLoop(hal, pair, i);
+      loops.push(r.evidence);
+      if (r.problem !== undefined) problems.push(r.problem);
     }
     const ev = {
       requested,
@@ -103,8 +102,9 @@ export const gpioCheck: CheckImpl = async (ctx) => {
       problems,
     };
     if (problems.length > 0) return fail(`${problems.length} GPIO problem(s): ${problems[0]}`, ev);
+    const looped = pairs.map((p) => `${p.out}->${p.in} (${p.declaredBy})`).join(', ');
     return pass(
-      `${probe.length} header lines requested and released${loops.length ? `, ${loops.length} loopback pair(s) ok` : ', no jumper declared (--gpio-loopback)'}`,
+      `${probe.length} header lines requested and released${pairs.length ? `; loopback ${looped}: ${LOOP_CYCLES} high/low cycles read back with one edge per write` : '; no jumper declared (--gpio-loopback OUT:IN)'}`,
       ev,
     );
   } finally {

@@ -1,4 +1,4 @@
-import type { DetectedBoard } from '@edgeflow/hal';
+import type { DetectedBoard, HalDeps } from '@edgeflow/hal';
 import type { AgentClient } from '../agent/agent-http.js';
 import type { EdgeflowRunner } from '../agent/edgeflow-cli.js';
 import type { Phase } from '../catalog/types.js';
@@ -23,6 +23,11 @@ export interface CheckContext {
   readonly load: MqttLoad | undefined;
   /** Board detection (cached for the segment). */
   readonly board: () => Promise<DetectedBoard>;
+  /**
+   * World access for the HAL that ER-HW-GPIO opens (production defaults when absent; tests pass
+   * a SimWorld with or without its jumper).
+   */
+  readonly halDeps?: HalDeps;
   /** True when the run was interrupted (Ctrl-C): end checks judge the data collected so far. */
   readonly interrupted: boolean;
 }
