@@ -64,9 +64,10 @@ export const catalog: readonly CheckDef[] = [
     category: 'DT',
     title: 'Overlays applied as installed',
     requirement:
-      'The overlays EdgeFlow installed are present and enabled in the boot configuration.',
-    pass: '`edgeflow dt status` exits 0: every overlay enabled in the boot configuration has its .dtbo file.',
-    evidence: 'the output of `edgeflow dt status` and its exit code.',
+      'The overlays EdgeFlow installed are enabled in the boot configuration and applied in the running device tree.',
+    pass: '`edgeflow dt status` exits 0 (every enabled overlay has its .dtbo) and every device node an installed overlay adds (by its `compatible`) is in /proc/device-tree; an overlay installed after the last boot (boot config newer than /proc/stat btime) fails as "reboot pending".',
+    evidence:
+      'the output of `edgeflow dt status`, and per overlay its .dtbo, the compatibles it adds and whether the running tree has them.',
     phases: ['start', 'end'],
     skipWhen: 'the board boots without a device tree.',
   },
