@@ -117,6 +117,22 @@ export class Outbox {
     return this.#entries[this.#head]?.at;
   }
 
+  /** The undelivered records, oldest first (a snapshot). */
+  undelivered(): OutboxEntry[] {
+    return this.#entries.slice(this.#head).filter((e) => !e.acked);
+  }
+
+  /** True when the index on disk already says this record was delivered. */
+  isSavedAsDelivered(key: { seg: number; idx: number }): boolean {
+    const s = this.#saved;
+    return key.seg < s.seg || (key.seg === s.seg && key.idx < s.idx);
+  }
+
+  /** Resolves once the index on disk reflects every ack made so far. */
+  async flushIndex(): Promise<void> {
+    while (this.#saving !== undefined) await this.#saving;
+  }
+
   /** The next record not yet handed to the sender (in order), or undefined. */
   takeNext(): OutboxEntry | undefined {
     if (this.#sent < this.#head) this.#sent = this.#head;
