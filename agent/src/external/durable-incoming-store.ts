@@ -67,15 +67,44 @@ export class DurableIncomingStore implements IStore {
     return log.incoming.get(logId)?.has(m) ?? false;
   }
 
+  /**
+   * Set once the client's PUBREC is gated on {@link gate} (see pipelinePubrec in
+   * external-subscriber.ts): `put` then calls back at once, so that mqtt.js reads the next
+   * PUBLISH while this one is being made durable, and many messages share one group commit.
+   * Without the gate `put` calls back only once the record is on disk (one fsync per message:
+   * mqtt.js handles one packet at a time).
+   */
+  pipelined = false;
+  /** Durability of the PUBLISH with packet id m, while it is being made durable. */
+  readonly #gates = new Map<number, Promise<void>>();
+
+  /** The promise PUBREC for packet id `m` must wait for (undefined: nothing pending). */
+  gate(m: number): Promise<void> | undefined {
+    return this.#gates.get(m);
+  }
+
   put(packet: Packet, cb: (err?: Error) => void): this {
     if (packet.cmd !== 'publish' || packet.qos !== 2 || packet.messageId === undefined) {
       cb();
       return this;
     }
-    this.#receive(packet).then(
-      () => cb(),
-      (err: unknown) => this.#deps.onFailure(err as Error),
+    const m = packet.messageId;
+    const work = this.#receive(packet);
+    this.#gates.set(m, work);
+    const settled = () => {
+      if (this.#gates.get(m) === work) this.#gates.delete(m);
+    };
+    work.then(
+      () => {
+        settled();
+        if (!this.pipelined) cb();
+      },
+      (err: unknown) => {
+        settled();
+        this.#deps.onFailure(err as Error);
+      },
     );
+    if (this.pipelined) cb();
     return this;
   }
 

@@ -1,4 +1,4 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
 import type { Logger } from 'pino';
 import type { PublishInfo } from '../ingest/durable-ingest.js';
 import { RateLimitedLog } from '../ingest/rate-limited-log.js';
@@ -118,6 +118,7 @@ export class ExternalSubscriber {
     const connect = this.#deps.connect ?? ((url, o) => mqtt.connect(url, o));
     const c = connect(this.#cfg.url, opts);
     holder.client = c;
+    store.pipelined = pipelinePubrec(c, store);
     // QoS 0/1 messages, and the PUBREL half of QoS 2 (the stub packet from the store's get).
     c.handleMessage = (packet, done) => {
       const work =
@@ -192,4 +193,34 @@ export class ExternalSubscriber {
   async close(): Promise<void> {
     await Promise.all(this.#conns.map((c) => c.client.endAsync(false)));
   }
+}
+
+/**
+ * Lets mqtt.js read the next packet while a QoS 2 PUBLISH is being made durable: its PUBREC
+ * (which mqtt.js sends from the store's `put` callback and waits for before the next packet)
+ * is held until that message's record is on disk, while mqtt.js is told at once that it was
+ * sent. PUBRECs still leave only after their fsync and in log order. Returns false (and
+ * changes nothing: one fsync per message) if this mqtt.js has no `_sendPacket` to wrap.
+ */
+export function pipelinePubrec(
+  client: MqttClient,
+  store: Pick<DurableIncomingStore, 'gate'>,
+): boolean {
+  type Send = (packet: Packet, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
+  const c = client as unknown as { _sendPacket?: Send };
+  const send = c._sendPacket;
+  if (typeof send !== 'function') return false;
+  c._sendPacket = function (this: unknown, packet, cb, ...rest) {
+    const gate =
+      packet.cmd === 'pubrec' && packet.messageId !== undefined
+        ? store.gate(packet.messageId)
+        : undefined;
+    if (gate === undefined) return send.call(this, packet, cb, ...rest);
+    cb?.();
+    gate.then(
+      () => send.call(this, packet, undefined, ...rest),
+      () => undefined, // not durable: the store's onFailure cut the connection; no PUBREC
+    );
+  };
+  return true;
 }
