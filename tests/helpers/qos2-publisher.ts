@@ -15,7 +15,7 @@ export interface Qos2Publisher {
  * keeps what it sent in its outgoing store and retransmits it after a reconnect (clean:false);
  * a publish it had only queued while resending that store fails with "Connection closed"
  * without having been sent, so it is retried (asynchronously: mqtt.js calls those callbacks
- * while iterating the queue). The same publisher as ingest-chaos.int.test.ts.
+ * while iterating the queue). Used by ingest-chaos and subscriber-chaos.
  */
 export function startQos2Publisher(
   port: number,

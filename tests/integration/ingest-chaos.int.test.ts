@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
 import { startAgent, type AgentProcess } from '../helpers/agent-process.js';
 import { freePort } from '../helpers/ports.js';
+import { startQos2Publisher, type Qos2Publisher } from '../helpers/qos2-publisher.js';
 
 const PUBLISHERS = 4;
 const WINDOW = 40;
@@ -14,64 +14,13 @@ function dbg(s: string): void {
   if (process.env.CHAOS_DEBUG) process.stderr.write(`${new Date().toISOString()} ${s}\n`);
 }
 
-/**
- * A publisher that keeps WINDOW numbered QoS 2 messages in flight until told to stop. mqtt.js
- * keeps what it sent in its outgoing store and retransmits it after a reconnect (clean:false);
- * a publish it had only queued while resending that store fails with "Connection closed"
- * without having been sent, so it is retried (asynchronously: mqtt.js calls those callbacks
- * while iterating the queue).
- */
-function startPublisher(port: number, i: number) {
-  const client: MqttClient = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+function startPublisher(port: number, i: number): Qos2Publisher {
+  return startQos2Publisher(port, {
     clientId: `chaos-pub-${i}`,
-    clean: false,
-    protocolVersion: 4,
-    reconnectPeriod: 50,
-    connectTimeout: 5000,
+    topic: `sensors/chaos/s${i}`,
+    window: WINDOW,
+    debug: dbg,
   });
-  client.on('error', () => undefined);
-  let issued = 0;
-  let completed = 0;
-  let inFlight = 0;
-  let retries = 0;
-  let stopping = false;
-  const retry: number[] = [];
-  let onIdle: (() => void) | undefined;
-  const send = (n: number) => {
-    inFlight++;
-    client.publish(`sensors/chaos/s${i}`, JSON.stringify({ v: n }), { qos: 2 }, (err) => {
-      inFlight--;
-      if (err) {
-        dbg(`publisher ${i}: message ${n}: ${err.message}, retrying`);
-        retries++;
-        retry.push(n);
-      } else {
-        completed++;
-      }
-      setTimeout(pump, err ? 20 : 0);
-    });
-  };
-  const pump = () => {
-    while (inFlight < WINDOW && retry.length > 0) send(retry.shift() as number);
-    while (!stopping && inFlight < WINDOW) send(++issued);
-    if (stopping && completed === issued) onIdle?.();
-  };
-  pump();
-  return {
-    get completed() {
-      return completed;
-    },
-    get retries() {
-      return retries;
-    },
-    /** Stops issuing; resolves with the count once every issued message completed (PUBCOMP). */
-    async finish(): Promise<number> {
-      stopping = true;
-      if (completed < issued) await new Promise<void>((r) => (onIdle = r));
-      await client.endAsync();
-      return issued;
-    },
-  };
 }
 
 test('QoS 2 under repeated SIGKILL: every reading applied exactly once (seq == published)', async (t) => {

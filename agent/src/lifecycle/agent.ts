@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { EmbeddedBroker } from '../broker/embedded-broker.js';
-import { DurablePersistence } from '../broker/durable-persistence.js';
+import type { EmbeddedBroker } from '../broker/embedded-broker.js';
 import { DurableIngest } from '../ingest/durable-ingest.js';
 import { durableLocalStore } from '../ingest/durable-local.js';
 import { DurableLog } from '../wal/durable-log.js';
 import { DataDirLock } from './data-dir-lock.js';
+import { startEmbeddedIngest } from './embedded-ingest.js';
 import { mqttSource } from '../ingest/source-name.js';
 import { SensorCache } from '../cache/sensor-cache.js';
 import { SnapshotStore } from '../cache/snapshot.js';
@@ -131,67 +131,17 @@ export class Agent {
     }
 
     if (this.#config.mqtt.embedded) {
-      const durable = this.#durable;
-      const persistence =
-        durable === undefined
-          ? undefined
-          : new DurablePersistence({
-              durable,
-              onDuplicate: () => this.metrics.ingestDuplicates.inc(),
-              onSessionError: (err) => {
-                this.metrics.walErrors.inc();
-                log.warn(
-                  { event: 'wal.session_append_failed', err: err.message },
-                  'a session change could not be written to the write-ahead log',
-                );
-              },
-            });
-      const durableIngest =
-        durable === undefined || persistence === undefined
-          ? undefined
-          : new DurableIngest(
-              {
-                pipeline: ingest,
-                durable,
-                persistence,
-                metrics: this.metrics,
-                log: log.child({ component: 'wal' }),
-                now: this.#deps.now,
-              },
-              this.#config.ingest.rejectLogWindowSec * 1000,
-            );
-      this.#broker = await EmbeddedBroker.start(
-        {
-          ...this.#config.mqtt.listen,
-          maxConnections: this.#config.mqtt.maxConnections,
-          sessionExpirySec: this.#config.mqtt.sessionExpirySec,
-          auth: this.#config.mqtt.auth,
-          limits: this.#config.mqtt.limits,
-          tls: this.#config.mqtt.tls,
-        },
-        {
-          log: log.child({ component: 'broker' }),
-          now: this.#deps.now,
-          onViolation: (kind) => this.metrics.mqttViolations.inc({ kind }),
-          onSessionExpired: () => this.metrics.mqttSessionsExpired.inc(),
-          ...(persistence !== undefined ? { persistence } : {}),
-          onPublish: (topic, payload, clientId, info) => {
-            // Commands (edgeflow/<device>/...) are acted on, not stored; they answer on their
-            // result topic and are acknowledged at once.
-            if (this.#commands?.handle(topic, payload, clientId, info.user)) return undefined;
-            const next = () => {
-              if (durableIngest !== undefined)
-                return durableIngest.handle(topic, payload, clientId, info);
-              ingest.handle(topic, payload, mqttSource(clientId));
-              return undefined;
-            };
-            // Bridged topics: into the outbox first (a crash in between gives a duplicate
-            // upstream, never a loss), then the ingest; the acknowledgement waits for both.
-            const forwarded = this.#bridge?.offer(topic, payload);
-            return forwarded === undefined ? next() : forwarded.then(next);
-          },
-        },
-      );
+      this.#broker = await startEmbeddedIngest({
+        config: this.#config,
+        durable: this.#durable,
+        pipeline: ingest,
+        metrics: this.metrics,
+        log,
+        now: this.#deps.now,
+        command: (topic, payload, clientId, user) =>
+          this.#commands?.handle(topic, payload, clientId, user) ?? false,
+        offer: (topic, payload) => this.#bridge?.offer(topic, payload),
+      });
     }
 
     const external = this.#config.mqtt.external;
@@ -223,7 +173,7 @@ export class Agent {
         durable,
         ingest: (topic, payload, logId, info) => {
           if (extIngest !== undefined) return extIngest.handle(topic, payload, logId, info);
-          ingest.handle(topic, payload, `mqtt:${logId}`);
+          ingest.handle(topic, payload, mqttSource(logId));
           return undefined;
         },
         beforeIngest: (topic, payload) => this.#bridge?.offer(topic, payload),

@@ -2,35 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { test } from 'node:test';
+import { openDurablePersistence, readAll } from './durable-fixture.js';
 import type { Client } from 'aedes';
-import pino from 'pino';
-import { DurablePersistence } from '../../src/broker/durable-persistence.js';
-import { SensorCache } from '../../src/cache/sensor-cache.js';
-import { SnapshotStore } from '../../src/cache/snapshot.js';
-import { DurableLog } from '../../src/wal/durable-log.js';
 
-async function open(dir: string) {
-  const { durable } = await DurableLog.open(
-    { dir: join(dir, 'wal'), maxSegmentBytes: 1 << 20 },
-    {
-      cache: new SensorCache({ shards: 1 }),
-      snapshots: new SnapshotStore(dir),
-      log: pino({ level: 'silent' }),
-      now: Date.now,
-    },
-  );
-  const p = new DurablePersistence({ durable });
-  await p.setup({ id: 'broker-test' });
-  return { durable, p };
-}
-
-async function all<T>(s: Readable): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of s) out.push(x as T);
-  return out;
-}
+const open = openDurablePersistence;
 
 const sub = { id: 'sub-1' } as Client;
 const msg = (n: number, qos = 2) => ({
@@ -72,14 +48,14 @@ test('subscriptions, retained messages and outgoing queues survive a crash', asy
     ((await b.p.subscriptionsByClient(sub)) ?? []).map((s) => [s.topic, s.qos]),
     [['sensors/#', 2]],
   );
-  const retained = await all<{ topic: string; payload: Buffer }>(
+  const retained = await readAll<{ topic: string; payload: Buffer }>(
     b.p.createRetainedStream('status/#'),
   );
   assert.deepEqual(
     retained.map((r) => [r.topic, r.payload.toString()]),
     [['status/d', 'm0']],
   );
-  const queue = await all<{ cmd: string; messageId?: number; payload?: Buffer }>(
+  const queue = await readAll<{ cmd: string; messageId?: number; payload?: Buffer }>(
     b.p.outgoingStream(sub),
   );
   assert.deepEqual(
@@ -98,7 +74,7 @@ test('subscriptions, retained messages and outgoing queues survive a crash', asy
   await b.p.cleanSubscriptions({ id: 'sub-2' });
   const c = await open(dir);
   assert.deepEqual(
-    (await all<{ messageId?: number }>(c.p.outgoingStream(sub))).map((q) => q.messageId),
+    (await readAll<{ messageId?: number }>(c.p.outgoingStream(sub))).map((q) => q.messageId),
     [11, undefined],
   );
   assert.deepEqual(await c.p.subscriptionsByClient({ id: 'sub-2' }), []);

@@ -4,34 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { test } from 'node:test';
+import { openDurablePersistence, readAll } from './durable-fixture.js';
 import type { Client } from 'aedes';
-import pino from 'pino';
-import { DurablePersistence } from '../../src/broker/durable-persistence.js';
 import { SessionExpiry } from '../../src/broker/session-expiry.js';
-import { SensorCache } from '../../src/cache/sensor-cache.js';
-import { SnapshotStore } from '../../src/cache/snapshot.js';
-import { DurableLog } from '../../src/wal/durable-log.js';
 
-async function open(dir: string) {
-  const { durable } = await DurableLog.open(
-    { dir: join(dir, 'wal'), maxSegmentBytes: 1 << 20 },
-    {
-      cache: new SensorCache({ shards: 1 }),
-      snapshots: new SnapshotStore(dir),
-      log: pino({ level: 'silent' }),
-      now: Date.now,
-    },
-  );
-  const p = new DurablePersistence({ durable });
-  await p.setup({ id: 'broker-test' });
-  return { durable, p };
-}
+const open = openDurablePersistence;
 
-async function count(s: Readable): Promise<number> {
-  let n = 0;
-  for await (const _ of s) n++;
-  return n;
-}
+const count = async (s: Readable): Promise<number> => (await readAll(s)).length;
 
 const msg = (n: number) => ({
   cmd: 'publish',
