@@ -210,14 +210,16 @@ export class DurablePersistence extends MemoryPersistence implements PublishTags
   override outgoingEnqueueCombi(subs: readonly QueuedSub[], packet: object): Promise<void> {
     if (subs.length === 0) return Promise.resolve();
     void super.outgoingEnqueueCombi(subs, packet);
-    const pk = queuedMessageOf(packet as Record<string, unknown>);
-    const pending = this.#pending.get(pk.bc);
-    if (pending !== undefined) pending.queued = subs.map((x) => x.clientId);
+    const counter = (packet as { brokerCounter?: unknown }).brokerCounter;
+    const pending = typeof counter === 'number' ? this.#pending.get(counter) : undefined;
+    const all = subs.map((x) => x.clientId);
+    if (pending !== undefined) pending.queued = all;
     // Entries the publisher's record already holds are durable; a subscriber that appeared
     // since (or a message without such a record: QoS 1, the agent's own) gets its own record.
     const recorded = pending?.recorded;
-    const cs = subs.map((x) => x.clientId).filter((c) => recorded?.has(c) !== true);
+    const cs = recorded === undefined ? all : all.filter((c) => !recorded.has(c));
     if (cs.length === 0) return Promise.resolve();
+    const pk = pending?.pk ?? queuedMessageOf(packet as Record<string, unknown>);
     return this.#record({ t: 'oe', cs, pk }, true);
   }
 
@@ -226,8 +228,21 @@ export class DurablePersistence extends MemoryPersistence implements PublishTags
   }
 
   override outgoingUpdate(client: Pick<Client, 'id'>, packet: OutgoingPacket): Promise<void> {
+    // A retransmission after a reconnect whose id is already committed (the log's applied
+    // state says so) needs no record: the queue is resent one message at a time, and an
+    // fsync each would make a resend crawl.
+    const unchanged =
+      packet.cmd === 'publish' &&
+      packet.brokerId !== undefined &&
+      packet.messageId !== undefined &&
+      this.#deps.durable.sessions.outgoing.messageIdOf(
+        client.id,
+        packet.brokerId,
+        packet.brokerCounter ?? 0,
+      ) === packet.messageId;
     // The in-memory queue takes the id at once (the next id assigned must skip it).
     const updated = super.outgoingUpdate(client, packet);
+    if (unchanged) return updated;
     const m = packet.messageId;
     if (m === undefined) return updated;
     if (packet.cmd === 'pubrel')

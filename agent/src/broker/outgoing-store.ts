@@ -145,6 +145,13 @@ export class OutgoingStore<P extends OutgoingPacket = OutgoingPacket> {
     if (q.entries.size === 0) this.#clients.delete(clientId);
   }
 
+  /** The packet id a queued message of this broker already has towards the client. */
+  messageIdOf(clientId: string, brokerId: string, brokerCounter: number): number | undefined {
+    const q = this.#clients.get(clientId);
+    const seq = q?.byCounter.get(counterKey({ cmd: 'publish', brokerId, brokerCounter }));
+    return seq === undefined ? undefined : q?.entries.get(seq)?.messageId;
+  }
+
   /** Whether a queued message of this client holds the packet id (in flight). */
   idInUse(clientId: string, messageId: number): boolean {
     return this.#clients.get(clientId)?.byId.has(messageId) ?? false;

@@ -171,11 +171,6 @@ export class SessionState {
     }
     for (const [c, q] of snap.outgoing) for (const p of q) this.outgoing.enqueue(c, deserialize(p));
   }
-
-  /** Whether the state holds anything of this client. */
-  knows(clientId: string): boolean {
-    return this.subs.has(clientId) || this.outgoing.list(clientId).length > 0;
-  }
 }
 
 /** Checks the shape of a snapshot's session part (written by {@link SessionState.toJSON}). */

@@ -69,13 +69,26 @@ test('subscriptions, retained messages and outgoing queues survive a crash', asy
   assert.equal(b.p.outgoingIdInUse(sub.id, 10), true);
   assert.equal(b.p.outgoingIdInUse(sub.id, 12), false);
 
+  // The resend after a reconnect carries the committed id: nothing to write for it; a new id
+  // is written (and waited for) before the PUBLISH goes out.
+  const appended: string[] = [];
+  const append = b.durable.append.bind(b.durable);
+  b.durable.append = (rec, onCommit) => {
+    appended.push(rec.t);
+    return append(rec, onCommit);
+  };
+  await b.p.outgoingUpdate(sub, { ...msg(2), messageId: 11 });
+  assert.deepEqual(appended, [], 'no record for an id already on disk');
+  await b.p.outgoingUpdate(sub, { ...msg(4), messageId: 13 });
+  assert.deepEqual(appended, ['ou']);
+
   // The restored state compacts into the snapshot and survives a second crash unchanged.
   await b.p.outgoingClearMessageId(sub, { messageId: 10 });
   await b.p.cleanSubscriptions({ id: 'sub-2' });
   const c = await open(dir);
   assert.deepEqual(
     (await readAll<{ messageId?: number }>(c.p.outgoingStream(sub))).map((q) => q.messageId),
-    [11, undefined],
+    [11, 13],
   );
   assert.deepEqual(await c.p.subscriptionsByClient({ id: 'sub-2' }), []);
   await c.durable.close();
