@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { VIOLATION_KINDS } from '../broker/security.js';
 
 /** The agent's Prometheus metrics, on a registry of its own (no global singleton). */
 export interface AgentMetrics {
@@ -113,16 +114,7 @@ export function createMetrics(deps: MetricsDeps): AgentMetrics {
     labelNames: ['kind'],
     registers: [registry],
   });
-  for (const kind of [
-    'auth_failed',
-    'publish_denied',
-    'subscribe_denied',
-    'packet_too_large',
-    'inflight_exceeded',
-    'rate_limited',
-    'max_connections',
-    'tls_handshake',
-  ]) {
+  for (const kind of VIOLATION_KINDS) {
     mqttViolations.inc({ kind }, 0);
   }
   const mqttSessionsExpired = new Counter({
