@@ -15,6 +15,18 @@ function finish(code: number): void {
   setTimeout(() => process.exit(code), LINGER_MS).unref();
 }
 
+/**
+ * A reader that goes away (`edgeflow ota status | head -1`) makes the next write fail with EPIPE;
+ * without a listener that is an unhandled 'error' event and a stack trace. Stop quietly with the
+ * status a shell gives a command killed by SIGPIPE (128 + 13), as coreutils do.
+ */
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(ExitCode.PIPE_CLOSED);
+    throw err;
+  });
+}
+
 main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,

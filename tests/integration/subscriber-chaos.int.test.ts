@@ -281,7 +281,7 @@ const loggerModule = new URL('../../../agent/dist/src/log/logger.js', import.met
 
 async function startInProcessAgent(dataDir: string, durability: 'wal' | 'memory') {
   const { createLogger } = (await import(loggerModule)) as {
-    createLogger: (level: string) => AgentLog;
+    createLogger: (opts: { service: string; level: string }) => AgentLog;
   };
   const config = validateConfig(
     {
@@ -295,7 +295,7 @@ async function startInProcessAgent(dataDir: string, durability: 'wal' | 'memory'
   );
   const noop = () => undefined;
   return Agent.start(config, {
-    log: createLogger('silent'),
+    log: createLogger({ service: 'edgeflow-agent', level: 'silent' }),
     now: Date.now,
     notifier: { active: false, ready: noop, stopping: noop, watchdog: noop, status: noop },
     env: {},

@@ -2,23 +2,39 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { AgentError } from '../errors.js';
 import { Agent } from '../lifecycle/agent.js';
-import { createLogger } from '../log/logger.js';
+import type { Logger } from 'pino';
+import { LOG_CLI_OPTIONS } from '../log/cli-options.js';
+import { isJournalStream } from '../log/journal.js';
+import { createLogger, type LoggerOptions } from '../log/logger.js';
+import { startFailureLine } from './start-failure.js';
 import { createSystemdNotifier } from '../lifecycle/systemd-notify.js';
 import { ExitCode, type CliIo } from './io.js';
 
-export const agentUsage = `Usage: edgeflow agent [--config FILE] [--data-dir DIR]
+export const agentUsage = `Usage: edgeflow agent [--config FILE] [--data-dir DIR] [--log-level LEVEL] [--log-format FORMAT]
 
 Runs the EdgeFlow agent in the foreground until SIGTERM or SIGINT.
 
 Options:
   -c, --config FILE    configuration file, YAML or JSON (default: $EDGEFLOW_CONFIG, else built-in defaults)
   -d, --data-dir DIR   state directory (default: $EDGEFLOW_DATA_DIR, else dataDir from the config)
+  --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (default: $EDGEFLOW_LOG_LEVEL, else log.level)
+  --log-format FORMAT  auto|json|pretty (default: $EDGEFLOW_LOG_FORMAT, else log.format; auto: readable
+                       at a terminal, JSON elsewhere; under systemd each line carries its journald priority)
   -h, --help           show this help
 
-Environment: EDGEFLOW_CONFIG, EDGEFLOW_DATA_DIR, EDGEFLOW_MQTT_PORT, EDGEFLOW_HTTP_PORT
-(a flag beats the environment, which beats the file).
-Exit codes: 0 stopped cleanly, 1 failed to start or a fatal error, 2 usage, 78 bad configuration.
+Environment: EDGEFLOW_CONFIG, EDGEFLOW_DATA_DIR, EDGEFLOW_MQTT_PORT, EDGEFLOW_HTTP_PORT,
+EDGEFLOW_LOG_LEVEL, EDGEFLOW_LOG_FORMAT (a flag beats the environment, which beats the file).
+Exit codes: 0 stopped cleanly, 1 failed to start (one line on stderr says why and what to do) or a
+fatal error, 2 usage, 78 bad configuration (systemd does not restart on 78).
 `;
+
+/** The parser's options (exported so a test can compare them with the help text). */
+export const AGENT_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  'data-dir': { type: 'string', short: 'd' },
+  ...LOG_CLI_OPTIONS,
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /** How long a graceful stop may take before the process exits anyway (systemd allows 90 s). */
 const STOP_DEADLINE_MS = 10_000;
@@ -27,6 +43,8 @@ export interface ProcessHooks {
   onSignal: (signal: NodeJS.Signals, handler: () => void) => void;
   onFatal: (handler: (err: unknown) => void) => void;
   pid: number;
+  /** Tests capture the records; production writes to stdout. */
+  createLogger?: (opts: LoggerOptions) => Logger;
 }
 
 const defaultHooks: ProcessHooks = {
@@ -46,16 +64,14 @@ export async function runAgentCommand(
   let values: {
     config?: string | undefined;
     'data-dir'?: string | undefined;
+    'log-level'?: string | undefined;
+    'log-format'?: string | undefined;
     help?: boolean | undefined;
   };
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: {
-        config: { type: 'string', short: 'c' },
-        'data-dir': { type: 'string', short: 'd' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: AGENT_OPTIONS,
       strict: true,
       allowPositionals: false,
     }));
@@ -73,6 +89,8 @@ export async function runAgentCommand(
     config = await loadConfig({
       configPath: values.config,
       dataDir: values['data-dir'],
+      logLevel: values['log-level'],
+      logFormat: values['log-format'],
       env: io.env,
     });
   } catch (err) {
@@ -85,7 +103,12 @@ export async function runAgentCommand(
     throw err;
   }
 
-  const log = createLogger(config.log.level);
+  const log = (hooks.createLogger ?? createLogger)({
+    service: 'edgeflow-agent',
+    level: config.log.level,
+    format: config.log.format,
+    env: io.env,
+  });
   const notifier = createSystemdNotifier({
     env: io.env,
     pid: hooks.pid,
@@ -110,9 +133,14 @@ export async function runAgentCommand(
     });
   } catch (err) {
     const code = err instanceof AgentError ? err.code : 'EDGEFLOW_INTERNAL';
-    log.fatal({ event: 'agent.start_failed', code, err }, 'agent failed to start');
+    const line = startFailureLine(err, config);
+    log.fatal({ event: 'agent.start_failed', code, err }, line);
     log.flush();
-    return ExitCode.FAILED;
+    // The plain line is for whoever started the agent (a terminal, `systemctl status`); under
+    // journald it gets priority err so that `journalctl -p err` shows it next to the record.
+    const prefix = isJournalStream(2, { env: io.env }) ? '<3>' : '';
+    io.stderr.write(`${prefix}edgeflow agent: ${line}\n`);
+    return code === 'EDGEFLOW_INTERNAL' ? ExitCode.INTERNAL : ExitCode.FAILED;
   }
 
   return new Promise<number>((resolve) => {

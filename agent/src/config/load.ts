@@ -3,6 +3,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { AgentError } from '../errors.js';
 import { configSchema, type AgentConfig } from './schema.js';
+import { closestKey, keysAt } from './suggest.js';
 
 /** Sources of configuration, highest precedence last applied: file < environment < flags. */
 export interface ConfigSources {
@@ -10,6 +11,9 @@ export interface ConfigSources {
   configPath?: string | undefined;
   /** --data-dir (beats EDGEFLOW_DATA_DIR). */
   dataDir?: string | undefined;
+  /** --log-level / --log-format (beat EDGEFLOW_LOG_LEVEL / EDGEFLOW_LOG_FORMAT). */
+  logLevel?: string | undefined;
+  logFormat?: string | undefined;
   env: NodeJS.ProcessEnv;
   readFile?: (path: string) => Promise<string>;
 }
@@ -20,18 +24,24 @@ interface Override {
   origin: string;
 }
 
-/** Formats zod issues as `key.path: message`, one line each. */
+/**
+ * Formats zod issues as `key.path: message`, one line each. With the schema, an unknown key
+ * gets the accepted key it most likely meant (`http.lisen: unknown key (did you mean listen?)`).
+ */
 export function formatIssues(
   issues: readonly z.core.$ZodIssue[],
   origins: Map<string, string>,
+  schema?: z.ZodType,
 ): string[] {
   const lines: string[] = [];
   for (const issue of issues) {
     const base = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
+      const known = schema === undefined ? [] : keysAt(schema, issue.path);
       for (const key of issue.keys) {
         const p = [...base, key].join('.');
-        lines.push(`${p}: unknown key`);
+        const near = closestKey(key, known);
+        lines.push(`${p}: unknown key${near === undefined ? '' : ` (did you mean ${near}?)`}`);
       }
       continue;
     }
@@ -59,28 +69,36 @@ function envNumber(s: string): unknown {
   return /^-?\d+$/.test(s.trim()) ? Number(s) : s;
 }
 
+/** Environment variables that set a key; a number-typed key gets a number when it looks like one. */
+const ENV_KEYS: readonly { name: string; path: readonly string[]; numeric?: true }[] = [
+  { name: 'EDGEFLOW_DATA_DIR', path: ['dataDir'] },
+  { name: 'EDGEFLOW_MQTT_PORT', path: ['mqtt', 'listen', 'port'], numeric: true },
+  { name: 'EDGEFLOW_HTTP_PORT', path: ['http', 'listen', 'port'], numeric: true },
+  { name: 'EDGEFLOW_LOG_LEVEL', path: ['log', 'level'] },
+  { name: 'EDGEFLOW_LOG_FORMAT', path: ['log', 'format'] },
+];
+
+/**
+ * Every override with its origin, which names the variable or flag and echoes the value it
+ * gave, so that an error points at the exact setting (`EDGEFLOW_HTTP_PORT="80a"`).
+ */
 function collectOverrides(sources: ConfigSources): Override[] {
   const { env } = sources;
   const out: Override[] = [];
-  if (env.EDGEFLOW_DATA_DIR !== undefined && env.EDGEFLOW_DATA_DIR !== '') {
-    out.push({ path: ['dataDir'], value: env.EDGEFLOW_DATA_DIR, origin: 'EDGEFLOW_DATA_DIR' });
+  const echo = (name: string, raw: string, sep = '='): string =>
+    `${name}${sep}${JSON.stringify(raw)}`;
+  for (const k of ENV_KEYS) {
+    const raw = env[k.name];
+    if (raw === undefined || raw === '') continue;
+    out.push({ path: k.path, value: k.numeric ? envNumber(raw) : raw, origin: echo(k.name, raw) });
   }
-  if (env.EDGEFLOW_MQTT_PORT !== undefined && env.EDGEFLOW_MQTT_PORT !== '') {
-    out.push({
-      path: ['mqtt', 'listen', 'port'],
-      value: envNumber(env.EDGEFLOW_MQTT_PORT),
-      origin: 'EDGEFLOW_MQTT_PORT',
-    });
-  }
-  if (env.EDGEFLOW_HTTP_PORT !== undefined && env.EDGEFLOW_HTTP_PORT !== '') {
-    out.push({
-      path: ['http', 'listen', 'port'],
-      value: envNumber(env.EDGEFLOW_HTTP_PORT),
-      origin: 'EDGEFLOW_HTTP_PORT',
-    });
-  }
-  if (sources.dataDir !== undefined) {
-    out.push({ path: ['dataDir'], value: sources.dataDir, origin: '--data-dir' });
+  const flags: [string, readonly string[], string | undefined][] = [
+    ['--data-dir', ['dataDir'], sources.dataDir],
+    ['--log-level', ['log', 'level'], sources.logLevel],
+    ['--log-format', ['log', 'format'], sources.logFormat],
+  ];
+  for (const [flag, path, raw] of flags) {
+    if (raw !== undefined) out.push({ path, value: raw, origin: echo(flag, raw, ' ') });
   }
   return out;
 }
@@ -114,7 +132,7 @@ export function validateConfig(
   }
   const result = configSchema.safeParse(raw);
   if (!result.success) {
-    const lines = formatIssues(result.error.issues, origins);
+    const lines = formatIssues(result.error.issues, origins, configSchema);
     throw new AgentError(
       'EDGEFLOW_CONFIG_INVALID',
       `${origin}: ${lines.length} problem${lines.length === 1 ? '' : 's'}:\n  ${lines.join('\n  ')}`,

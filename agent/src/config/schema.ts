@@ -51,6 +51,10 @@ export const configSchema = z.strictObject({
           error: 'must be one of fatal, error, warn, info, debug, trace, silent',
         })
         .default('info'),
+      /** auto: readable at a terminal, JSON elsewhere (with journald priorities under systemd). */
+      format: z
+        .enum(['auto', 'json', 'pretty'], { error: 'must be one of auto, json, pretty' })
+        .default('auto'),
     })
     .prefault({}),
   mqtt: z

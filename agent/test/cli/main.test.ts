@@ -40,11 +40,11 @@ test('a bad configuration exits 78 with every problem listed', async () => {
   assert.match(t.err(), /EDGEFLOW_CONFIG_INVALID/);
   assert.match(
     t.err(),
-    /mqtt\.listen\.port \(from EDGEFLOW_MQTT_PORT\): must be an integer 1-65535/,
+    /mqtt\.listen\.port \(from EDGEFLOW_MQTT_PORT="0"\): must be an integer 1-65535/,
   );
   assert.match(
     t.err(),
-    /http\.listen\.port \(from EDGEFLOW_HTTP_PORT\): must be an integer 1-65535/,
+    /http\.listen\.port \(from EDGEFLOW_HTTP_PORT="http"\): must be an integer 1-65535/,
   );
 });
 

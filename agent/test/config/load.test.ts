@@ -130,11 +130,52 @@ test('precedence: flag beats environment beats file', async () => {
   assert.equal(fromFlag.dataDir, '/flag');
 });
 
-test('a bad environment override names the variable', async () => {
-  const err = await rejects(loadConfig({ env: { EDGEFLOW_HTTP_PORT: 'x' } }));
+test('a bad environment override names the variable and echoes its value', async () => {
+  const err = await rejects(
+    loadConfig({ env: { EDGEFLOW_HTTP_PORT: 'x', EDGEFLOW_LOG_LEVEL: 'loud' } }),
+  );
   assert.deepEqual(err.details, [
-    'http.listen.port (from EDGEFLOW_HTTP_PORT): must be an integer 1-65535',
+    'log.level (from EDGEFLOW_LOG_LEVEL="loud"): must be one of fatal, error, warn, info, debug, trace, silent',
+    'http.listen.port (from EDGEFLOW_HTTP_PORT="x"): must be an integer 1-65535',
   ]);
+  const flag = await rejects(loadConfig({ env: {}, logFormat: 'fancy' }));
+  assert.deepEqual(flag.details, [
+    'log.format (from --log-format "fancy"): must be one of auto, json, pretty',
+  ]);
+});
+
+test('log level and format: flag beats environment beats file', async () => {
+  const readFile = files({ 'f.yaml': 'log: { level: error, format: json }\n' });
+  const file = await loadConfig({ configPath: 'f.yaml', env: {}, readFile });
+  assert.deepEqual(file.log, { level: 'error', format: 'json' });
+  const env = { EDGEFLOW_LOG_LEVEL: 'warn', EDGEFLOW_LOG_FORMAT: 'pretty' };
+  const fromEnv = await loadConfig({ configPath: 'f.yaml', env, readFile });
+  assert.deepEqual(fromEnv.log, { level: 'warn', format: 'pretty' });
+  const fromFlag = await loadConfig({ configPath: 'f.yaml', env, readFile, logLevel: 'debug' });
+  assert.deepEqual(fromFlag.log, { level: 'debug', format: 'pretty' });
+});
+
+test('an unknown key names the accepted key it most likely meant', async () => {
+  const yaml = [
+    'http: { lisen: { port: 1 } }',
+    'mqtt: { listen: { Port: 1884 }, auth: { allowAnonymus: true } }',
+    'cache: { zzzzzz: 1 }',
+    'bridge: { url: "mqtt://127.0.0.1", clientId: c, topicPrefx: "a/" }',
+    'hal: { sensors: [ { type: bme280, id: env, adress: 0x76 } ] }',
+  ].join('\n');
+  const err = await rejects(
+    loadConfig({ configPath: 'k.yaml', env: {}, readFile: files({ 'k.yaml': yaml }) }),
+  );
+  const lines = err.details.join('\n');
+  assert.match(lines, /^http\.lisen: unknown key \(did you mean listen\?\)$/m);
+  assert.match(lines, /^mqtt\.listen\.Port: unknown key \(did you mean port\?\)$/m);
+  assert.match(
+    lines,
+    /^mqtt\.auth\.allowAnonymus: unknown key \(did you mean allowAnonymous\?\)$/m,
+  );
+  assert.match(lines, /^cache\.zzzzzz: unknown key$/m, 'no guess when nothing is close');
+  assert.match(lines, /^bridge\.topicPrefx: unknown key \(did you mean topicPrefix\?\)$/m);
+  assert.match(lines, /^hal\.sensors\.0\.adress: unknown key \(did you mean address\?\)$/m);
 });
 
 test('a top level that is not a mapping is refused', () => {
