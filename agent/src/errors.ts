@@ -46,6 +46,8 @@ export const errorCatalog = {
     'The upstream bridge outbox index (<dataDir>/outbox/index.json) is unreadable. It is moved aside and the outbox is re-read from its segments (messages may be sent upstream twice).',
   EDGEFLOW_TLS_FILES:
     'A certificate, key or CA file named in mqtt.tls cannot be read, or requireClientCert is set without caFile. Check the paths and permissions (the agent user must read them).',
+  EDGEFLOW_MQTT_BROKER_UNPATCHED:
+    'The installed aedes lacks the patches EdgeFlow applies to it (patches/aedes+*.patch; without them acknowledged messages can be lost). Run npm ci at the repository root: its postinstall applies them.',
   EDGEFLOW_INTERNAL:
     'An unexpected internal error. It is logged with a stack trace; please report it.',
 } as const;

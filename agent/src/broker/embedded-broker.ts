@@ -5,6 +5,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors.js';
+import { assertAedesPatched } from './aedes-patches.js';
 import { MemoryPersistence } from './memory-persistence.js';
 import { allocateIdsSkippingInFlight, type IdInUse } from './packet-ids.js';
 import { SessionExpiry, type ExpirableSessions } from './session-expiry.js';
@@ -134,6 +135,7 @@ export class EmbeddedBroker {
     deps: EmbeddedBrokerDeps,
   ): Promise<EmbeddedBroker> {
     const { log } = deps;
+    assertAedesPatched();
     const limits = opts.limits ?? mqttLimitsSchema.parse({});
     const security = new BrokerSecurity(opts.auth ?? mqttAuthSchema.parse({}), limits, {
       log,
