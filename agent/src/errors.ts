@@ -1,3 +1,5 @@
+import { createErrorClass } from '@edgeflow/core';
+
 /**
  * Every error the agent raises carries a stable code from this catalog. The text after each
  * code is what it means and what to do; docs/errors.md is generated from it.
@@ -54,11 +56,8 @@ export const errorCatalog = {
 
 export type AgentErrorCode = keyof typeof errorCatalog;
 
-const brand = Symbol.for('edgeflow.agent.error');
-
-/** An agent error with a stable `code`; `instanceof` works across module copies. */
-export class AgentError extends Error {
-  readonly code: AgentErrorCode;
+/** An agent error with a stable `code` (core's factory: branded, `cause`, works across copies). */
+export class AgentError extends createErrorClass('AgentError', errorCatalog) {
   readonly details: readonly string[];
 
   constructor(
@@ -66,17 +65,7 @@ export class AgentError extends Error {
     message: string,
     options: { cause?: unknown; details?: readonly string[] } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'AgentError';
-    this.code = code;
+    super(code, message, options.cause === undefined ? {} : { cause: options.cause });
     this.details = options.details ?? [];
-  }
-
-  get [brand](): true {
-    return true;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && brand in value;
   }
 }

@@ -1,3 +1,5 @@
+import { createErrorClass } from '@edgeflow/core';
+
 /**
  * Error codes of @edgeflow/device-trees. docs/errors.md is generated from this catalog
  * (scripts/gen-error-docs.mjs); every code says what it means and what the user should do.
@@ -31,29 +33,11 @@ export const errorCatalog = {
 /** One of the stable error codes of this package. */
 export type DtErrorCode = keyof typeof errorCatalog;
 
-const BRAND = Symbol.for('edgeflow.device-trees.DtError');
-
 /**
- * The error every device-trees operation throws on expected failures. Branded with a global
- * symbol so `instanceof` works across copies of the package.
+ * The error every device-trees operation throws on expected failures (core's factory: branded,
+ * so `instanceof` works across copies of the package).
  */
-export class DtError extends Error {
-  readonly code: DtErrorCode;
-
-  constructor(code: DtErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DtError';
-    this.code = code;
-  }
-
-  get [BRAND](): true {
-    return true;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && BRAND in value;
-  }
-}
+export class DtError extends createErrorClass('DtError', errorCatalog) {}
 
 /** Shorthand used across the package. */
 export function dtError(code: DtErrorCode, message: string, cause?: unknown): DtError {

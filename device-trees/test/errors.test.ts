@@ -1,4 +1,5 @@
 /** Bad input: each a coded error, and nothing changed on disk. */
+import { createErrorClass } from '@edgeflow/core';
 import assert from 'node:assert/strict';
 import { writeFile, readFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,7 +28,8 @@ test('error catalog: every code is documented and errors are branded', () => {
   }
   const e = new DtError('EDGEFLOW_DT_IO', 'x');
   assert.ok(e instanceof DtError);
-  assert.ok({ [Symbol.for('edgeflow.device-trees.DtError')]: true, code: 'X' } instanceof DtError);
+  class CopiedDtError extends createErrorClass('DtError', errorCatalog) {}
+  assert.ok(new CopiedDtError('EDGEFLOW_DT_IO', 'x') instanceof DtError);
 });
 
 test('overlay built for another board is refused', async () => {

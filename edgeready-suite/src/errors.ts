@@ -1,3 +1,5 @@
+import { createErrorClass } from '@edgeflow/core';
+
 /**
  * Every error EdgeReady raises carries a stable code from this catalog; docs/errors.md is
  * generated from it. The text says what the code means and what the user should do.
@@ -36,23 +38,5 @@ export const errorCatalog = {
 /** One of the EdgeReady error codes. */
 export type EdgeReadyErrorCode = keyof typeof errorCatalog;
 
-const brand = Symbol.for('edgeflow.edgeready.error');
-
-/** An EdgeReady error with a stable `code`; `instanceof` works across module copies. */
-export class EdgeReadyError extends Error {
-  readonly code: EdgeReadyErrorCode;
-
-  constructor(code: EdgeReadyErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'EdgeReadyError';
-    this.code = code;
-  }
-
-  get [brand](): true {
-    return true;
-  }
-
-  static override [Symbol.hasInstance](v: unknown): boolean {
-    return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[brand] === true;
-  }
-}
+/** An EdgeReady error with a stable `code` (core's factory: branded, works across copies). */
+export class EdgeReadyError extends createErrorClass('EdgeReadyError', errorCatalog) {}

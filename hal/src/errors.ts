@@ -1,3 +1,5 @@
+import { createErrorClass } from '@edgeflow/core';
+
 /**
  * Every error the HAL raises carries one of these codes. The lead generates
  * docs/errors.md from this catalog: keep each text actionable.
@@ -43,10 +45,6 @@ export const errorCatalog = {
 /** One of the stable HAL error codes. */
 export type HalErrorCode = keyof typeof errorCatalog;
 
-const BRAND = Symbol.for('edgeflow.hal.HalError');
-const NO_ACK = Symbol.for('edgeflow.hal.I2cNoAckError');
-const BUS_ERROR = Symbol.for('edgeflow.hal.I2cBusError');
-
 /** Details attached to a HAL error for logs and tests (pin, bus, address, errno). */
 export interface HalErrorDetails {
   readonly pin?: string;
@@ -57,62 +55,39 @@ export interface HalErrorDetails {
   readonly sensor?: string;
 }
 
+/** Options of every HAL error. */
+export interface HalErrorOptions {
+  readonly cause?: unknown;
+  readonly details?: HalErrorDetails;
+}
+
 /**
- * Base error of the HAL. Branded with Symbol.for so `instanceof` works across
- * two copies of the package (e.g. agent and CLI resolving different paths).
+ * Base error of the HAL (core's factory: branded, so `instanceof` works across two copies of
+ * the package, e.g. agent and CLI resolving different paths).
  */
-export class HalError extends Error {
-  readonly code: HalErrorCode;
+export class HalError extends createErrorClass('HalError', errorCatalog) {
   readonly details: HalErrorDetails;
-  declare readonly [BRAND]: true;
 
-  constructor(
-    code: HalErrorCode,
-    message: string,
-    options: { cause?: unknown; details?: HalErrorDetails } = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'HalError';
-    this.code = code;
+  constructor(code: HalErrorCode, message: string, options: HalErrorOptions = {}) {
+    super(code, message, options.cause === undefined ? {} : { cause: options.cause });
     this.details = options.details ?? {};
-    Object.defineProperty(this, BRAND, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, BRAND);
   }
 }
 
 /** The addressed I2C device did not acknowledge (ENXIO, EREMOTEIO, ENODEV). */
 export class I2cNoAckError extends HalError {
-  constructor(message: string, options: { cause?: unknown; details?: HalErrorDetails } = {}) {
+  static override readonly brand = 'edgeflow.hal.I2cNoAckError';
+  constructor(message: string, options: HalErrorOptions = {}) {
     super('EDGEFLOW_HAL_I2C_NO_ACK', message, options);
-    this.name = 'I2cNoAckError';
-    Object.defineProperty(this, NO_ACK, { value: true });
-  }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, NO_ACK);
   }
 }
 
 /** The transfer failed on the bus itself (EIO, ETIMEDOUT, EAGAIN). */
 export class I2cBusError extends HalError {
-  constructor(message: string, options: { cause?: unknown; details?: HalErrorDetails } = {}) {
+  static override readonly brand = 'edgeflow.hal.I2cBusError';
+  constructor(message: string, options: HalErrorOptions = {}) {
     super('EDGEFLOW_HAL_I2C_BUS_ERROR', message, options);
-    this.name = 'I2cBusError';
-    Object.defineProperty(this, BUS_ERROR, { value: true });
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, BUS_ERROR);
-  }
-}
-
-function hasBrand(value: unknown, brand: symbol): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as Record<symbol, unknown>)[brand] === true
-  );
 }
 
 /** True when `err` is a HalError with the given code. */

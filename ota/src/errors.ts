@@ -1,3 +1,5 @@
+import { createErrorClass } from '@edgeflow/core';
+
 /**
  * Stable error codes of @edgeflow/ota. docs/errors.md is generated from this catalog.
  * Every refusal of an install leaves the disk as it was (staging is removed).
@@ -69,23 +71,8 @@ export const errorCatalog = {
 
 export type OtaErrorCode = keyof typeof errorCatalog;
 
-const brand = Symbol.for('edgeflow.ota.OtaError');
-
-/** An OTA failure with a stable code; `instanceof` works across package copies. */
-export class OtaError extends Error {
-  readonly code: OtaErrorCode;
-  readonly [brand] = true;
-
-  constructor(code: OtaErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'OtaError';
-    this.code = code;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && brand in value;
-  }
-}
+/** An OTA failure with a stable code (core's factory: branded, works across package copies). */
+export class OtaError extends createErrorClass('OtaError', errorCatalog) {}
 
 /** Wraps an unknown failure of a file operation into EDGEFLOW_OTA_IO naming the path. */
 export function ioError(what: string, path: string, cause: unknown): OtaError {

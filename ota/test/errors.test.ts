@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createErrorClass } from '@edgeflow/core';
 import { OtaError, errorCatalog } from '../src/errors.js';
 
 test('every code is EDGEFLOW_OTA_* with a message that says what to do', () => {
@@ -9,14 +10,12 @@ test('every code is EDGEFLOW_OTA_* with a message that says what to do', () => {
   }
 });
 
-test('OtaError is branded: instanceof works on a structural copy', () => {
+test('OtaError is branded: instanceof works on an error from another copy of the package', () => {
   const e = new OtaError('EDGEFLOW_OTA_BAD_SIGNATURE', 'x', { cause: new Error('y') });
   assert.ok(e instanceof OtaError);
   assert.ok(e instanceof Error);
-  const copy: unknown = Object.assign(Object.create(null) as object, {
-    [Symbol.for('edgeflow.ota.OtaError')]: true,
-  });
-  assert.ok(copy instanceof OtaError);
+  class CopiedOtaError extends createErrorClass('OtaError', errorCatalog) {}
+  assert.ok(new CopiedOtaError('EDGEFLOW_OTA_IO', 'x') instanceof OtaError);
   assert.ok(!(new Error('z') instanceof OtaError));
   assert.equal((e.cause as Error).message, 'y');
 });

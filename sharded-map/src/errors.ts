@@ -1,3 +1,5 @@
+import { createErrorClass } from '@edgeflow/core';
+
 /**
  * Every error this package raises carries a stable code from this catalog. The text after each
  * code says what it means and what to do; docs/errors.md is generated from it.
@@ -31,23 +33,5 @@ export const errorCatalog = {
 /** One of the stable codes of {@link errorCatalog}. */
 export type MapErrorCode = keyof typeof errorCatalog;
 
-const brand = Symbol.for('edgeflow.sharded-map.error');
-
-/** An error of this package with a stable `code`; `instanceof` works across module copies. */
-export class ShardedMapError extends Error {
-  readonly code: MapErrorCode;
-
-  constructor(code: MapErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'ShardedMapError';
-    this.code = code;
-  }
-
-  get [brand](): true {
-    return true;
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && brand in value;
-  }
-}
+/** An error of this package with a stable `code` (core's factory: branded, works across copies). */
+export class ShardedMapError extends createErrorClass('ShardedMapError', errorCatalog) {}

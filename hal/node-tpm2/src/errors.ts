@@ -1,3 +1,5 @@
+import { createErrorClass } from '@edgeflow/core';
+
 /**
  * Stable error codes of node-tpm2 (binding and attestation). `docs/errors.md` is generated
  * from this catalog; each message says what it means and what the user should do.
@@ -31,11 +33,8 @@ export const errorCatalog = {
 /** One of the stable error codes of this package. */
 export type TpmErrorCode = keyof typeof errorCatalog;
 
-const brand = Symbol.for('edgeflow.node-tpm2.TpmError');
-
-/** Error raised by node-tpm2; `code` is a key of {@link errorCatalog}. */
-export class TpmError extends Error {
-  readonly code: TpmErrorCode;
+/** Error raised by node-tpm2; `code` is a key of {@link errorCatalog} (core's factory, branded). */
+export class TpmError extends createErrorClass('TpmError', errorCatalog) {
   /** TPM/TSS response code when the error comes from a TPM command. */
   readonly rc: number | undefined;
   /** TPM command name (e.g. `Quote`) when the error comes from a TPM command. */
@@ -46,17 +45,9 @@ export class TpmError extends Error {
     message: string,
     options: { cause?: unknown; rc?: number; command?: string } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'TpmError';
-    this.code = code;
+    super(code, message, options.cause === undefined ? {} : { cause: options.cause });
     this.rc = options.rc;
     this.command = options.command;
-    Object.defineProperty(this, brand, { value: true });
-  }
-
-  /** `instanceof` that also works across duplicate copies of this package. */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && brand in value;
   }
 }
 

@@ -1,3 +1,4 @@
+import { createErrorClass } from '@edgeflow/core';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -47,10 +48,11 @@ describe('errors and the loader', () => {
   it('catalogs EDGEFLOW_TPM_* and EDGEFLOW_ATTEST_* codes; instanceof works on branded copies', () => {
     for (const k of Object.keys(errorCatalog)) assert.match(k, /^EDGEFLOW_(TPM|ATTEST)_[A-Z_]+$/);
     const e = new TpmError('EDGEFLOW_TPM_UNAVAILABLE', 'x');
-    const copy = Object.assign(Object.create(Error.prototype) as object, {
-      code: 'EDGEFLOW_TPM_UNAVAILABLE',
-    });
-    Object.defineProperty(copy, Symbol.for('edgeflow.node-tpm2.TpmError'), { value: true });
+    // What a second copy of the package in node_modules would construct.
+    const copy = new (class TpmError extends createErrorClass('TpmError', errorCatalog) {})(
+      'EDGEFLOW_TPM_UNAVAILABLE',
+      'x',
+    );
     assert.ok(e instanceof TpmError && e instanceof Error && copy instanceof TpmError);
   });
   it('reports a missing addon as unavailable with the package to install, without throwing', () => {

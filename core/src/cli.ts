@@ -1,0 +1,88 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EdgeflowError } from './error-factory.js';
+
+/** What a CLI command may touch of the process: its streams and environment. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  /** Standard input, for commands that read a secret from it (`edgeflow mqtt passwd`). */
+  stdin?: NodeJS.ReadableStream;
+}
+
+/** The exit codes every EdgeFlow CLI documents (docs/cli.md; sysexits.h for 70 and 78). */
+export const ExitCode = {
+  OK: 0,
+  /** The operation failed or was refused; the message says why. */
+  FAILED: 1,
+  /** The command line is wrong. */
+  USAGE: 2,
+  /** An internal error (a bug, EX_SOFTWARE): the log has the stack. */
+  INTERNAL: 70,
+  /** The configuration is invalid (EX_CONFIG). */
+  CONFIG: 78,
+} as const;
+
+/** One of {@link ExitCode}'s values. */
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Options of a command, as node:util's parseArgs takes them. */
+export type CliOptions = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * node:util `parseArgs` with the settings every EdgeFlow CLI uses (strict: an unknown option or
+ * a missing value is an error), whose failure becomes the package's usage error. `toUsageError`
+ * gets parseArgs's own message ("Unknown option '--x'") and its error as the cause.
+ */
+export function parseCommandLine<const T extends Omit<ParseArgsConfig, 'args' | 'strict'>>(
+  argv: readonly string[],
+  config: T,
+  toUsageError: (message: string, cause: unknown) => Error,
+): ReturnType<typeof parseArgs<T & { args: string[]; strict: true }>> {
+  try {
+    return parseArgs({ ...config, args: [...argv], strict: true });
+  } catch (cause) {
+    throw toUsageError(cause instanceof Error ? cause.message : String(cause), cause);
+  }
+}
+
+/** True when the arguments ask for help (`-h`, `--help`) anywhere. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
+/** Writes `text` and a final newline unless it has one. */
+export function writeLine(stream: NodeJS.WritableStream, text: string): void {
+  stream.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/**
+ * The one line a CLI prints for a failure: `<program>: <CODE>: <message>` for a coded error
+ * (with the cause's message when it is not itself coded: it names the system error), else
+ * `<program>: <message>` (with the stack when `stack` is set: an unexpected error is a bug).
+ */
+export function formatCliError(program: string, err: unknown, stack = false): string {
+  if (err instanceof EdgeflowError) {
+    const cause =
+      err.cause instanceof Error && !(err.cause instanceof EdgeflowError)
+        ? ` (${err.cause.message.trim()})`
+        : '';
+    return `${program}: ${err.code}: ${err.message}${cause}`;
+  }
+  if (err instanceof Error) return `${program}: ${stack ? (err.stack ?? err.message) : err.message}`;
+  return `${program}: ${String(err)}`;
+}
+
+/**
+ * Prints a usage error and the usage text on stderr and returns {@link ExitCode.USAGE}: the
+ * ending every command shares for a wrong command line.
+ */
+export function usageFailure(
+  io: Pick<CliIo, 'stderr'>,
+  program: string,
+  err: unknown,
+  usage: string,
+): number {
+  writeLine(io.stderr, `${formatCliError(program, err)}\n\n${usage}`);
+  return ExitCode.USAGE;
+}
