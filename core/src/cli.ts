@@ -69,7 +69,8 @@ export function formatCliError(program: string, err: unknown, stack = false): st
         : '';
     return `${program}: ${err.code}: ${err.message}${cause}`;
   }
-  if (err instanceof Error) return `${program}: ${stack ? (err.stack ?? err.message) : err.message}`;
+  if (err instanceof Error)
+    return `${program}: ${stack ? (err.stack ?? err.message) : err.message}`;
   return `${program}: ${String(err)}`;
 }
 

@@ -45,7 +45,12 @@ test('formatCliError names the code and a plain cause; usageFailure prints usage
   const stderr = new PassThrough();
   let text = '';
   stderr.on('data', (c: Buffer) => (text += c.toString()));
-  const code = usageFailure({ stderr }, 'edgeflow demo', toUsage('missing --out', undefined), 'usage: x\n');
+  const code = usageFailure(
+    { stderr },
+    'edgeflow demo',
+    toUsage('missing --out', undefined),
+    'usage: x\n',
+  );
   assert.equal(code, ExitCode.USAGE);
   assert.equal(text, 'edgeflow demo: EDGEFLOW_DEMO_USAGE: missing --out\n\nusage: x\n');
   assert.ok(wantsHelp(['a', '-h']) && wantsHelp(['--help']) && !wantsHelp(['--helpful']));

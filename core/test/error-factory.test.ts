@@ -45,7 +45,14 @@ test('instanceof holds across two copies of a package and never across packages'
   class OtherPackageError extends createErrorClass('OtherPackageError', catalog) {}
   assert.ok(!(fromOther instanceof OtherPackageError));
   assert.ok(!(new OtherPackageError('EDGEFLOW_DEMO_IO', 'x') instanceof DemoError));
-  for (const v of [null, undefined, 1, 'EDGEFLOW_DEMO_IO', { code: 'EDGEFLOW_DEMO_IO' }, new Error('x')])
+  for (const v of [
+    null,
+    undefined,
+    1,
+    'EDGEFLOW_DEMO_IO',
+    { code: 'EDGEFLOW_DEMO_IO' },
+    new Error('x'),
+  ])
     assert.ok(!(v instanceof DemoError));
 });
 

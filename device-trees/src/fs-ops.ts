@@ -6,6 +6,7 @@
 import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { atomicWriteFile, fsyncDir } from '@edgeflow/core';
 
 export interface FsOps {
   readFile(path: string): Promise<Buffer>;
@@ -21,29 +22,12 @@ export interface FsOps {
   rmrf(path: string): Promise<void>;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Production implementation over node:fs/promises. */
 export const nodeFsOps: FsOps = {
   readFile: (p) => fsp.readFile(p),
   async writeFileAtomic(p, data) {
-    const tmp = `${p}.new`;
-    const fh = await fsp.open(tmp, 'w', 0o644);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fsp.rename(tmp, p);
-    await fsyncDir(dirname(p));
+    // Boot files are read by the bootloader and by `edgeflow dt status` as any user: 0644.
+    await atomicWriteFile(p, data, { mode: 0o644 });
   },
   async unlink(p) {
     await fsp.unlink(p);

@@ -39,13 +39,14 @@ export interface AgentTrialOptions extends PathOptions {
   readonly now?: () => number;
 }
 
-const NO_TRIAL: AgentTrial = {
+/** The trial handle when no release is on trial (or the OTA state is unreadable). */
+export const NO_TRIAL: AgentTrial = Object.freeze<AgentTrial>({
   inTrial: false,
   version: undefined,
   probationMs: 0,
   onReady: () => Promise.resolve('none'),
   onHealth: () => Promise.resolve('none'),
-};
+});
 
 /**
  * Called by the agent once at start (before READY). Reads the OTA state (read-only: the agent

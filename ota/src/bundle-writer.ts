@@ -13,7 +13,7 @@ import {
   checkManifestSafety,
 } from './bundle-format.js';
 import { OtaError } from './errors.js';
-import { atomicReplace } from './fs-atomic.js';
+import { atomicReplace } from '@edgeflow/core';
 import { signManifest } from './keys.js';
 import { MANIFEST_FORMAT, parseManifest } from './manifest.js';
 import type { Manifest, ManifestEntry } from './manifest.js';
@@ -86,13 +86,17 @@ async function writeBundle(
     if (sig) yield { name: SIGNATURE_NAME, type: 'file', mode: 0o644, mtime, body: sig };
     yield* payload();
   }
-  await atomicReplace(out, async (tmp) => {
-    await pipeline(
-      Readable.from(writeTar(entries())),
-      createGzip({ level: 9 }),
-      createWriteStream(tmp, { mode: 0o644 }),
-    );
-  });
+  await atomicReplace(
+    out,
+    (fh) =>
+      pipeline(
+        Readable.from(writeTar(entries())),
+        createGzip({ level: 9 }),
+        // By descriptor: atomicReplace fsyncs and closes the handle after the stream finished.
+        createWriteStream('', { fd: fh.fd, autoClose: false }),
+      ),
+    { mode: 0o644 },
+  );
 }
 
 /** Builds a bundle from a directory: manifest.json (+ manifest.sig if a key is given), payload/. */

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { OtaError } from './errors.js';
-import { fsyncDir } from './fs-atomic.js';
+import { fsyncDir } from '@edgeflow/core';
 import { redactUrl } from './request.js';
 
 export interface DownloadOptions {

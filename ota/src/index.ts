@@ -1,6 +1,7 @@
 export { errorCatalog, OtaError, type OtaErrorCode } from './errors.js';
 export { runCli, type CliIo } from './cli.js';
 export {
+  NO_TRIAL,
   otaOnAgentStart,
   type AgentTrial,
   type AgentTrialOptions,

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { atomicWriteFile } from './fs-atomic.js';
+import { atomicWriteFile } from '@edgeflow/core';
 import type { OtaPaths } from './paths.js';
 
 /**
@@ -30,5 +30,5 @@ export async function readReport(paths: OtaPaths): Promise<TrialReport | undefin
 
 export async function writeReport(paths: OtaPaths, r: TrialReport): Promise<void> {
   await mkdir(dirname(paths.reportFile), { recursive: true });
-  await atomicWriteFile(paths.reportFile, `${JSON.stringify(r)}\n`, 0o644);
+  await atomicWriteFile(paths.reportFile, `${JSON.stringify(r)}\n`, { mode: 0o644 });
 }

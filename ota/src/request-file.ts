@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { lstat, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { OtaError } from './errors.js';
-import { atomicWriteFile } from './fs-atomic.js';
+import { atomicWriteFile } from '@edgeflow/core';
 import type { OtaPaths } from './paths.js';
 import { parseRequestFile, requestResultSchema } from './request.js';
 import type { RequestFile, RequestPolicy, RequestResult } from './request.js';
@@ -90,5 +90,5 @@ export async function readRequestResult(paths: OtaPaths): Promise<RequestResult 
 
 /** Writes the request result atomically, world-readable (the agent reads it, like ota.json). */
 export async function writeRequestResult(paths: OtaPaths, r: RequestResult): Promise<void> {
-  await atomicWriteFile(paths.requestResultFile, `${JSON.stringify(r)}\n`, 0o644);
+  await atomicWriteFile(paths.requestResultFile, `${JSON.stringify(r)}\n`, { mode: 0o644 });
 }

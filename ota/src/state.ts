@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { OtaError } from './errors.js';
-import { atomicWriteFile } from './fs-atomic.js';
+import { atomicWriteFile } from '@edgeflow/core';
 import type { OtaPaths } from './paths.js';
 
 const lastStop = z.strictObject({
@@ -110,7 +110,7 @@ export async function loadState(paths: OtaPaths): Promise<OtaState> {
 /** Writes the state atomically (readable by the unprivileged agent, writable by root only). */
 export async function saveState(paths: OtaPaths, s: OtaState): Promise<void> {
   if (s.history.length > HISTORY_MAX) s.history.splice(0, s.history.length - HISTORY_MAX);
-  await atomicWriteFile(paths.stateFile, `${JSON.stringify(s, null, 2)}\n`, 0o644);
+  await atomicWriteFile(paths.stateFile, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o644 });
 }
 
 /** Appends a history entry. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { atomicWriteFile } from '../fs/atomic-write.js';
+import { atomicWriteFile } from '@edgeflow/core';
 import { decodeMessage } from '../ingest/decode.js';
 import { isValidSegment, matchSensorTopic } from '../ingest/topic.js';
 import type { AggregateRule } from './aggregate-config.js';
@@ -228,6 +228,6 @@ export class AggregateForwarder {
 
   #writeState(clean: boolean, windows: StateFile['windows']): Promise<void> {
     const s: StateFile = { version: 1, clean, windows };
-    return atomicWriteFile(this.#deps.statePath, JSON.stringify(s));
+    return atomicWriteFile(this.#deps.statePath, JSON.stringify(s), { createDir: true });
   }
 }

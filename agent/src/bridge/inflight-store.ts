@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { IPublishPacket, IStore, Packet } from 'mqtt';
 import type { Logger } from 'pino';
 import { decodeFrames, encodeFrame } from '../wal/frame.js';
-import { fsyncDir } from '../wal/fsync-dir.js';
+import { fsyncDir } from '@edgeflow/core';
 import { GroupCommitLog, nodeLogFileOps, type LogFileOps } from '../wal/group-commit-log.js';
 import {
   decodeInflightRecord,

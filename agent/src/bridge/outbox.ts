@@ -2,9 +2,8 @@ import { close, open } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { atomicWriteFile } from '../fs/atomic-write.js';
 import { decodeFrames, encodeFrame } from '../wal/frame.js';
-import { fsyncDir } from '../wal/fsync-dir.js';
+import { atomicWriteFile, fsyncDir } from '@edgeflow/core';
 import { GroupCommitLog, nodeLogFileOps, type LogFileOps } from '../wal/group-commit-log.js';
 import { decodeOutboxRecord, encodeOutboxRecord, type OutboxMessage } from './outbox-record.js';
 
@@ -260,7 +259,7 @@ export class Outbox {
     while (this.#dirty) {
       this.#dirty = false;
       const c = this.#cursor();
-      await atomicWriteFile(join(this.#opts.dir, INDEX), JSON.stringify(c));
+      await atomicWriteFile(join(this.#opts.dir, INDEX), JSON.stringify(c), { createDir: true });
       const old = this.#saved.seg;
       this.#saved = c;
       if (c.seg > old) await this.#removeSegmentsBelow(c.seg);

@@ -1,6 +1,6 @@
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { atomicWriteFile } from '../fs/atomic-write.js';
+import { atomicWriteFile } from '@edgeflow/core';
 import type { Reading } from './reading.js';
 
 const FORMAT = 'edgeflow-cache-snapshot';
@@ -47,7 +47,7 @@ export class SnapshotStore {
     if (wal !== undefined) doc.wal = wal;
     doc.readings = list;
     const body = JSON.stringify(doc);
-    await atomicWriteFile(this.path, body);
+    await atomicWriteFile(this.path, body, { createDir: true });
     return list.length;
   }
 

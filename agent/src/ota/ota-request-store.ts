@@ -1,4 +1,5 @@
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { atomicWriteFile, fsyncDir } from '@edgeflow/core';
 import { join } from 'node:path';
 
 /**
@@ -16,14 +17,6 @@ export interface RequestStore {
 
 /** The production store on the agent's data directory (directory 0700, files 0600). */
 export function fileRequestStore(dir: string): RequestStore {
-  const fsyncDir = async (): Promise<void> => {
-    const dh = await open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-  };
   return {
     async read(name) {
       try {
@@ -37,23 +30,12 @@ export function fileRequestStore(dir: string): RequestStore {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       // The root-side tool refuses a group/world-writable directory: make sure it is not one.
       await chmod(dir, 0o700);
-      const path = join(dir, name);
-      const tmp = join(dir, `.${name}.new`);
-      await rm(tmp, { force: true });
-      const fh = await open(tmp, 'wx', 0o600);
-      try {
-        await fh.writeFile(data);
-        await fh.chmod(0o600); // the umask cannot widen 0600, but an inherited ACL could
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, path);
-      await fsyncDir();
+      // fchmod 0600 after creation: the umask cannot widen it, but an inherited ACL could.
+      await atomicWriteFile(join(dir, name), data, { mode: 0o600 });
     },
     async remove(name) {
       await rm(join(dir, name), { force: true });
-      await fsyncDir().catch(() => undefined);
+      await fsyncDir(dir).catch(() => undefined);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { otaOnAgentStart, type AgentTrial, type TrialVerdict } from '@edgeflow/ota';
+import { NO_TRIAL, otaOnAgentStart, type AgentTrial, type TrialVerdict } from '@edgeflow/ota';
 import type { Logger } from 'pino';
 
 export interface OtaTrialOptions {
@@ -18,14 +18,6 @@ export interface OtaTrialDeps {
   /** The trial failed: the agent must exit non-zero so that the next start rolls back. */
   onRollback: (reason: string) => void;
 }
-
-const NO_TRIAL: AgentTrial = {
-  inTrial: false,
-  version: undefined,
-  probationMs: 0,
-  onReady: () => Promise.resolve('none'),
-  onHealth: () => Promise.resolve('none'),
-};
 
 /**
  * The agent's side of an OTA trial: when the running release is on trial, report READY and

@@ -7,7 +7,7 @@ import type { SnapshotLoad, SnapshotStore } from '../cache/snapshot.js';
 import { decodeFrames } from './frame.js';
 import { GroupCommitLog, nodeLogFileOps, type LogFileOps } from './group-commit-log.js';
 import { decodeFramePayload, encodeRecordInto, type WalRecord } from './records.js';
-import { fsyncDir } from './fsync-dir.js';
+import { fsyncDir } from '@edgeflow/core';
 import { interner } from '../ingest/source-name.js';
 import { parseSessionSnapshot, SessionState, type SessionSnapshot } from './session-state.js';
 

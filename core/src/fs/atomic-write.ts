@@ -57,7 +57,9 @@ async function createExclusive(tmp: string, mode: number): Promise<FileHandle> {
  * content, never a mix (the balena-supervisor sequence): create `<path>.new` exclusively and
  * without following links, let `fill` write it through the handle, fsync it, rename it over
  * `path`, fsync the directory. On any failure the temporary file is removed and `path` is left
- * as it was. `fill` must not close the handle (a stream over it needs `autoClose: false`).
+ * as it was. `fill` must not close the handle; to stream into it, use
+ * `createWriteStream('', { fd: fh.fd, autoClose: false })` (a stream made by
+ * `fh.createWriteStream()` keeps a reference that makes the final close wait forever).
  */
 export async function atomicReplace(
   path: string,

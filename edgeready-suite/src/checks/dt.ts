@@ -1,15 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { globMatch } from '@edgeflow/core';
 import { parseFdt, stringList, type FdtNode } from '@edgeflow/device-trees';
 import { fail, pass, skip, type CheckImpl } from './types.js';
-
-function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(
-    `^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`,
-    'i',
-  );
-  return re.test(value);
-}
 
 /** ER-DT-READABLE */
 export const dtReadableCheck: CheckImpl = async (ctx) => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentClient } from '../agent/agent-http.js';
-import { writeFileAtomic } from '../fs/atomic.js';
+import { atomicWriteFile } from '@edgeflow/core';
 import type { RunPaths } from '../run/checkpoint.js';
 import type { RunState } from '../run/types.js';
 import type { Sample } from '../sample/series.js';
@@ -53,7 +53,7 @@ export async function writeReports(o: {
     'agent.log': await readFile(paths.agentLog).catch(() => Buffer.alloc(0)),
   };
   for (const f of ['report.json', 'junit.xml', 'report.html'] as const)
-    await writeFileAtomic(join(paths.out, f), data[f]);
+    await atomicWriteFile(join(paths.out, f), data[f], { mode: 0o644 });
   const mtime = Math.floor(Date.parse(report.finishedAt) / 1000);
   const { bytes, digest } = contentPart(
     CONTENT_FILES.map((name) => ({ name, data: data[name] })),
@@ -93,8 +93,10 @@ export async function writeReports(o: {
     }
   }
   const archive = join(paths.out, `edgeready-${id?.erId ?? state.runId}.tar`);
-  await writeFileAtomic(archive, finishArchive(bytes, att, mtime));
-  await writeFileAtomic(join(paths.out, 'attestation.json'), `${JSON.stringify(att, null, 2)}\n`);
+  await atomicWriteFile(archive, finishArchive(bytes, att, mtime), { mode: 0o644 });
+  await atomicWriteFile(join(paths.out, 'attestation.json'), `${JSON.stringify(att, null, 2)}\n`, {
+    mode: 0o644,
+  });
   return {
     verdict: report.verdict,
     archive,

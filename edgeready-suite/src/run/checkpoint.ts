@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { EdgeReadyError } from '../errors.js';
-import { writeFileAtomic } from '../fs/atomic.js';
+import { atomicWriteFile } from '@edgeflow/core';
 import type { RunState } from './types.js';
 
 /** Files of a run under its output directory. */
@@ -63,7 +63,7 @@ const checkpointSchema = z.looseObject({
 /** Writes the checkpoint atomically (a crash leaves the previous one intact). */
 export async function saveCheckpoint(paths: RunPaths, state: RunState): Promise<void> {
   state.lastCheckpointAt = new Date().toISOString();
-  await writeFileAtomic(paths.checkpoint, `${JSON.stringify(state)}\n`);
+  await atomicWriteFile(paths.checkpoint, `${JSON.stringify(state)}\n`, { mode: 0o644 });
 }
 
 /** Reads and validates the checkpoint of a run directory. */

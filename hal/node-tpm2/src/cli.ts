@@ -1,7 +1,7 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { writeFileAtomic } from './atomic-write.js';
+import { atomicWriteFile } from '@edgeflow/core';
 import { httpAgentApi } from './attest/client.js';
 import { enrol, parsePcrList, type AgentApi } from './attest/enrol.js';
 import { parseEnrolment, parsePolicy, policyPcrs, type GoldenPolicy } from './attest/records.js';
@@ -116,7 +116,9 @@ export async function runCli(
       });
       write(io.stdout, JSON.stringify({ ok: res.ok, checks: res.checks }, null, 2));
       if (!res.ok || !res.record) return 1;
-      await writeFileAtomic(str('out') as string, `${JSON.stringify(res.record, null, 2)}\n`);
+      await atomicWriteFile(str('out') as string, `${JSON.stringify(res.record, null, 2)}\n`, {
+        mode: 0o644,
+      });
       return 0;
     }
     if (sub === 'verify') return await verify(api, str, values['no-update'] === true, io, deps);
@@ -183,9 +185,10 @@ async function verify(
   );
   if (!verdict.ok || !verdict.nextState) return 1;
   if (!noUpdate) {
-    await writeFileAtomic(
+    await atomicWriteFile(
       enrolmentPath,
       `${JSON.stringify({ ...enrolment, lastQuote: verdict.nextState }, null, 2)}\n`,
+      { mode: 0o644 },
     );
   }
   return 0;
@@ -233,7 +236,9 @@ async function capturePolicy(
     bank,
     pcrs: values,
   };
-  await writeFileAtomic(str('out') as string, `${JSON.stringify(policy, null, 2)}\n`);
+  await atomicWriteFile(str('out') as string, `${JSON.stringify(policy, null, 2)}\n`, {
+    mode: 0o644,
+  });
   write(io.stdout, JSON.stringify({ ok: true, policy }, null, 2));
   return 0;
 }

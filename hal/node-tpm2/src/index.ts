@@ -7,7 +7,6 @@ export * from './tpm/public.js';
 export * from './tpm/pcr.js';
 export { Reader, Writer } from './tpm/marshal.js';
 export { runCli, type CliIo, type CliDeps } from './cli.js';
-export { writeFileAtomic } from './atomic-write.js';
 export {
   AttestationDevice,
   DEFAULT_AK_HANDLE,

@@ -1,3 +1,4 @@
+import { globMatch } from '@edgeflow/core';
 import { HalError } from '../errors.js';
 import type { CdevChipInfo, ChipInfo, ScanNote } from './chips.js';
 import { findChip, scanChips } from './chips.js';
@@ -57,14 +58,6 @@ export interface DetectDeps {
 }
 
 const DMI_FIELDS = ['board_vendor', 'board_name', 'product_name', 'sys_vendor'] as const;
-
-function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(
-    `^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`,
-    'i',
-  );
-  return re.test(value);
-}
 
 function matchProfile(
   compatible: readonly string[],
