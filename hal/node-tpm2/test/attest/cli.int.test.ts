@@ -175,6 +175,49 @@ describe('attest CLI against swtpm', { skip: missing ?? false }, () => {
     await a.device.measureRelease('edgeflow 0.1.0');
   });
 
+  it('refuses a policy PCR outside the signed selection: --pcrs narrower than the policy, forged JSON values (policy)', async () => {
+    // Policy over 0-10,16,23 (captured in the first test); the verifier asks only for 0-7 and a
+    // forging agent adds the golden values of 8-10, 16 and 23 to the unsigned JSON map.
+    const policyFile = join(dir, 'policy.json');
+    const policy = JSON.parse(await readFile(policyFile, 'utf8')) as {
+      pcrs: Record<string, string>;
+    };
+    const forging = {
+      ...a.api,
+      quote: async (req: Parameters<DeviceRig['api']['quote']>[0]) => {
+        const r = await a.api.quote(req);
+        return { ...r, pcrs: { ...policy.pcrs, ...r.pcrs } };
+      },
+    };
+    const enrolFile = join(dir, 'a-forged.json');
+    await writeFile(enrolFile, JSON.stringify(record));
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const code = await runCli(
+      [
+        'verify',
+        '--agent',
+        'forging',
+        '--enrolment',
+        enrolFile,
+        '--policy',
+        policyFile,
+        '--pcrs',
+        '0-7',
+      ],
+      { stdout, stderr: new PassThrough(), env: {} },
+      { agentApi: () => forging, now: () => new Date() },
+    );
+    const verdict = JSON.parse(out) as Verdict;
+    assert.equal(code, 1, out);
+    assert.deepEqual(failed(verdict), ['policy']);
+    assert.match(
+      verdict.checks.find((c) => c.name === 'policy')?.detail ?? '',
+      /PCR 8, 9, 10, 16, 23, not in the signed selection/,
+    );
+  });
+
   it('rejects a device whose AK is not bound to its EK (akBinding)', async () => {
     const idA = await a.api.identity();
     const idB = await b.api.identity();

@@ -117,6 +117,28 @@ for (const scheme of ['rsassa', 'rsapss', 'ecdsa'] as const) {
   });
 }
 
+describe('policy compares only signed PCR values (forged-PCR regression)', () => {
+  const c = recorded.rsassa;
+  const q = c.quotes[0]!;
+  it('refuses a policy PCR outside the signed selection even when the JSON carries the golden value', () => {
+    // The quote covers 0-10 and 23; a forger adds PCR 15 = the golden value to the JSON map.
+    const golden = 'ab'.repeat(32);
+    const policy = { ...policyOf(c), pcrs: { ...policyOf(c).pcrs, '15': golden } };
+    const response = { ...q.response, pcrs: { ...q.response.pcrs, '15': golden } };
+    const v = verifyQuote(input(c, 0, { policy, response }));
+    assert.equal(v.ok, false, JSON.stringify(v.checks));
+    assert.deepEqual(failed(v), ['policy']);
+    const detail = v.checks.find((x) => x.name === 'policy')?.detail ?? '';
+    assert.match(detail, /PCR 15/);
+    assert.match(detail, /not in the signed selection/);
+  });
+  it('ignores unsigned extra JSON values the policy does not name', () => {
+    const response = { ...q.response, pcrs: { ...q.response.pcrs, '15': 'cd'.repeat(32) } };
+    const v = verifyQuote(input(c, 0, { policy: policyOf(c), response }));
+    assert.equal(v.ok, true, JSON.stringify(v.checks));
+  });
+});
+
 describe('verifier across devices', () => {
   it('names signature and signer for a quote from another TPM', () => {
     const a = recorded.rsassa;
