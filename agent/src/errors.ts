@@ -33,6 +33,10 @@ export const errorCatalog = {
     'A state-changing HTTP call came without a valid `Authorization: Bearer <token>` header. Use a token whose SHA-256 is in http.apiTokens.',
   EDGEFLOW_HTTP_AUTH_DISABLED:
     'No API token is configured (http.apiTokens is empty), so state-changing HTTP routes are refused. Add a token to enable them.',
+  EDGEFLOW_HTTP_FORBIDDEN:
+    'The API token is valid but not granted this route (e.g. quotes and credential activation need the token in attestation.access.apiTokens).',
+  EDGEFLOW_MQTT_COMMAND_FORBIDDEN:
+    'An authenticated MQTT user sent a command it is not granted (a quote request needs the user in attestation.access.mqttUsers). Grant it in the config.',
   EDGEFLOW_MQTT_COMMAND_UNAUTHENTICATED:
     'An MQTT command (edgeflow/<device>/...) came from an anonymous client. Connect as a user from mqtt.auth.users.',
   EDGEFLOW_MQTT_COMMAND_BAD_PAYLOAD:

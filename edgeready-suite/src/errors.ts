@@ -23,6 +23,8 @@ export const errorCatalog = {
     'The agent the suite started did not become ready (it exited or never logged agent.listening). See agent.log in the output directory.',
   EDGEFLOW_ER_AGENT_UNREACHABLE:
     'The agent HTTP API did not answer at the given URL. Check --agent-url and that the agent runs.',
+  EDGEFLOW_ER_AGENT_TOKEN:
+    "The API token file (--agent-token-file, or the run's own state/agent-token) cannot be read or is empty. The token must be granted quotes in the agent's attestation.access.apiTokens.",
   EDGEFLOW_ER_EDGEFLOW_CLI:
     'The `edgeflow` command (agent CLI) could not be run. Install @edgeflow/agent or pass --edgeflow-cli PATH.',
   EDGEFLOW_ER_ARCHIVE_FORMAT:

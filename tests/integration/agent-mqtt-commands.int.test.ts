@@ -34,7 +34,7 @@ async function command(
   return answer;
 }
 
-test('MQTT commands: authenticated GPIO set and TPM quote; anonymous clients refused', async (t) => {
+test('MQTT commands: authenticated GPIO set and TPM quote; anonymous clients and users without the quote grant refused', async (t) => {
   const missingTpm = tpmTestsMissing();
   const tpm = missingTpm === undefined ? await startSwtpm() : undefined;
   if (tpm === undefined) t.diagnostic(`quote over MQTT checked as unavailable only: ${missingTpm}`);
@@ -54,7 +54,10 @@ test('MQTT commands: authenticated GPIO set and TPM quote; anonymous clients ref
       '  auth:',
       '    users:',
       `      - { username: ops, passwordHash: '${hash}' }`,
-      ...(tpm !== undefined ? ['attestation:', `  tcti: '${tpm.tcti}'`] : []),
+      `      - { username: viewer, passwordHash: '${hash}' }`,
+      'attestation:',
+      '  access: { mqttUsers: [ops] }',
+      ...(tpm !== undefined ? [`  tcti: '${tpm.tcti}'`] : []),
       '',
     ].join('\n'),
   );
@@ -67,10 +70,18 @@ test('MQTT commands: authenticated GPIO set and TPM quote; anonymous clients ref
     username: 'ops',
     password: 's3cret-pass',
   });
+  // Authenticated, ACL `#` by default, but not granted quotes.
+  const viewer = await mqtt.connectAsync(url, {
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    username: 'viewer',
+    password: 's3cret-pass',
+  });
   // Teardown in dependency order: clients, then the agent (it closes its TPM), then swtpm.
   t.after(async () => {
     await anon.endAsync();
     await ops.endAsync();
+    await viewer.endAsync();
     await agent.stop();
     await tpm?.stop();
   });
@@ -95,6 +106,14 @@ test('MQTT commands: authenticated GPIO set and TPM quote; anonymous clients ref
   const quoteTopic = `${base}/attestation/quote`;
   const resultTopic = `${quoteTopic}/result`;
   const req = JSON.stringify({ id: 'q1', nonce, pcrs: [23] });
+  const anonQuote = await command(anon, quoteTopic, req, resultTopic);
+  assert.equal((anonQuote.error as { code: string }).code, 'EDGEFLOW_MQTT_COMMAND_UNAUTHENTICATED');
+  const notGranted = await command(viewer, quoteTopic, req, resultTopic);
+  assert.equal(notGranted.id, 'q1');
+  assert.deepEqual(notGranted.error, {
+    code: 'EDGEFLOW_MQTT_COMMAND_FORBIDDEN',
+    message: 'user "viewer" is not granted quotes (attestation.access.mqttUsers)',
+  });
   if (tpm === undefined) {
     const r = await command(ops, quoteTopic, req, resultTopic);
     assert.equal(r.id, 'q1');

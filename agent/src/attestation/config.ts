@@ -26,6 +26,18 @@ export const attestationConfigSchema = z
       .default(0x81010002),
     /** Resettable PCR that receives SHA-256(release) at start (PC Client: 16 debug, 23 application). */
     releasePcr: z.union([z.literal(16), z.literal(23)], { error: 'must be 16 or 23' }).default(23),
+    /**
+     * Who may ask for quotes and credential activation (both make the TPM sign or decrypt with
+     * keys of this device): API tokens by name (http.apiTokens) on HTTP, MQTT users by name
+     * (mqtt.auth.users) on `edgeflow/<device>/attestation/quote`. Empty lists: refused for all.
+     * GET /v1/attestation/identity (public keys only) stays open.
+     */
+    access: z
+      .strictObject({
+        apiTokens: z.array(z.string().min(1).max(64)).max(64).default([]),
+        mqttUsers: z.array(z.string().min(1).max(128)).max(64).default([]),
+      })
+      .prefault({}),
   })
   .prefault({});
 

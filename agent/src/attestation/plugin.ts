@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
+import type { ApiToken } from '../http/auth.js';
 import type { AttestationConfig } from './config.js';
 import { attestationRoutes } from './routes.js';
 import { AttestationService, type AttestationDeps } from './service.js';
@@ -11,6 +12,8 @@ export interface AttestationPluginOptions {
   /** Identifies the running release (e.g. `edgeflow@0.1.0+<commit>`); measured into the PCR. */
   readonly release: string;
   readonly log: Logger;
+  /** http.apiTokens: quotes and activation need one of them named in `config.access.apiTokens`. */
+  readonly apiTokens?: readonly ApiToken[];
   readonly env?: NodeJS.ProcessEnv;
   readonly deps?: Partial<AttestationDeps>;
   /**
@@ -36,7 +39,7 @@ async function plugin(app: FastifyInstance, opts: AttestationPluginOptions): Pro
     ...(opts.deps ? { deps: opts.deps } : {}),
   });
   app.decorate('attestation', service);
-  attestationRoutes(app, service);
+  attestationRoutes(app, service, opts.apiTokens ?? [], opts.config.access.apiTokens);
   app.addHook('onClose', async () => {
     await service.stop();
   });
@@ -46,6 +49,7 @@ async function plugin(app: FastifyInstance, opts: AttestationPluginOptions): Pro
 
 /**
  * Fastify plugin serving `GET /v1/attestation/identity`, `POST /v1/attestation/quote` and
- * `POST /v1/attestation/activate`, and provisioning EK/AK at start.
+ * `POST /v1/attestation/activate` (the last two with a Bearer token granted in
+ * `attestation.access.apiTokens`), and provisioning EK/AK at start.
  */
 export const attestationPlugin = fp(plugin, { name: 'edgeflow-attestation', fastify: '5.x' });

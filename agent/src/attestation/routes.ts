@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { TpmError } from 'node-tpm2';
 import { z } from 'zod';
+import { createAuthGuard, type ApiToken } from '../http/auth.js';
 import type { AttestationService, Responder } from './service.js';
 
 const hex = /^(?:[0-9a-fA-F]{2})+$/;
@@ -47,8 +48,21 @@ const statusOf: Partial<Record<string, number>> = {
   EDGEFLOW_TPM_CLOSED: 503,
 };
 
-/** Registers GET identity, POST quote and POST activate under /v1/attestation. */
-export function attestationRoutes(app: FastifyInstance, service: AttestationService): void {
+/**
+ * Registers GET identity, POST quote and POST activate under /v1/attestation. Quote and activate
+ * make the TPM sign or decrypt with this device's keys: a quote over any nonce lets its holder
+ * bind any document to the device, so both need a Bearer token whose name `grantedTokens` lists.
+ */
+export function attestationRoutes(
+  app: FastifyInstance,
+  service: AttestationService,
+  apiTokens: readonly ApiToken[],
+  grantedTokens: readonly string[],
+): void {
+  const requireGrant = createAuthGuard(apiTokens, {
+    names: grantedTokens,
+    key: 'attestation.access.apiTokens',
+  });
   const withDevice = async (
     reply: FastifyReply,
     fn: (r: Responder) => unknown,
@@ -85,7 +99,7 @@ export function attestationRoutes(app: FastifyInstance, service: AttestationServ
 
   app.get('/v1/attestation/identity', (_req, reply) => withDevice(reply, (r) => r.identity()));
 
-  app.post('/v1/attestation/quote', (req, reply) => {
+  app.post('/v1/attestation/quote', { preHandler: requireGrant }, (req, reply) => {
     const body = quoteBodySchema.safeParse(req.body);
     if (!body.success)
       return sendError(
@@ -98,7 +112,7 @@ export function attestationRoutes(app: FastifyInstance, service: AttestationServ
     return withDevice(reply, (r) => r.quote(body.data));
   });
 
-  app.post('/v1/attestation/activate', (req, reply) => {
+  app.post('/v1/attestation/activate', { preHandler: requireGrant }, (req, reply) => {
     const body = activateBodySchema.safeParse(req.body);
     if (!body.success)
       return sendError(

@@ -14,6 +14,8 @@ export interface MqttCommandDeps {
   hal?: Hal | undefined;
   /** The attestation responder, when a TPM is provisioned. */
   attestation?: () => Responder | undefined;
+  /** MQTT users granted quote requests (attestation.access.mqttUsers); absent/empty: none. */
+  quoteUsers?: readonly string[];
   /** OTA installs over MQTT (`ota.mqttInstall`); absent: such requests are refused. */
   ota?: OtaRequestsOptions | undefined;
   now?: () => number;
@@ -43,7 +45,9 @@ function failure(code: string, message: string): Outcome {
  * Only authenticated clients may send commands (an MQTT user from `mqtt.auth.users`, by
  * password or client certificate); who may send which is the ACL's business
  * (`authorizePublish` runs before this). A command from an anonymous client is refused with
- * EDGEFLOW_MQTT_COMMAND_UNAUTHENTICATED: secure by default.
+ * EDGEFLOW_MQTT_COMMAND_UNAUTHENTICATED: secure by default. A quote request additionally needs
+ * the user in `attestation.access.mqttUsers` (the same grant as the HTTP route), else
+ * EDGEFLOW_MQTT_COMMAND_FORBIDDEN: a topic ACL of `#` must not hand out the device's signature.
  */
 export class MqttCommands {
   readonly #deps: MqttCommandDeps;
@@ -99,7 +103,7 @@ export class MqttCommands {
       run = () => this.#setGpio(name, payload);
     } else if (rest.length === 2 && rest[0] === 'attestation' && rest[1] === 'quote') {
       resultTopic = `${this.#prefix}attestation/quote/result`;
-      run = () => this.#quote(payload);
+      run = () => this.#quote(payload, user);
     }
     if (run === undefined || resultTopic === undefined) return false;
     const to = resultTopic;
@@ -117,7 +121,10 @@ export class MqttCommands {
     }
     run().then(
       (out) => {
-        this.#deps.log.info({ ...log, ok: out.ok }, 'MQTT command');
+        // A refused command is worth a warning (a client trying what it is not granted).
+        if (out.ok) this.#deps.log.info({ ...log, ok: true }, 'MQTT command');
+        else
+          this.#deps.log.warn({ ...log, ok: false, error: out['error'] }, 'MQTT command refused');
         this.#answer(to, out);
       },
       (err: unknown) => {
@@ -187,7 +194,7 @@ export class MqttCommands {
     return { ok: true, name, value };
   }
 
-  async #quote(payload: Uint8Array): Promise<Outcome> {
+  async #quote(payload: Uint8Array, user: string | null): Promise<Outcome> {
     let body: unknown;
     try {
       body = JSON.parse(Buffer.from(payload).toString('utf8'));
@@ -196,6 +203,14 @@ export class MqttCommands {
     }
     const id = typeof body === 'object' && body !== null && 'id' in body ? body.id : null;
     const echo = typeof id === 'string' || typeof id === 'number' ? id : null;
+    if (user === null || !(this.#deps.quoteUsers ?? []).includes(user))
+      return {
+        id: echo,
+        ...failure(
+          'EDGEFLOW_MQTT_COMMAND_FORBIDDEN',
+          `user ${JSON.stringify(user)} is not granted quotes (attestation.access.mqttUsers)`,
+        ),
+      };
     const { id: _id, ...request } = (
       typeof body === 'object' && body !== null ? body : {}
     ) as Record<string, unknown>;

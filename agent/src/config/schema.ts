@@ -172,7 +172,29 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Store-and-forward to a cloud broker (docs/ingest.md, "Upstream bridge"); absent = off. */
   bridge: bridgeConfigSchema.optional(),
-});
+})
+  // A grant naming a token or user that does not exist is a typo that would silently refuse.
+  .superRefine((c, ctx) => {
+    // Optional chaining: zod may run this with other keys already reported invalid.
+    const tokens = new Set((c.http?.apiTokens ?? []).map((t) => t.name));
+    const users = new Set((c.mqtt?.auth?.users ?? []).map((u) => u.username));
+    (c.attestation?.access?.apiTokens ?? []).forEach((n, i) => {
+      if (!tokens.has(n))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['attestation', 'access', 'apiTokens', i],
+          message: `no token named "${n}" in http.apiTokens`,
+        });
+    });
+    (c.attestation?.access?.mqttUsers ?? []).forEach((n, i) => {
+      if (!users.has(n))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['attestation', 'access', 'mqttUsers', i],
+          message: `no user named "${n}" in mqtt.auth.users`,
+        });
+    });
+  });
 
 /** Validated, frozen configuration. */
 export type AgentConfig = z.output<typeof configSchema>;

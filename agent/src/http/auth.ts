@@ -8,13 +8,22 @@ export interface ApiToken {
   sha256: string;
 }
 
+/** A grant: only the named tokens may call the route (an empty list refuses every token). */
+export interface TokenGrant {
+  /** Token names (http.apiTokens[].name) holding the grant. */
+  readonly names: readonly string[];
+  /** Config key of the grant, for the refusal message (`attestation.access.apiTokens`). */
+  readonly key: string;
+}
+
 /**
  * Bearer-token check for every route that changes state. Tokens are random (32 bytes from
  * `openssl rand -hex 32`), so a plain SHA-256 is enough (no password-stretching needed); the
  * comparison is constant-time. With no token configured, state-changing routes are refused:
- * secure by default.
+ * secure by default. With a `grant`, a valid token must also be one the grant names (403
+ * EDGEFLOW_HTTP_FORBIDDEN otherwise).
  */
-export function createAuthGuard(tokens: readonly ApiToken[]) {
+export function createAuthGuard(tokens: readonly ApiToken[], grant?: TokenGrant) {
   const digests = tokens.map((t) => ({ name: t.name, digest: Buffer.from(t.sha256, 'hex') }));
   return async function requireToken(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (digests.length === 0) {
@@ -46,6 +55,21 @@ export function createAuthGuard(tokens: readonly ApiToken[]) {
         .code(401)
         .header('www-authenticate', 'Bearer')
         .send(errorBody('EDGEFLOW_HTTP_UNAUTHORIZED', 'unknown API token'));
+      return;
+    }
+    if (grant !== undefined && !grant.names.includes(who.name)) {
+      req.log.warn(
+        { event: 'http.auth_forbidden', token: who.name, url: req.url, grant: grant.key },
+        'API token not granted this route',
+      );
+      await reply
+        .code(403)
+        .send(
+          errorBody(
+            'EDGEFLOW_HTTP_FORBIDDEN',
+            `token "${who.name}" is not granted ${req.method} ${req.url.split('?')[0]} (add it to ${grant.key})`,
+          ),
+        );
       return;
     }
     req.log.info({ event: 'http.auth_ok', token: who.name, url: req.url }, 'authenticated call');

@@ -226,6 +226,7 @@ export class Agent {
     // Not a readiness check: no TPM is a normal state on many boards (one log line says so).
     await this.#http.register(attestationPlugin, {
       config: this.#config.attestation,
+      apiTokens: this.#config.http.apiTokens,
       release: `edgeflow@${agentVersion()}`,
       log: log.child({ component: 'attestation' }),
     });
@@ -236,6 +237,7 @@ export class Agent {
       publish: (topic, payload, retain) => this.#broker?.publish(topic, payload, retain),
       hal: this.#hal?.hal,
       attestation: () => http.attestation.responder,
+      quoteUsers: this.#config.attestation.access.mqttUsers,
       ota: {
         dataDir: this.#config.dataDir,
         otaRoot: this.#config.ota.root,

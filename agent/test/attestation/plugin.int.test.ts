@@ -1,5 +1,6 @@
 // The plugin in a real fastify server on 127.0.0.1 against swtpm, driven by `edgeflow attest`.
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,11 +16,16 @@ import { attestationPlugin } from '../../src/attestation/plugin.js';
 
 const missing = tpmTestsMissing();
 
-async function cli(argv: string[]): Promise<{ code: number; out: string }> {
+const TOKEN = randomBytes(32).toString('hex');
+
+async function cli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = { EDGEFLOW_API_TOKEN: TOKEN },
+): Promise<{ code: number; out: string }> {
   const stdout = new PassThrough();
   let out = '';
   stdout.on('data', (c: Buffer) => (out += c.toString()));
-  const code = await runCli(argv, { stdout, stderr: stdout, env: {} });
+  const code = await runCli(argv, { stdout, stderr: stdout, env });
   return { code, out };
 }
 
@@ -33,7 +39,8 @@ describe('attestation plugin against swtpm', { skip: missing ?? false }, () => {
     dir = await mkdtemp(join(tmpdir(), 'edgeflow-agent-attest-'));
     app = Fastify();
     await app.register(attestationPlugin, {
-      config: attestationConfigSchema.parse({ tcti: sw.tcti }),
+      config: attestationConfigSchema.parse({ tcti: sw.tcti, access: { apiTokens: ['verifier'] } }),
+      apiTokens: [{ name: 'verifier', sha256: createHash('sha256').update(TOKEN).digest('hex') }],
       release: 'edgeflow@0.1.0',
       log: pino({ level: 'silent' }),
       waitForProvisioning: true,
@@ -61,10 +68,17 @@ describe('attestation plugin against swtpm', { skip: missing ?? false }, () => {
     assert.equal((JSON.parse(v.out) as { ok: boolean }).ok, true);
   });
 
+  it('refuses enroll without the token, with the HTTP error named', async () => {
+    const r = await cli(['enroll', '--agent', url, '--out', join(dir, 'no.json')], {});
+    assert.equal(r.code, 1);
+    assert.match(r.out, /HTTP 401 EDGEFLOW_HTTP_UNAUTHORIZED/);
+  });
+
   it('answers a bad activation with 400 EDGEFLOW_ATTEST_ACTIVATION_FAILED', async () => {
     const res = await app.inject({
       method: 'POST',
       url: '/v1/attestation/activate',
+      headers: { authorization: `Bearer ${TOKEN}` },
       payload: { credentialBlob: 'AAQAAAAA', secret: 'AAA=' },
     });
     assert.equal(res.statusCode, 400, res.body);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import Fastify from 'fastify';
@@ -17,6 +18,12 @@ function capture(): { log: Logger; lines: Record<string, unknown>[] } {
     },
   });
   return { log: pino({ level: 'info' }, stream), lines };
+}
+
+const GRANTED = 'a'.repeat(64);
+const OTHER = 'b'.repeat(64);
+function tokenEntry(name: string, token: string): { name: string; sha256: string } {
+  return { name, sha256: createHash('sha256').update(token).digest('hex') };
 }
 
 const noTpm = (): Promise<TpmLike> =>
@@ -67,13 +74,18 @@ describe('attestation plugin without a TPM', () => {
     const { log } = capture();
     const app = Fastify();
     await app.register(attestationPlugin, {
-      config: attestationConfigSchema.parse({ enabled: false }),
+      config: attestationConfigSchema.parse({
+        enabled: false,
+        access: { apiTokens: ['verifier'] },
+      }),
+      apiTokens: [tokenEntry('verifier', GRANTED)],
       release: 'r1',
       log,
     });
     const bad = await app.inject({
       method: 'POST',
       url: '/v1/attestation/quote',
+      headers: { authorization: `Bearer ${GRANTED}` },
       payload: { nonce: 'zz', pcrs: [24] },
     });
     assert.equal(bad.statusCode, 400);
@@ -83,10 +95,83 @@ describe('attestation plugin without a TPM', () => {
     const disabled = await app.inject({
       method: 'POST',
       url: '/v1/attestation/quote',
+      headers: { authorization: `Bearer ${GRANTED}` },
       payload: { nonce: '00'.repeat(16), pcrs: [23] },
     });
     assert.equal(disabled.statusCode, 503);
     assert.match(disabled.body, /disabled/);
+    await app.close();
+  });
+
+  it('quote and activate need a Bearer token granted in attestation.access.apiTokens', async () => {
+    const { log, lines } = capture();
+    const app = Fastify({ loggerInstance: log });
+    await app.register(attestationPlugin, {
+      config: attestationConfigSchema.parse({ access: { apiTokens: ['verifier'] } }),
+      apiTokens: [tokenEntry('verifier', GRANTED), tokenEntry('gpio', OTHER)],
+      release: 'r1',
+      log,
+      deps: { openTpm: noTpm },
+      waitForProvisioning: true,
+    });
+    const body = { nonce: '00'.repeat(16), pcrs: [23] };
+    const call = (url: string, token?: string) =>
+      app.inject({
+        method: 'POST',
+        url,
+        payload: url.endsWith('quote') ? body : { credentialBlob: 'AAAA', secret: 'AAAA' },
+        ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+      });
+    for (const url of ['/v1/attestation/quote', '/v1/attestation/activate']) {
+      const none = await call(url);
+      assert.equal(none.statusCode, 401, url);
+      assert.equal(
+        none.json<{ error: { code: string } }>().error.code,
+        'EDGEFLOW_HTTP_UNAUTHORIZED',
+      );
+      const wrong = await call(url, 'c'.repeat(64));
+      assert.equal(wrong.statusCode, 401, url);
+      const other = await call(url, OTHER);
+      assert.equal(other.statusCode, 403, url);
+      assert.deepEqual(other.json<{ error: unknown }>().error, {
+        code: 'EDGEFLOW_HTTP_FORBIDDEN',
+        message: `token "gpio" is not granted POST ${url} (add it to attestation.access.apiTokens)`,
+      });
+      // Granted: it reaches the device (none here: 503).
+      const ok = await call(url, GRANTED);
+      assert.equal(ok.statusCode, 503, url);
+    }
+    assert.ok(lines.some((l) => l['event'] === 'http.auth_forbidden' && l['token'] === 'gpio'));
+    // Identity is public key material: no token needed.
+    const id = await app.inject({ method: 'GET', url: '/v1/attestation/identity' });
+    assert.equal(id.statusCode, 503);
+    await app.close();
+  });
+
+  it('refuses every token when the grant is empty (the default)', async () => {
+    const { log } = capture();
+    const app = Fastify();
+    await app.register(attestationPlugin, {
+      config: attestationConfigSchema.parse({}),
+      apiTokens: [tokenEntry('verifier', GRANTED)],
+      release: 'r1',
+      log,
+      deps: { openTpm: noTpm },
+    });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/attestation/quote',
+      headers: { authorization: `Bearer ${GRANTED}` },
+      payload: { nonce: '00'.repeat(16), pcrs: [23] },
+    });
+    assert.equal(r.statusCode, 403);
+    assert.equal(r.json<{ error: { code: string } }>().error.code, 'EDGEFLOW_HTTP_FORBIDDEN');
+    const none = await app.inject({
+      method: 'POST',
+      url: '/v1/attestation/quote',
+      payload: { nonce: '00'.repeat(16), pcrs: [23] },
+    });
+    assert.equal(none.statusCode, 401);
     await app.close();
   });
 

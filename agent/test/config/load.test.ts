@@ -181,3 +181,20 @@ test('an unknown key names the accepted key it most likely meant', async () => {
 test('a top level that is not a mapping is refused', () => {
   assert.throws(() => validateConfig([1, 2], 'list.yaml'), /top level must be a mapping/);
 });
+
+test('an attestation grant naming an unknown token or MQTT user is a config error', async () => {
+  const yaml = [
+    'http:',
+    '  apiTokens: [{ name: verifier, sha256: ' + `"${'0'.repeat(64)}"` + ' }]',
+    'attestation:',
+    '  access: { apiTokens: [verifier, verifer], mqttUsers: [ops] }',
+  ].join('\n');
+  const err = await rejects(
+    loadConfig({ configPath: 'g.yaml', env: {}, readFile: files({ 'g.yaml': yaml }) }),
+  );
+  assert.equal(err.code, 'EDGEFLOW_CONFIG_INVALID');
+  assert.deepEqual([...err.details].sort(), [
+    'attestation.access.apiTokens.1: no token named "verifer" in http.apiTokens',
+    'attestation.access.mqttUsers.0: no user named "ops" in mqtt.auth.users',
+  ]);
+});

@@ -48,10 +48,41 @@ export class AgentClient {
   readonly #deps: HttpDeps;
   readonly #timeoutMs: number;
 
-  constructor(baseUrl: string, deps: HttpDeps = { fetch: globalThis.fetch }, timeoutMs = 10_000) {
+  readonly #token: string | undefined;
+
+  /** `token`: an API token granted quotes (attestation.access.apiTokens), for {@link quote}. */
+  constructor(
+    baseUrl: string,
+    deps: HttpDeps = { fetch: globalThis.fetch },
+    timeoutMs = 10_000,
+    token?: string,
+  ) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.#deps = deps;
     this.#timeoutMs = timeoutMs;
+    this.#token = token;
+  }
+
+  /**
+   * POST /v1/attestation/quote with the Bearer token. Returns the quote response; throws
+   * EDGEFLOW_ER_AGENT_UNREACHABLE with the agent's error code (401/403: token missing or not
+   * granted) for any other answer.
+   */
+  async quote(body: { nonce: string; pcrs: readonly number[]; bank: string }): Promise<unknown> {
+    const r = await this.request('/v1/attestation/quote', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` }),
+      },
+      body: JSON.stringify(body),
+    });
+    if (r.status !== 200)
+      throw new EdgeReadyError(
+        'EDGEFLOW_ER_AGENT_UNREACHABLE',
+        `POST /v1/attestation/quote: HTTP ${r.status} ${r.text.slice(0, 300)}${r.status === 401 || r.status === 403 ? ' (the suite needs a token granted in attestation.access.apiTokens: --agent-token-file)' : ''}`,
+      );
+    return JSON.parse(r.text) as unknown;
   }
 
   /** Raw request; never throws for an HTTP status, throws for a network failure. */

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fail, pass, type CheckImpl } from './types.js';
+import { tokenFileOf } from '../run/agent-setup.js';
+import { fail, pass, type CheckContext, type CheckImpl } from './types.js';
+
+/** `--token-file FILE` for `edgeflow attest` (quote and activate need a granted token). */
+function tokenArgs(ctx: CheckContext): string[] {
+  const f = tokenFileOf(ctx.state, ctx.paths);
+  return f === undefined ? [] : ['--token-file', f];
+}
 
 interface Verdict {
   ok: boolean;
@@ -57,6 +64,7 @@ export const enrolCheck: CheckImpl = async (ctx) => {
     ctx.state.agent.url,
     '--out',
     target,
+    ...tokenArgs(ctx),
   ]);
   const v = parseVerdict(r.stdout);
   const ev: Record<string, unknown> = {
@@ -100,6 +108,7 @@ export const quoteCheck: CheckImpl = async (ctx) => {
     file,
     '--pcrs',
     ctx.opts.pcrs.join(','),
+    ...tokenArgs(ctx),
   ]);
   const v = parseVerdict(r.stdout);
   const ev = {

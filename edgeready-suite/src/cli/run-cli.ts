@@ -35,6 +35,7 @@ run options:
   --board auto|sim|<profile>   board (default auto)         --root DIR     host root (default /)
   --agent-url URL              use a running agent (else the suite starts its own)
   --mqtt-url URL               its broker (default mqtt://<agent host>:1883)
+  --agent-token-file FILE      an API token the agent grants quotes (attestation.access.apiTokens)
   --data-dir DIR               its data directory (default /var/lib/edgeflow)
   --journal-unit NAME          its systemd unit for the log (default edgeflow-agent)
   --agent-config FILE          config for the suite's own agent  --tcti TCTI   its TPM
@@ -85,6 +86,7 @@ function runOptions(argv: string[], env: NodeJS.ProcessEnv): { opts: RunOptions;
         root: { type: 'string', default: '/' },
         'agent-url': { type: 'string' },
         'mqtt-url': { type: 'string' },
+        'agent-token-file': { type: 'string' },
         'data-dir': { type: 'string' },
         'journal-unit': { type: 'string', default: 'edgeflow-agent' },
         'agent-config': { type: 'string' },
@@ -143,6 +145,7 @@ function runOptions(argv: string[], env: NodeJS.ProcessEnv): { opts: RunOptions;
     root: resolve(v.root),
     ...(agentUrl ? { agentUrl } : {}),
     ...(mqttUrl ? { mqttUrl } : {}),
+    ...(v['agent-token-file'] ? { agentTokenFile: resolve(v['agent-token-file']) } : {}),
     ...(v['agent-config'] ? { agentConfig: resolve(v['agent-config']) } : {}),
     ...(tcti ? { tcti } : {}),
     dataDir: agentUrl ? resolve(v['data-dir'] ?? '/var/lib/edgeflow') : runPaths(out).agentData,

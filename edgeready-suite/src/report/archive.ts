@@ -50,14 +50,11 @@ export async function quoteDigest(
   digest: Buffer,
   pcrs: readonly number[],
 ): Promise<QuoteResponse> {
-  const r = await agent.request('/v1/attestation/quote', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ nonce: digest.toString('hex'), pcrs, bank: 'sha256' }),
-  });
-  if (r.status !== 200)
-    throw new Error(`POST /v1/attestation/quote: HTTP ${r.status} ${r.text.slice(0, 300)}`);
-  return JSON.parse(r.text) as QuoteResponse;
+  return (await agent.quote({
+    nonce: digest.toString('hex'),
+    pcrs,
+    bank: 'sha256',
+  })) as QuoteResponse;
 }
 
 /** The complete archive: content members, attestation.json, end-of-archive marker. */

@@ -1,17 +1,42 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { AgentClient } from '../agent/agent-http.js';
 import { pidAlive, startOwnAgent, stopAgent } from '../agent/agent-process.js';
+import { ensureTokenFile, readTokenFile } from '../agent/token.js';
 import type { RunPaths } from './checkpoint.js';
 import type { RunState } from './types.js';
 
-/** The agent config the suite writes when it starts its own agent and none was given. */
-export function ownAgentConfig(state: RunState): Record<string, unknown> {
+/** Name of the suite's token in its own agent's http.apiTokens. */
+export const OWN_TOKEN_NAME = 'edgeready';
+
+/**
+ * The agent config the suite writes when it starts its own agent and none was given: its own
+ * token (SHA-256 only) granted quotes, as an operator would grant a verifier.
+ */
+export function ownAgentConfig(state: RunState, tokenSha256: string): Record<string, unknown> {
   const o = state.options;
   return {
     log: { level: 'info' },
     hal: { board: o.board, root: o.root },
-    attestation: o.tcti ? { enabled: true, tcti: o.tcti } : { enabled: true },
+    http: { apiTokens: [{ name: OWN_TOKEN_NAME, sha256: tokenSha256 }] },
+    attestation: {
+      enabled: true,
+      ...(o.tcti ? { tcti: o.tcti } : {}),
+      access: { apiTokens: [OWN_TOKEN_NAME] },
+    },
   };
+}
+
+/** The token file the suite uses for this run, if any (--agent-token-file, else its own). */
+export function tokenFileOf(state: RunState, paths: RunPaths): string | undefined {
+  const o = state.options;
+  if (o.agentTokenFile) return o.agentTokenFile;
+  return o.agentUrl || o.agentConfig ? undefined : paths.agentToken;
+}
+
+async function client(url: string, state: RunState, paths: RunPaths): Promise<AgentClient> {
+  const file = tokenFileOf(state, paths);
+  const token = file === undefined ? undefined : await readTokenFile(file);
+  return new AgentClient(url, undefined, undefined, token);
 }
 
 /**
@@ -26,23 +51,25 @@ export async function ensureAgent(
   note: (line: string) => Promise<void>,
 ): Promise<{ client: AgentClient; reused: boolean }> {
   const o = state.options;
-  if (o.agentUrl) {
-    const client = new AgentClient(o.agentUrl);
-    return { client, reused: true };
-  }
+  if (o.agentUrl) return { client: await client(o.agentUrl, state, paths), reused: true };
   const own = state.agent.own;
   if (own && own.bootId === bootId && pidAlive(own.pid)) {
-    const client = new AgentClient(`http://127.0.0.1:${own.httpPort}`);
-    if (await client.healthy()) {
+    const c = await client(`http://127.0.0.1:${own.httpPort}`, state, paths);
+    if (await c.healthy()) {
       await note(`# edgeready: segment ${state.segments.length}: reusing agent pid ${own.pid}`);
-      return { client, reused: true };
+      return { client: c, reused: true };
     }
     await stopAgent(own.pid, 5000);
   }
   await mkdir(paths.agentData, { recursive: true });
   const configFile = o.agentConfig ?? paths.agentConfig;
-  if (!o.agentConfig)
-    await writeFile(paths.agentConfig, `${JSON.stringify(ownAgentConfig(state), null, 2)}\n`);
+  if (!o.agentConfig) {
+    const { sha256 } = await ensureTokenFile(paths.agentToken);
+    await writeFile(
+      paths.agentConfig,
+      `${JSON.stringify(ownAgentConfig(state, sha256), null, 2)}\n`,
+    );
+  }
   await note(`# edgeready: segment ${state.segments.length}: starting agent`);
   const started = await startOwnAgent({
     cliPath: o.edgeflowCli,
@@ -55,7 +82,7 @@ export async function ensureAgent(
   state.agent.starts++;
   state.agent.url = `http://127.0.0.1:${started.httpPort}`;
   state.agent.mqttUrl = `mqtt://127.0.0.1:${started.mqttPort}`;
-  return { client: new AgentClient(state.agent.url), reused: false };
+  return { client: await client(state.agent.url, state, paths), reused: false };
 }
 
 /** Appends a plain-text marker line to the agent log (the suite's own lines start with `#`). */

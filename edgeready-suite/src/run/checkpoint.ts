@@ -14,6 +14,8 @@ export interface RunPaths {
   readonly agentLog: string;
   readonly agentConfig: string;
   readonly agentData: string;
+  /** API token of the suite's own agent (0600, created once per run). */
+  readonly agentToken: string;
   readonly suiteLog: string;
 }
 
@@ -27,6 +29,7 @@ export function runPaths(out: string): RunPaths {
     agentLog: join(out, 'agent.log'),
     agentConfig: join(stateDir, 'agent-config.json'),
     agentData: join(stateDir, 'agent-data'),
+    agentToken: join(stateDir, 'agent-token'),
     suiteLog: join(out, 'edgeready.log'),
   };
 }

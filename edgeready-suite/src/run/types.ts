@@ -19,6 +19,11 @@ export interface RunOptions {
   /** External agent; undefined = the suite starts its own. */
   readonly agentUrl?: string;
   readonly mqttUrl?: string;
+  /**
+   * File holding an API token the agent grants quotes (attestation.access.apiTokens): needed
+   * with --agent-url or --agent-config; the suite's generated config uses its own token.
+   */
+  readonly agentTokenFile?: string;
   /** Config file for the suite's own agent (generated when absent). */
   readonly agentConfig?: string;
   /** TPM for the suite's own agent (`swtpm:host=…,port=…`). */

@@ -17,25 +17,35 @@ export interface CliIo {
 
 /** Replaceable world of the CLI (tests inject an in-process agent). */
 export interface CliDeps {
-  readonly agentApi: (url: string) => AgentApi;
+  /** `token`: from --token-file or EDGEFLOW_API_TOKEN (quote and activate need it). */
+  readonly agentApi: (url: string, token?: string) => AgentApi;
   readonly now: () => Date;
 }
 
-const defaultDeps: CliDeps = { agentApi: (url) => httpAgentApi(url), now: () => new Date() };
+const defaultDeps: CliDeps = {
+  agentApi: (url, token) => httpAgentApi(url, undefined, token),
+  now: () => new Date(),
+};
+
+const TOKEN_HELP = `  --token-file FILE: an API token granted in the agent's attestation.access.apiTokens (quotes
+  and activation need it; else EDGEFLOW_API_TOKEN). Never pass a token on the command line.`;
 
 const DEFAULT_PCRS = '0-7,23';
 
 const USAGE = {
-  enroll: `usage: edgeflow attest enroll --agent URL --out FILE [--ek-roots PEM]
+  enroll: `usage: edgeflow attest enroll --agent URL --out FILE [--ek-roots PEM] [--token-file FILE]
   PEM: bundle of trusted EK CA certificates (manufacturer roots and intermediates).
+${TOKEN_HELP}
   Reads the device identity, checks the AK, binds it to the EK by credential activation,
   takes a first quote and writes the enrolment record to FILE. Exit 0 only if every check passed.`,
-  verify: `usage: edgeflow attest verify --agent URL --enrolment FILE [--policy FILE] [--pcrs LIST] [--ek-roots PEM] [--no-update]
+  verify: `usage: edgeflow attest verify --agent URL --enrolment FILE [--policy FILE] [--pcrs LIST] [--ek-roots PEM] [--no-update] [--token-file FILE]
   Sends a fresh nonce, verifies the quote and prints the JSON verdict. Exit 0 only if every
   check passed; then the enrolment's lastQuote is updated (replay detection) unless --no-update.
-  LIST defaults to the policy's PCRs, else ${DEFAULT_PCRS}.`,
-  policy: `usage: edgeflow attest policy --agent URL --out FILE [--pcrs LIST] [--bank sha256] [--enrolment FILE]
-  Captures golden PCR values from the device (verified against FILE first when --enrolment is given).`,
+  LIST defaults to the policy's PCRs, else ${DEFAULT_PCRS}.
+${TOKEN_HELP}`,
+  policy: `usage: edgeflow attest policy --agent URL --out FILE [--pcrs LIST] [--bank sha256] [--enrolment FILE] [--token-file FILE]
+  Captures golden PCR values from the device (verified against FILE first when --enrolment is given).
+${TOKEN_HELP}`,
 };
 const TOP = `usage: edgeflow attest <enroll|verify|policy> [options]   (--help on each for details)`;
 
@@ -45,6 +55,28 @@ function write(s: NodeJS.WritableStream, text: string): void {
 
 async function readJson(path: string): Promise<unknown> {
   return JSON.parse(await readFile(path, 'utf8')) as unknown;
+}
+
+/** The API token from a file (first line) or EDGEFLOW_API_TOKEN; undefined when neither. */
+async function readToken(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
+  if (file === undefined) return env['EDGEFLOW_API_TOKEN'] || undefined;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new TpmError(
+      'EDGEFLOW_ATTEST_AGENT_REQUEST',
+      `--token-file ${file}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  const token = text.split('\n')[0]?.trim() ?? '';
+  if (token === '')
+    throw new TpmError('EDGEFLOW_ATTEST_AGENT_REQUEST', `--token-file ${file} is empty`);
+  return token;
 }
 
 async function readRoots(path: string | undefined): Promise<X509Certificate[]> {
@@ -87,6 +119,7 @@ export async function runCli(
         bank: { type: 'string' },
         'ek-roots': { type: 'string' },
         'no-update': { type: 'boolean' },
+        'token-file': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -107,7 +140,7 @@ export async function runCli(
     typeof values[k] === 'string' ? values[k] : undefined;
   try {
     const agent = str('agent') as string;
-    const api = deps.agentApi(agent);
+    const api = deps.agentApi(agent, await readToken(str('token-file'), io.env));
     if (sub === 'enroll') {
       const res = await enrol(api, {
         agent,

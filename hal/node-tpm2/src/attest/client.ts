@@ -7,21 +7,31 @@ export interface ClientDeps {
   readonly fetch: typeof fetch;
 }
 
-/** HTTP client for the agent's attestation endpoints under `baseUrl` (e.g. http://gw:8080). */
+/**
+ * HTTP client for the agent's attestation endpoints under `baseUrl` (e.g. http://gw:8080).
+ * `token` (an API token granted in the agent's attestation.access.apiTokens) is sent as
+ * `Authorization: Bearer` on quote and activate; identity is public.
+ */
 export function httpAgentApi(
   baseUrl: string,
   deps: ClientDeps = { fetch: globalThis.fetch },
+  token?: string,
 ): AgentApi {
   const base = baseUrl.replace(/\/+$/, '');
   async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     const url = `${base}${path}`;
     let res: Response;
     try {
+      const auth: Record<string, string> =
+        token === undefined || method === 'GET' ? {} : { authorization: `Bearer ${token}` };
       res = await deps.fetch(url, {
         method,
         ...(body === undefined
-          ? {}
-          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+          ? { headers: auth }
+          : {
+              body: JSON.stringify(body),
+              headers: { 'content-type': 'application/json', ...auth },
+            }),
         signal: AbortSignal.timeout(30_000),
       });
     } catch (err) {
