@@ -41,138 +41,141 @@ const powerOfTwo = z
 // eslint-disable-next-line no-control-regex
 const topicSegment = /^[^#+/\u0000]+$/;
 
-export const configSchema = z.strictObject({
-  /** Where the agent keeps its state (cache snapshot, logs of state). */
-  dataDir: z.string().min(1, { error: 'must be a non-empty path' }).default('/var/lib/edgeflow'),
-  log: z
-    .strictObject({
-      level: z
-        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-          error: 'must be one of fatal, error, warn, info, debug, trace, silent',
-        })
-        .default('info'),
-      /** auto: readable at a terminal, JSON elsewhere (with journald priorities under systemd). */
-      format: z
-        .enum(['auto', 'json', 'pretty'], { error: 'must be one of auto, json, pretty' })
-        .default('auto'),
-    })
-    .prefault({}),
-  mqtt: z
-    .strictObject({
-      /** Run the embedded broker that devices publish to. */
-      embedded: z.boolean({ error: 'must be true or false' }).default(true),
-      listen: listen(1883),
-      /** First topic level of sensor readings: `<prefix>/<device>/<sensor>`. */
-      sensorPrefix: z
-        .string()
-        .regex(topicSegment, { error: 'must be one topic level without / + # or NUL' })
-        .default('sensors'),
-      /** Payloads larger than this are rejected (counted, dead-lettered). */
-      maxPayloadBytes: z
-        .number()
-        .int({ error: 'must be an integer 16-268435455' })
-        .min(16, { error: 'must be an integer 16-268435455' })
-        .max(268435455, { error: 'must be an integer 16-268435455' })
-        .default(65536),
-      /** Rejected payloads are republished here (QoS 0, not retained) with the reason. */
-      deadLetterTopic: z
-        .string()
-        .min(1)
-        // eslint-disable-next-line no-control-regex
-        .refine((t) => !/[#+\u0000]/.test(t), { error: 'must be a topic name without + # or NUL' })
-        .default('edgeflow/deadletter'),
-      maxConnections: z.number().int().min(1).max(100000).default(1000),
-      sessionExpirySec: z.number().int().min(0).max(31_536_000).default(604_800),
-      /** Embedded broker: users (scrypt hashes), anonymous access, topic ACLs (docs/ingest.md). */
-      auth: mqttAuthSchema,
-      /** Embedded broker: a TLS listener with client certificates; absent = none. */
-      tls: mqttTlsSchema.optional(),
-      /** Embedded broker: packet size, in-flight, per-client rate limits. */
-      limits: mqttLimitsSchema,
-      /** Subscribe to an existing broker (docs/ingest.md, "External broker"); absent = off. */
-      external: externalBrokerSchema.optional(),
-    })
-    .prefault({}),
-  http: z
-    .strictObject({
-      listen: listen(8080),
-      /**
-       * Tokens allowed to call state-changing routes, by SHA-256 (the config holds no secret).
-       * Empty: those routes answer 403.
-       */
-      apiTokens: z
-        .array(
-          z.strictObject({
-            name: z.string().min(1).max(64),
-            sha256: z
-              .string()
-              .regex(/^[0-9a-f]{64}$/, { error: 'must be 64 lowercase hex digits (sha256sum)' }),
-          }),
-        )
-        .default([]),
-    })
-    .prefault({}),
-  cache: z
-    .strictObject({
-      /** Shard count of the sensor cache (power of two). */
-      shards: powerOfTwo.default(64),
-      /** Seconds between cache snapshots to disk; 0 = only at shutdown. */
-      snapshotIntervalSec: z
-        .number()
-        .int({ error: 'must be an integer 0-86400' })
-        .min(0, { error: 'must be an integer 0-86400' })
-        .max(86400, { error: 'must be an integer 0-86400' })
-        .default(60),
-    })
-    .prefault({}),
-  /** On-board sensors and GPIO (see docs/hal.md); with no board, the simulator board. */
-  hal: halConfigSchema.prefault({}),
-  /** The agent's side of OTA trials (docs/ota.md). */
-  ota: z
-    .strictObject({
-      /** OTA root: releases, state. Without readable OTA state there is no trial. */
-      root: z.string().min(1).default('/opt/edgeflow'),
-      /** Seconds between health reports while a release is on trial. */
-      healthIntervalSec: z.number().int().min(1).max(300).default(5),
-      /**
-       * Installs requested over MQTT (`edgeflow/<device>/ota/install`, docs/api.md): the agent
-       * only writes a request file; the root-side edgeflow-ota-request.path installs.
-       */
-      mqttInstall: z
-        .strictObject({
-          /** Authenticated MQTT users allowed to request installs; empty = refused for all. */
-          users: z.array(z.string().min(1).max(128)).max(64).default([]),
-          /** Accept http:// bundle URLs (the sha256 and the signature still hold). */
-          allowHttp: z.boolean().default(false),
-          /** Largest bundle a request may name, bytes. */
-          maxBytes: z.number().int().min(1).max(17179869184).default(1073741824),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
-  /** TPM 2.0 attestation (docs/attestation.md); reported unavailable when no TPM answers. */
-  attestation: attestationConfigSchema,
-  ingest: z
-    .strictObject({
-      /** A given rejection reason is logged at most once per window (it is always counted). */
-      rejectLogWindowSec: z.number().int().min(1).max(3600).default(60),
-      /**
-       * `wal`: every accepted message is in an fsynced write-ahead log before it is acknowledged
-       * (QoS 2: before PUBREC); `memory`: cache snapshots only (a crash loses what came since).
-       */
-      durability: z.enum(['wal', 'memory'], { error: 'must be wal or memory' }).default('wal'),
-      /** A checkpoint (cache snapshot + new log segment) starts when a segment reaches this. */
-      walSegmentBytes: z
-        .number()
-        .int({ error: 'must be an integer 65536-1073741824' })
-        .min(65536, { error: 'must be an integer 65536-1073741824' })
-        .max(1073741824, { error: 'must be an integer 65536-1073741824' })
-        .default(67108864),
-    })
-    .prefault({}),
-  /** Store-and-forward to a cloud broker (docs/ingest.md, "Upstream bridge"); absent = off. */
-  bridge: bridgeConfigSchema.optional(),
-})
+export const configSchema = z
+  .strictObject({
+    /** Where the agent keeps its state (cache snapshot, logs of state). */
+    dataDir: z.string().min(1, { error: 'must be a non-empty path' }).default('/var/lib/edgeflow'),
+    log: z
+      .strictObject({
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+            error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+          })
+          .default('info'),
+        /** auto: readable at a terminal, JSON elsewhere (with journald priorities under systemd). */
+        format: z
+          .enum(['auto', 'json', 'pretty'], { error: 'must be one of auto, json, pretty' })
+          .default('auto'),
+      })
+      .prefault({}),
+    mqtt: z
+      .strictObject({
+        /** Run the embedded broker that devices publish to. */
+        embedded: z.boolean({ error: 'must be true or false' }).default(true),
+        listen: listen(1883),
+        /** First topic level of sensor readings: `<prefix>/<device>/<sensor>`. */
+        sensorPrefix: z
+          .string()
+          .regex(topicSegment, { error: 'must be one topic level without / + # or NUL' })
+          .default('sensors'),
+        /** Payloads larger than this are rejected (counted, dead-lettered). */
+        maxPayloadBytes: z
+          .number()
+          .int({ error: 'must be an integer 16-268435455' })
+          .min(16, { error: 'must be an integer 16-268435455' })
+          .max(268435455, { error: 'must be an integer 16-268435455' })
+          .default(65536),
+        /** Rejected payloads are republished here (QoS 0, not retained) with the reason. */
+        deadLetterTopic: z
+          .string()
+          .min(1)
+          // eslint-disable-next-line no-control-regex
+          .refine((t) => !/[#+\u0000]/.test(t), {
+            error: 'must be a topic name without + # or NUL',
+          })
+          .default('edgeflow/deadletter'),
+        maxConnections: z.number().int().min(1).max(100000).default(1000),
+        sessionExpirySec: z.number().int().min(0).max(31_536_000).default(604_800),
+        /** Embedded broker: users (scrypt hashes), anonymous access, topic ACLs (docs/ingest.md). */
+        auth: mqttAuthSchema,
+        /** Embedded broker: a TLS listener with client certificates; absent = none. */
+        tls: mqttTlsSchema.optional(),
+        /** Embedded broker: packet size, in-flight, per-client rate limits. */
+        limits: mqttLimitsSchema,
+        /** Subscribe to an existing broker (docs/ingest.md, "External broker"); absent = off. */
+        external: externalBrokerSchema.optional(),
+      })
+      .prefault({}),
+    http: z
+      .strictObject({
+        listen: listen(8080),
+        /**
+         * Tokens allowed to call state-changing routes, by SHA-256 (the config holds no secret).
+         * Empty: those routes answer 403.
+         */
+        apiTokens: z
+          .array(
+            z.strictObject({
+              name: z.string().min(1).max(64),
+              sha256: z
+                .string()
+                .regex(/^[0-9a-f]{64}$/, { error: 'must be 64 lowercase hex digits (sha256sum)' }),
+            }),
+          )
+          .default([]),
+      })
+      .prefault({}),
+    cache: z
+      .strictObject({
+        /** Shard count of the sensor cache (power of two). */
+        shards: powerOfTwo.default(64),
+        /** Seconds between cache snapshots to disk; 0 = only at shutdown. */
+        snapshotIntervalSec: z
+          .number()
+          .int({ error: 'must be an integer 0-86400' })
+          .min(0, { error: 'must be an integer 0-86400' })
+          .max(86400, { error: 'must be an integer 0-86400' })
+          .default(60),
+      })
+      .prefault({}),
+    /** On-board sensors and GPIO (see docs/hal.md); with no board, the simulator board. */
+    hal: halConfigSchema.prefault({}),
+    /** The agent's side of OTA trials (docs/ota.md). */
+    ota: z
+      .strictObject({
+        /** OTA root: releases, state. Without readable OTA state there is no trial. */
+        root: z.string().min(1).default('/opt/edgeflow'),
+        /** Seconds between health reports while a release is on trial. */
+        healthIntervalSec: z.number().int().min(1).max(300).default(5),
+        /**
+         * Installs requested over MQTT (`edgeflow/<device>/ota/install`, docs/api.md): the agent
+         * only writes a request file; the root-side edgeflow-ota-request.path installs.
+         */
+        mqttInstall: z
+          .strictObject({
+            /** Authenticated MQTT users allowed to request installs; empty = refused for all. */
+            users: z.array(z.string().min(1).max(128)).max(64).default([]),
+            /** Accept http:// bundle URLs (the sha256 and the signature still hold). */
+            allowHttp: z.boolean().default(false),
+            /** Largest bundle a request may name, bytes. */
+            maxBytes: z.number().int().min(1).max(17179869184).default(1073741824),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    /** TPM 2.0 attestation (docs/attestation.md); reported unavailable when no TPM answers. */
+    attestation: attestationConfigSchema,
+    ingest: z
+      .strictObject({
+        /** A given rejection reason is logged at most once per window (it is always counted). */
+        rejectLogWindowSec: z.number().int().min(1).max(3600).default(60),
+        /**
+         * `wal`: every accepted message is in an fsynced write-ahead log before it is acknowledged
+         * (QoS 2: before PUBREC); `memory`: cache snapshots only (a crash loses what came since).
+         */
+        durability: z.enum(['wal', 'memory'], { error: 'must be wal or memory' }).default('wal'),
+        /** A checkpoint (cache snapshot + new log segment) starts when a segment reaches this. */
+        walSegmentBytes: z
+          .number()
+          .int({ error: 'must be an integer 65536-1073741824' })
+          .min(65536, { error: 'must be an integer 65536-1073741824' })
+          .max(1073741824, { error: 'must be an integer 65536-1073741824' })
+          .default(67108864),
+      })
+      .prefault({}),
+    /** Store-and-forward to a cloud broker (docs/ingest.md, "Upstream bridge"); absent = off. */
+    bridge: bridgeConfigSchema.optional(),
+  })
   // A grant naming a token or user that does not exist is a typo that would silently refuse.
   .superRefine((c, ctx) => {
     // Optional chaining: zod may run this with other keys already reported invalid.
