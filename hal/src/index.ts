@@ -23,6 +23,7 @@ export {
   SIM_CHIP_LABEL,
 } from './board/profiles/index.js';
 export { detectBoard, simDetected } from './board/detect.js';
+export { busNotFound, deviceGaps, type DeviceGaps } from './board/gaps.js';
 export type {
   DetectedBoard,
   DetectOptions,

@@ -1,4 +1,4 @@
-import { createHal, type Hal, type HalConfig } from '@edgeflow/hal';
+import { createHal, deviceGaps, type Hal, type HalConfig } from '@edgeflow/hal';
 import type { Logger } from 'pino';
 import type { ReadingInput } from '../cache/reading.js';
 import type { AgentMetrics } from '../metrics/metrics.js';
@@ -71,6 +71,7 @@ export class HalSource {
       },
       'hal started',
     );
+    warnDeviceGaps(hal, log);
     return new HalSource(hal, log);
   }
 
@@ -81,4 +82,27 @@ export class HalSource {
       this.#log.warn({ event: 'hal.stop_failed', err }, 'hal stop failed');
     }
   }
+}
+
+/**
+ * A recognised board whose devices are not visible is a setup problem (the unit runs without the
+ * hardware drop-in, or a bus is not enabled), not a quiet "no sensors": say so at warn, with what
+ * happens to the configured sensors (polled with backoff until their bus appears).
+ */
+function warnDeviceGaps(hal: Hal, log: Logger): void {
+  const gaps = deviceGaps(hal.board, hal.sensors());
+  if (gaps.missing.length === 0) return;
+  const sensors =
+    gaps.waitingSensors.length === 0
+      ? 'no configured sensor needs them'
+      : `sensors ${gaps.waitingSensors.join(', ')} are polled with backoff and have no reading until their bus appears`;
+  log.warn(
+    {
+      event: 'hal.devices_missing',
+      board: hal.board.profile.id,
+      missing: gaps.missing,
+      waitingSensors: gaps.waitingSensors,
+    },
+    `board ${hal.board.profile.id} recognised but ${gaps.missing.length} of its devices are not visible (under systemd: install edgeflow-agent.service.d/hardware.conf); ${sensors}`,
+  );
 }

@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import type { DetectedBoard } from '../board/detect.js';
 import { detectBoard, simDetected } from '../board/detect.js';
+import { busNotFound } from '../board/gaps.js';
 import { resolvePin } from '../board/pins.js';
+import type { GpioLine } from '../gpio/types.js';
 import { HalError } from '../errors.js';
 import { loadCdevBinding } from '../gpio/cdev-binding.js';
 import { openGpioChip } from '../gpio/open-chip.js';
@@ -58,6 +60,40 @@ async function detect(root: string, board: string, deps: CliDeps): Promise<Detec
 }
 
 /**
+ * Prints edges until `max` were seen, the signal aborts, or SIGINT/SIGTERM arrives. A ref'd
+ * timer holds the event loop: the simulator's line owns no file descriptor, and without it the
+ * process would end as soon as the loop is empty instead of waiting to be stopped.
+ */
+async function watchUntilStopped(
+  line: GpioLine,
+  max: number,
+  out: (s: string) => unknown,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  let n = 0;
+  await new Promise<void>((resolve) => {
+    const hold = setInterval(() => undefined, 1 << 30);
+    const stop = (): void => {
+      clearInterval(hold);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    if (signal) signal.addEventListener('abort', stop, { once: true });
+    else {
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    }
+    line.onEdge((e) => {
+      out(`${e.timestampNs} ${e.edge} ${e.value} seq ${e.seqno}\n`);
+      n += 1;
+      if (n >= max) stop();
+    });
+  });
+  return n;
+}
+
+/**
  * `edgeflow hal ...`. Returns 0 on success, 1 when the operation failed, 2 on
  * a usage error. Never throws.
  */
@@ -91,8 +127,11 @@ export async function runCli(
       const busNo = Number(rest[0]);
       if (rest[0] === undefined || !Number.isInteger(busNo))
         throw new UsageError('i2c scan needs a bus number');
+      // A bus the host does not expose is an error, not an empty scan: on a Pi "no devices"
+      // would hide a bus that is simply not enabled in config.txt.
+      if (!sim && !board.i2c.some((a) => a.bus === busNo)) throw busNotFound(board, busNo);
       const transport = sim
-        ? sim.i2c
+        ? await sim.i2cTransport(busNo)
         : await (deps.i2cTransport ?? i2cBusTransportFactory())(busNo);
       const bus = new QueuedI2cBus(busNo, transport);
       try {
@@ -141,20 +180,8 @@ export async function runCli(
             consumer: 'edgeflow-cli',
           });
           out(`watching ${ref.name} (${ref.chip}:${ref.line}), initial ${await line.get()}\n`);
-          await new Promise<void>((resolve) => {
-            let n = 0;
-            const stop = (): void => {
-              process.off('SIGINT', stop);
-              resolve();
-            };
-            deps.signal?.addEventListener('abort', stop, { once: true });
-            if (!deps.signal) process.once('SIGINT', stop);
-            line.onEdge((e) => {
-              out(`${e.timestampNs} ${e.edge} ${e.value} seq ${e.seqno}\n`);
-              n += 1;
-              if (n >= max) stop();
-            });
-          });
+          const n = await watchUntilStopped(line, max, out, deps.signal);
+          out(`stopped after ${n} edge${n === 1 ? '' : 's'}\n`);
         }
       } finally {
         await chip.close();

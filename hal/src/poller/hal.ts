@@ -384,16 +384,7 @@ export async function createHal(
   }
   const simWorld = board.profile.id === 'sim' ? (deps.simWorld ?? new SimWorld()) : undefined;
   const factory: TransportFactory = simWorld
-    ? (bus) => {
-        if (bus !== 1) {
-          return Promise.reject(
-            new HalError('EDGEFLOW_HAL_BUS_NOT_FOUND', `i2c-${bus}: the simulator has only bus 1`, {
-              details: { bus },
-            }),
-          );
-        }
-        return Promise.resolve(simWorld.i2c);
-      }
+    ? (bus) => simWorld.i2cTransport(bus)
     : (deps.i2cTransport ?? i2cBusTransportFactory());
   return new Hal(config, board, simWorld, new I2cBusRegistry(factory), {
     ...deps,

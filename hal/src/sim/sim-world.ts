@@ -1,4 +1,7 @@
+import { simDetected } from '../board/detect.js';
+import { busNotFound } from '../board/gaps.js';
 import { resolvePin } from '../board/pins.js';
+import type { I2cTransport } from '../i2c/types.js';
 import { SIM_CHIP_LABEL, simBoard } from '../board/profiles/index.js';
 import type { SimWire } from '../gpio/sim-model.js';
 import { SimGpioChipModel } from '../gpio/sim-model.js';
@@ -37,6 +40,8 @@ export class SimWorld {
   readonly sht3x: Sht3xModel;
   readonly ads1115: Ads1115Model;
   readonly ina219: Ina219Model;
+  /** The I2C bus numbers of the simulator board (the sim profile's header bus). */
+  readonly i2cBuses: readonly number[] = simDetected().i2c.map((a) => a.bus);
   readonly #now: () => number;
 
   constructor(
@@ -56,6 +61,15 @@ export class SimWorld {
     this.i2c.attach(0x76, this.bme280).attach(0x44, this.sht3x);
     this.i2c.attach(0x48, this.ads1115).attach(0x40, this.ina219);
     this.update(0);
+  }
+
+  /**
+   * The transport of an I2C bus of the simulator; any other bus number is
+   * EDGEFLOW_HAL_BUS_NOT_FOUND, as on a board where /dev/i2c-N is missing.
+   */
+  i2cTransport(bus: number): Promise<I2cTransport> {
+    if (!this.i2cBuses.includes(bus)) return Promise.reject(busNotFound(simDetected(), bus));
+    return Promise.resolve(this.i2c);
   }
 
   /** Sets every physical quantity for wall-clock time `ms` (a slow daily-like cycle). */
