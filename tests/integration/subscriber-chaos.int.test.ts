@@ -277,7 +277,7 @@ const LIVE = 4;
 const STEP_MS = 10_000;
 
 type AgentLog = AgentDeps['log'];
-const loggerModule = new URL('../../../agent/dist/src/log/logger.js', import.meta.url).href;
+const loggerModule = new URL('../../../core/dist/src/log/logger.js', import.meta.url).href;
 
 async function startInProcessAgent(dataDir: string, durability: 'wal' | 'memory') {
   const { createLogger } = (await import(loggerModule)) as {

@@ -3,9 +3,12 @@ import { loadConfig } from '../config/load.js';
 import { AgentError } from '../errors.js';
 import { Agent } from '../lifecycle/agent.js';
 import type { Logger } from 'pino';
-import { LOG_CLI_OPTIONS } from '../log/cli-options.js';
-import { isJournalStream } from '../log/journal.js';
-import { createLogger, type LoggerOptions } from '../log/logger.js';
+import {
+  createLogger,
+  isJournalStream,
+  LOG_CLI_OPTIONS,
+  type LoggerOptions,
+} from '@edgeflow/core/log';
 import { startFailureLine } from './start-failure.js';
 import { createSystemdNotifier } from '../lifecycle/systemd-notify.js';
 import { ExitCode, type CliIo } from './io.js';

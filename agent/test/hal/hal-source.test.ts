@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { halConfigSchema } from '@edgeflow/hal';
 import { HalSource } from '../../src/hal/hal-source.js';
-import { createLogger } from '../../src/log/logger.js';
+import { createLogger } from '@edgeflow/core/log';
 import { createMetrics } from '../../src/metrics/metrics.js';
 
 const piFixture = fileURLToPath(
