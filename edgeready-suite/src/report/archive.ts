@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { QuoteResponse } from 'node-tpm2';
 import type { AgentClient } from '../agent/agent-http.js';
-import { tarMember, TAR_END, type TarEntry } from '../fs/tar.js';
+import { tarEnd, tarMembers, type TarFile } from './archive-tar.js';
 
 /** Content members of an archive, in this order; attestation.json follows them. */
 export const CONTENT_FILES = [
@@ -36,11 +36,11 @@ export type Attestation =
     };
 
 /** The deterministic content part of an archive and its digest. */
-export function contentPart(
-  entries: readonly TarEntry[],
+export async function contentPart(
+  entries: readonly TarFile[],
   mtimeSec: number,
-): { bytes: Buffer; digest: Buffer } {
-  const bytes = Buffer.concat(entries.map((x) => tarMember(x.name, x.data, mtimeSec)));
+): Promise<{ bytes: Buffer; digest: Buffer }> {
+  const bytes = await tarMembers(entries, mtimeSec);
   return { bytes, digest: createHash('sha256').update(bytes).digest() };
 }
 
@@ -58,10 +58,15 @@ export async function quoteDigest(
 }
 
 /** The complete archive: content members, attestation.json, end-of-archive marker. */
-export function finishArchive(content: Buffer, att: Attestation, mtimeSec: number): Buffer {
+export async function finishArchive(
+  content: Buffer,
+  att: Attestation,
+  mtimeSec: number,
+): Promise<Buffer> {
+  const data = Buffer.from(`${JSON.stringify(att, null, 2)}\n`);
   return Buffer.concat([
     content,
-    tarMember(ATTESTATION_FILE, Buffer.from(`${JSON.stringify(att, null, 2)}\n`), mtimeSec),
-    TAR_END,
+    await tarMembers([{ name: ATTESTATION_FILE, data }], mtimeSec),
+    tarEnd(),
   ]);
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseEnrolment, verifyQuote, type EnrolmentRecord } from 'node-tpm2';
 import { EdgeReadyError } from '../errors.js';
-import { parseTar } from '../fs/tar.js';
+import { readArchive } from './archive-tar.js';
 import { ATTESTATION_FILE, CONTENT_FILES, type Attestation } from './archive.js';
 import type { Report } from './build.js';
 import { deriveErId } from './er-id.js';
@@ -49,7 +49,7 @@ export async function verifyReport(
     );
   }
   const buf = await readFile(archivePath);
-  const entries = parseTar(buf);
+  const entries = await readArchive(buf);
   const names = entries.map((x) => x.name);
   const want = [...CONTENT_FILES, ATTESTATION_FILE];
   if (JSON.stringify(names) !== JSON.stringify(want))

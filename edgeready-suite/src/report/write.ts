@@ -55,7 +55,7 @@ export async function writeReports(o: {
   for (const f of ['report.json', 'junit.xml', 'report.html'] as const)
     await atomicWriteFile(join(paths.out, f), data[f], { mode: 0o644 });
   const mtime = Math.floor(Date.parse(report.finishedAt) / 1000);
-  const { bytes, digest } = contentPart(
+  const { bytes, digest } = await contentPart(
     CONTENT_FILES.map((name) => ({ name, data: data[name] })),
     mtime,
   );
@@ -93,7 +93,7 @@ export async function writeReports(o: {
     }
   }
   const archive = join(paths.out, `edgeready-${id?.erId ?? state.runId}.tar`);
-  await atomicWriteFile(archive, finishArchive(bytes, att, mtime), { mode: 0o644 });
+  await atomicWriteFile(archive, await finishArchive(bytes, att, mtime), { mode: 0o644 });
   await atomicWriteFile(join(paths.out, 'attestation.json'), `${JSON.stringify(att, null, 2)}\n`, {
     mode: 0o644,
   });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { startSwtpm, tpmTestsMissing } from 'node-tpm2/testing';
 import { catalog } from '../../src/catalog/catalog.js';
-import { parseTar } from '../../src/fs/tar.js';
+import { readArchive } from '../../src/report/archive-tar.js';
 import type { Report } from '../../src/report/build.js';
 import { artifacts, chromiumPath, edgeready, screenshot, sysFixture } from './helpers.js';
 
@@ -113,7 +113,7 @@ test(
     const ok = edgeready(['verify-report', archive, '--enrolment', enrolment]);
     assert.equal(await ok.exited, 0, ok.stderr());
     const bytes = await readFile(archive);
-    const entries = parseTar(bytes);
+    const entries = await readArchive(bytes);
     for (const [name, at] of [
       ['report.json', 40],
       ['agent.log', 7],
