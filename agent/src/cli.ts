@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { main } from './cli/main.js';
-import { ExitCode } from './cli/io.js';
+import { ExitCode } from '@edgeflow/core';
 
 /**
  * Once a command has finished, the process must end even if something still holds the event

@@ -21,6 +21,8 @@ export const ExitCode = {
   INTERNAL: 70,
   /** The configuration is invalid (EX_CONFIG). */
   CONFIG: 78,
+  /** The reader of stdout went away (`| head`): stopped quietly, as a shell reports SIGPIPE. */
+  PIPE_CLOSED: 141,
 } as const;
 
 /** One of {@link ExitCode}'s values. */

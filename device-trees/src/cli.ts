@@ -2,7 +2,7 @@
  * `edgeflow dt list | install <overlay> | remove <overlay> | status | rollback`.
  * The agent's `edgeflow` binary calls runCli with what follows `dt`.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandLine, usageFailure, type CliIo } from '@edgeflow/core';
 import { BOARDS, BOARD_IDS, type BoardId } from './boards.js';
 import { OVERLAYS } from './catalog.js';
 import { resolveBoard } from './detect.js';
@@ -22,12 +22,10 @@ import {
 import { packageOverlayLoader } from './overlay-source.js';
 import { planRollback, rollback, type FileChange } from './transaction.js';
 
-/** The streams and environment of a CLI invocation. */
-export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  env: NodeJS.ProcessEnv;
-}
+export type { CliIo };
+
+const usageError = (message: string, cause?: unknown): DtError =>
+  new DtError('EDGEFLOW_DT_USAGE', message, cause === undefined ? {} : { cause });
 
 const USAGE = `usage: edgeflow dt <command> [options]
 
@@ -46,6 +44,15 @@ options:
 
 <overlay> is a name from \`list\` or a path to a .dtbo built for this board.
 `;
+
+const DT_OPTIONS = {
+  board: { type: 'string', default: 'auto' },
+  'boot-root': { type: 'string', default: '/' },
+  'dry-run': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const COMMANDS = ['list', 'install', 'remove', 'status', 'rollback'];
 
 const isText = (rel: string) => !rel.endsWith('.dtbo');
 
@@ -87,37 +94,22 @@ export async function runCli(
   const err = (s: string) => io.stderr.write(s);
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        board: { type: 'string', default: 'auto' },
-        'boot-root': { type: 'string', default: '/' },
-        'dry-run': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    parsed = parseCommandLine(argv, { allowPositionals: true, options: DT_OPTIONS }, usageError);
+    const [cmd, arg, ...extra] = parsed.positionals;
+    const needsArg = cmd === 'install' || cmd === 'remove';
+    if (!parsed.values.help && !cmd) throw usageError('missing command');
+    if (!parsed.values.help && (!COMMANDS.includes(cmd ?? '') || needsArg !== Boolean(arg)))
+      throw usageError(`bad usage of ${cmd}`);
+    if (!parsed.values.help && extra.length > 0)
+      throw usageError(`unexpected arguments: ${extra.join(' ')}`);
   } catch (e) {
-    err(`edgeflow dt: ${(e as Error).message}\n${USAGE}`);
-    return 2;
+    return usageFailure(io, 'edgeflow dt', e, USAGE);
   }
   const { values, positionals } = parsed;
-  const [cmd, arg, ...extra] = positionals;
+  const [cmd, arg] = positionals;
   if (values.help) {
     out(USAGE);
     return 0;
-  }
-  const needsArg = cmd === 'install' || cmd === 'remove';
-  if (
-    !cmd ||
-    !['list', 'install', 'remove', 'status', 'rollback'].includes(cmd) ||
-    (needsArg && !arg) ||
-    (!needsArg && arg) ||
-    extra.length > 0
-  ) {
-    err(`edgeflow dt: ${cmd ? `bad usage of ${cmd}` : 'missing command'}\n${USAGE}`);
-    return 2;
   }
   const root = values['boot-root'];
   const dry = values['dry-run'];

@@ -137,10 +137,20 @@ test('unknown board, unknown overlay, LattePanda refuses with an explanation', a
   assert.match(r.err, /Firmata/);
 });
 
-test('usage errors return 2, --help returns 0', async () => {
-  assert.equal((await cli(['install'])).code, 2);
-  assert.equal((await cli(['frobnicate'])).code, 2);
-  assert.equal((await cli(['list', '--bogus'])).code, 2);
+test('usage errors return 2 with EDGEFLOW_DT_USAGE and the usage, --help returns 0', async () => {
+  for (const [argv, why] of [
+    [['install'], /bad usage of install/],
+    [['frobnicate'], /bad usage of frobnicate/],
+    [['list', '--bogus'], /Unknown option '--bogus'/],
+    [[], /missing command/],
+    [['remove', 'bme280', 'extra'], /unexpected arguments: extra/],
+  ] as const) {
+    const r = await cli([...argv]);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.match(r.err, /^edgeflow dt: EDGEFLOW_DT_USAGE: /);
+    assert.match(r.err, why);
+    assert.match(r.err, /usage: edgeflow dt/);
+  }
   const h = await cli(['install', '--help']);
   assert.equal(h.code, 0);
   assert.match(h.out, /usage: edgeflow dt/);

@@ -1,15 +1,9 @@
 import { parseArgs } from 'node:util';
-import type { ParseArgsConfig } from 'node:util';
+import { writeLine, type CliIo, type CliOptions } from '@edgeflow/core';
 import { OtaError } from './errors.js';
 
-/** Streams and environment of a CLI invocation (structurally equal to the agent's CliIo). */
-export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  env: NodeJS.ProcessEnv;
-}
-
-export type Options = NonNullable<ParseArgsConfig['options']>;
+export type { CliIo };
+export type Options = CliOptions;
 
 /** Options every install-side subcommand takes. */
 export const PATH_OPTIONS = {
@@ -37,8 +31,8 @@ export function usage<T>(fn: () => T): T {
 
 export { parseArgs };
 
-export function out(io: CliIo, text: string): void {
-  io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+export function out(io: Pick<CliIo, 'stdout'>, text: string): void {
+  writeLine(io.stdout, text);
 }
 
 /** Returns a required string option or throws a usage error. */

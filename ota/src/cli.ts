@@ -1,3 +1,4 @@
+import { formatCliError } from '@edgeflow/core';
 import { OtaError } from './errors.js';
 import { COMMANDS } from './cli-commands.js';
 import type { CliIo } from './cli-io.js';
@@ -36,17 +37,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     return await cmd.run(rest, io);
   } catch (e) {
-    if (e instanceof OtaError) {
-      const cause =
-        e.cause instanceof Error && !(e.cause instanceof OtaError)
-          ? ` (${e.cause.message.trim()})`
-          : '';
-      io.stderr.write(`edgeflow ota ${name}: ${e.code}: ${e.message}${cause}\n`);
-      return e.code === 'EDGEFLOW_OTA_USAGE' ? 2 : 1;
-    }
-    io.stderr.write(
-      `edgeflow ota ${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-    );
-    return 1;
+    io.stderr.write(`${formatCliError(`edgeflow ota ${name}`, e, true)}\n`);
+    return e instanceof OtaError && e.code === 'EDGEFLOW_OTA_USAGE' ? 2 : 1;
   }
 }

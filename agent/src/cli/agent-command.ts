@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { AgentError } from '../errors.js';
 import { Agent } from '../lifecycle/agent.js';
@@ -11,7 +10,8 @@ import {
 } from '@edgeflow/core/log';
 import { startFailureLine } from './start-failure.js';
 import { createSystemdNotifier } from '../lifecycle/systemd-notify.js';
-import { ExitCode, type CliIo } from './io.js';
+import { ExitCode, parseCommandLine, usageFailure, type CliIo } from '@edgeflow/core';
+import { cliUsageError } from './usage-error.js';
 
 export const agentUsage = `Usage: edgeflow agent [--config FILE] [--data-dir DIR] [--log-level LEVEL] [--log-format FORMAT]
 
@@ -72,15 +72,9 @@ export async function runAgentCommand(
     help?: boolean | undefined;
   };
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: AGENT_OPTIONS,
-      strict: true,
-      allowPositionals: false,
-    }));
+    ({ values } = parseCommandLine(argv, { options: AGENT_OPTIONS }, cliUsageError));
   } catch (err) {
-    io.stderr.write(`edgeflow agent: ${(err as Error).message}\n\n${agentUsage}`);
-    return ExitCode.USAGE;
+    return usageFailure(io, 'edgeflow agent', err, agentUsage);
   }
   if (values.help) {
     io.stdout.write(agentUsage);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { hashPassword } from '../broker/password.js';
-import { ExitCode, type CliIo } from './io.js';
+import { ExitCode, parseCommandLine, usageFailure, type CliIo } from '@edgeflow/core';
+import { cliUsageError } from './usage-error.js';
 
 export const mqttUsage = `Usage: edgeflow mqtt passwd [--user NAME]
 
@@ -27,9 +27,15 @@ Options:
   -h, --help        show this help
 `;
 
-function parse(argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>) {
-  return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-}
+const MQTT_OPTIONS = {
+  user: { type: 'string', short: 'u' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const HTTP_OPTIONS = {
+  name: { type: 'string', short: 'n' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 async function readLine(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -41,26 +47,23 @@ async function readLine(stream: NodeJS.ReadableStream): Promise<string> {
 
 /** `edgeflow mqtt passwd`. */
 export async function runMqttCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  let values: { user?: string | boolean | undefined; help?: string | boolean | undefined };
-  let positionals: string[];
+  let parsed;
   try {
-    ({ values, positionals } = parse(argv, {
-      user: { type: 'string', short: 'u' },
-      help: { type: 'boolean', short: 'h' },
-    }));
+    parsed = parseCommandLine(
+      argv,
+      { options: MQTT_OPTIONS, allowPositionals: true },
+      cliUsageError,
+    );
+    if (parsed.values.help !== true && parsed.positionals.join(' ') !== 'passwd')
+      throw cliUsageError('expected: edgeflow mqtt passwd [--user NAME]');
   } catch (err) {
-    io.stderr.write(`edgeflow mqtt: ${(err as Error).message}\n\n${mqttUsage}`);
-    return ExitCode.USAGE;
+    return usageFailure(io, 'edgeflow mqtt', err, mqttUsage);
   }
-  if (values.help === true) {
+  if (parsed.values.help === true) {
     io.stdout.write(mqttUsage);
     return ExitCode.OK;
   }
-  if (positionals.length !== 1 || positionals[0] !== 'passwd') {
-    io.stderr.write(mqttUsage);
-    return ExitCode.USAGE;
-  }
-  const user = typeof values.user === 'string' ? values.user : 'user';
+  const user = parsed.values.user ?? 'user';
   if (io.stdin === undefined) {
     io.stderr.write('edgeflow mqtt passwd: no standard input to read the password from\n');
     return ExitCode.FAILED;
@@ -79,30 +82,26 @@ export async function runMqttCommand(argv: readonly string[], io: CliIo): Promis
 
 /** `edgeflow http token`. */
 export function runHttpCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  let values: { name?: string | boolean | undefined; help?: string | boolean | undefined };
-  let positionals: string[];
+  let parsed;
   try {
-    ({ values, positionals } = parse(argv, {
-      name: { type: 'string', short: 'n' },
-      help: { type: 'boolean', short: 'h' },
-    }));
+    parsed = parseCommandLine(
+      argv,
+      { options: HTTP_OPTIONS, allowPositionals: true },
+      cliUsageError,
+    );
+    if (parsed.values.help !== true && parsed.positionals.join(' ') !== 'token')
+      throw cliUsageError('expected: edgeflow http token [--name NAME]');
+    const n = parsed.values.name;
+    if (n !== undefined && (n.length === 0 || n.length > 64))
+      throw cliUsageError('--name must be 1-64 characters');
   } catch (err) {
-    io.stderr.write(`edgeflow http: ${(err as Error).message}\n\n${httpUsage}`);
-    return Promise.resolve(ExitCode.USAGE);
+    return Promise.resolve(usageFailure(io, 'edgeflow http token', err, httpUsage));
   }
-  if (values.help === true) {
+  if (parsed.values.help === true) {
     io.stdout.write(httpUsage);
     return Promise.resolve(ExitCode.OK);
   }
-  if (positionals.length !== 1 || positionals[0] !== 'token') {
-    io.stderr.write(httpUsage);
-    return Promise.resolve(ExitCode.USAGE);
-  }
-  const name = typeof values.name === 'string' ? values.name : 'operator';
-  if (name.length === 0 || name.length > 64) {
-    io.stderr.write('edgeflow http token: --name must be 1-64 characters\n');
-    return Promise.resolve(ExitCode.USAGE);
-  }
+  const name = parsed.values.name ?? 'operator';
   const token = randomBytes(32).toString('base64url');
   const sha256 = createHash('sha256').update(token).digest('hex');
   io.stdout.write(`${token}\n`);

@@ -1,5 +1,6 @@
 import { agentUsage, runAgentCommand } from './agent-command.js';
-import { ExitCode, type CliIo } from './io.js';
+import { ExitCode, usageFailure, type CliIo } from '@edgeflow/core';
+import { cliUsageError } from './usage-error.js';
 import { runHttpCommand, runMqttCommand } from './credentials-command.js';
 import { subcommands } from './subcommands.js';
 import { agentVersion } from '../version.js';
@@ -35,8 +36,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   if (command === 'http') return runHttpCommand(rest, io);
   const sub = subcommands.find((s) => s.name === command);
   if (sub !== undefined) return sub.run(rest, io);
-  io.stderr.write(`edgeflow: unknown command ${JSON.stringify(command)}\n\n${mainUsage}`);
-  return ExitCode.USAGE;
+  const err = cliUsageError(`unknown command ${JSON.stringify(command)}`);
+  return usageFailure(io, 'edgeflow', err, mainUsage);
 }
 
 export { agentUsage };

@@ -1,4 +1,4 @@
-import type { CliIo } from './io.js';
+import type { CliIo } from '@edgeflow/core';
 
 type RunCli = (argv: readonly string[], io: CliIo) => Promise<number>;
 

@@ -28,10 +28,17 @@ test('agent --help prints the agent usage and exits 0', async () => {
 test('an unknown command or option is a usage error (2)', async () => {
   const a = io();
   assert.equal(await main(['frobnicate'], a.io), 2);
-  assert.match(a.err(), /unknown command "frobnicate"/);
+  assert.match(a.err(), /^edgeflow: EDGEFLOW_CLI_USAGE: unknown command "frobnicate"/);
   const b = io();
   assert.equal(await main(['agent', '--bogus'], b.io), 2);
-  assert.match(b.err(), /bogus/);
+  assert.match(b.err(), /^edgeflow agent: EDGEFLOW_CLI_USAGE: .*bogus/);
+  assert.match(b.err(), /Usage: edgeflow agent/);
+  const c = io();
+  assert.equal(await main(['mqtt', 'hash'], c.io), 2);
+  assert.match(c.err(), /^edgeflow mqtt: EDGEFLOW_CLI_USAGE: expected: edgeflow mqtt passwd/);
+  const d = io();
+  assert.equal(await main(['http', 'token', '--name', ''], d.io), 2);
+  assert.match(d.err(), /^edgeflow http token: EDGEFLOW_CLI_USAGE: --name must be 1-64/);
 });
 
 test('a bad configuration exits 78 with every problem listed', async () => {

@@ -1,19 +1,13 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { atomicWriteFile } from '@edgeflow/core';
+import { atomicWriteFile, parseCommandLine, type CliIo } from '@edgeflow/core';
 import { httpAgentApi } from './attest/client.js';
 import { enrol, parsePcrList, type AgentApi } from './attest/enrol.js';
 import { parseEnrolment, parsePolicy, policyPcrs, type GoldenPolicy } from './attest/records.js';
 import { verifyQuote } from './attest/verifier.js';
 import { TpmError } from './errors.js';
 
-/** Streams and environment of a CLI run (matches the agent's CliIo structurally). */
-export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  env: NodeJS.ProcessEnv;
-}
+export type { CliIo };
 
 /** Replaceable world of the CLI (tests inject an in-process agent). */
 export interface CliDeps {
@@ -106,22 +100,24 @@ export async function runCli(
   }
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({
-      args: [...rest],
-      strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        agent: { type: 'string' },
-        out: { type: 'string' },
-        enrolment: { type: 'string' },
-        policy: { type: 'string' },
-        pcrs: { type: 'string' },
-        bank: { type: 'string' },
-        'ek-roots': { type: 'string' },
-        'no-update': { type: 'boolean' },
-        'token-file': { type: 'string' },
+    ({ values } = parseCommandLine(
+      rest,
+      {
+        options: {
+          help: { type: 'boolean', short: 'h' },
+          agent: { type: 'string' },
+          out: { type: 'string' },
+          enrolment: { type: 'string' },
+          policy: { type: 'string' },
+          pcrs: { type: 'string' },
+          bank: { type: 'string' },
+          'ek-roots': { type: 'string' },
+          'no-update': { type: 'boolean' },
+          'token-file': { type: 'string' },
+        },
       },
-    }));
+      (message, cause) => new Error(message, { cause }),
+    ));
   } catch (err) {
     write(io.stderr, `${(err as Error).message}\n${USAGE[sub]}`);
     return 2;

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandLine, type CliIo } from '@edgeflow/core';
 import type { DetectedBoard } from '../board/detect.js';
 import { detectBoard, simDetected } from '../board/detect.js';
 import { busNotFound } from '../board/gaps.js';
@@ -14,12 +14,7 @@ import type { HalDeps } from '../poller/hal.js';
 import { SimWorld } from '../sim/sim-world.js';
 import { detectedJson, formatDetected } from './format.js';
 
-/** Streams and environment of a CLI run (matches the agent's CliIo structurally). */
-export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  env: NodeJS.ProcessEnv;
-}
+export type { CliIo };
 
 /** Extra injection points for tests (signal ends `gpio watch`). */
 export interface CliDeps extends HalDeps {
@@ -104,12 +99,11 @@ export async function runCli(
 ): Promise<number> {
   const out = (s: string): boolean => io.stdout.write(s);
   try {
-    const { values, positionals } = parseArgs({
-      args: [...argv],
-      options: common,
-      allowPositionals: true,
-      strict: true,
-    });
+    const { values, positionals } = parseCommandLine(
+      argv,
+      { options: common, allowPositionals: true },
+      (message, cause) => new UsageError(message, { cause }),
+    );
     const [cmd, sub, ...rest] = positionals;
     if (values.help || cmd === undefined || cmd === 'help') {
       out(USAGE);
@@ -190,10 +184,7 @@ export async function runCli(
     }
     throw new UsageError(`unknown command "${[cmd, sub].filter(Boolean).join(' ')}"`);
   } catch (err) {
-    if (
-      err instanceof UsageError ||
-      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    ) {
+    if (err instanceof UsageError) {
       io.stderr.write(`edgeflow hal: ${(err as Error).message}\n${USAGE}`);
       return 2;
     }
