@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Generates docs/errors.md from every package's `errorCatalog` (src/errors.ts, compiled).
 // `--check` exits 1 when the file on disk differs (the sync test and CI use it).
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+// `--check-raised` exits 1 when a documented code appears in no source outside its catalog:
+// a code nothing can raise is a promise the docs make and the code does not keep.
+import { readFileSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -32,7 +34,70 @@ export async function render() {
   );
 }
 
+/** Every workspace's compiled catalog: [{ workspace, codes }]. */
+export async function catalogs() {
+  const out = [];
+  for (const ws of workspaces) {
+    const file = join(root, ws, 'dist', 'src', 'errors.js');
+    if (!existsSync(file)) continue;
+    const mod = await import(pathToFileURL(file).href);
+    out.push({ workspace: ws, codes: Object.keys(mod.errorCatalog ?? {}) });
+  }
+  return out;
+}
+
+/** `.ts` files below each workspace's `src/` (tests and builds do not raise errors). */
+export function sourceFiles() {
+  const files = [];
+  const walk = (dir) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) files.push(p);
+    }
+  };
+  for (const ws of workspaces) if (existsSync(join(root, ws, 'src'))) walk(join(root, ws, 'src'));
+  return files;
+}
+
+/**
+ * What a source says once comments and the catalog literal are gone: a code only counts where
+ * code uses it (`new OtaError('EDGEFLOW_OTA_IO', ...)`, a mapping table, a thrown usage error).
+ */
+export function codeText(source) {
+  return source
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:'"`])\/\/.*$/gm, '$1')
+    .replace(/export const errorCatalog = \{[\s\S]*?\n\} as const;/, '');
+}
+
+/**
+ * Documented codes that no source outside the catalogs names. `files` maps a path to its text
+ * (a test passes its own); by default every workspace's sources.
+ */
+export async function unraisedCodes(
+  files = new Map(sourceFiles().map((f) => [relative(root, f), readFileSync(f, 'utf8')])),
+  cats = undefined,
+) {
+  const all = [...files.values()].map(codeText).join('\n');
+  const unraised = [];
+  for (const { workspace, codes } of cats ?? (await catalogs())) {
+    for (const code of codes) {
+      if (!new RegExp(`\\b${code}\\b`).test(all)) unraised.push({ workspace, code });
+    }
+  }
+  return unraised;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.argv.includes('--check-raised')) {
+    const unraised = await unraisedCodes();
+    for (const u of unraised)
+      console.error(
+        `${u.code} (${u.workspace}/src/errors.ts): documented, but no source raises it`,
+      );
+    process.exit(unraised.length === 0 ? 0 : 1);
+  }
   const out = join(root, 'docs', 'errors.md');
   const text = await render();
   if (process.argv.includes('--check')) {

@@ -21,7 +21,7 @@ export const errorCatalog = {
   EDGEFLOW_SNAPSHOT_CORRUPT:
     'The cache snapshot on disk is unreadable. It is moved aside as *.corrupt and the agent starts with an empty cache.',
   EDGEFLOW_INGEST_BAD_TOPIC:
-    'A message was published to a topic outside the sensors namespace (sensors/<device>/<sensor>). It is counted and dropped.',
+    "A message under the sensors prefix does not have the shape <prefix>/<device>/<sensor> with ids of [A-Za-z0-9_.:-]{1,64}. It is counted, logged once per window and sent to the dead-letter topic; fix the publisher's topic. (Topics outside the prefix are not sensor data and pass untouched.)",
   EDGEFLOW_INGEST_BAD_PAYLOAD:
     'A sensor payload did not decode (not a number, JSON {v,u,t} or SenML). It is counted, logged once per window and sent to the dead-letter topic.',
   EDGEFLOW_INGEST_PAYLOAD_TOO_LARGE:

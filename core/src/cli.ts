@@ -60,14 +60,16 @@ export function writeLine(stream: NodeJS.WritableStream, text: string): void {
 
 /**
  * The one line a CLI prints for a failure: `<program>: <CODE>: <message>` for a coded error
- * (with the cause's message when it is not itself coded: it names the system error), else
+ * (with the cause's message when it is not itself coded and not already in the message: it
+ * names the system error), else
  * `<program>: <message>` (with the stack when `stack` is set: an unexpected error is a bug).
  */
 export function formatCliError(program: string, err: unknown, stack = false): string {
   if (err instanceof EdgeflowError) {
+    const said = err.cause instanceof Error ? err.cause.message.trim() : '';
     const cause =
-      err.cause instanceof Error && !(err.cause instanceof EdgeflowError)
-        ? ` (${err.cause.message.trim()})`
+      said !== '' && !(err.cause instanceof EdgeflowError) && !err.message.includes(said)
+        ? ` (${said})`
         : '';
     return `${program}: ${err.code}: ${err.message}${cause}`;
   }

@@ -39,6 +39,11 @@ test('formatCliError names the code and a plain cause; usageFailure prints usage
     formatCliError('edgeflow demo', io),
     'edgeflow demo: EDGEFLOW_DEMO_IO: cannot write /x (EACCES: permission denied)',
   );
+  assert.equal(
+    formatCliError('p', toUsage("Unknown option '--x'", new TypeError("Unknown option '--x'"))),
+    "p: EDGEFLOW_DEMO_USAGE: Unknown option '--x'",
+    'a cause that says the same is not repeated',
+  );
   assert.equal(formatCliError('p', new Error('boom')), 'p: boom');
   assert.match(formatCliError('p', new Error('boom'), true), /^p: Error: boom\n\s+at /);
   assert.equal(formatCliError('p', 'text'), 'p: text');

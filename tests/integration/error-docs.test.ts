@@ -1,11 +1,65 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const script = fileURLToPath(new URL('../../../scripts/gen-error-docs.mjs', import.meta.url));
+
+interface Unraised {
+  workspace: string;
+  code: string;
+}
+interface GenErrorDocs {
+  unraisedCodes(
+    files?: Map<string, string>,
+    cats?: { workspace: string; codes: string[] }[],
+  ): Promise<Unraised[]>;
+  sourceFiles(): string[];
+}
+const gen = (await import(pathToFileURL(script).href)) as GenErrorDocs;
 
 test('docs/errors.md lists exactly the codes of every package errorCatalog', () => {
   const res = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
   assert.equal(res.status, 0, res.stderr);
+});
+
+test('every documented code is raised by some source outside its catalog', async () => {
+  const unraised = await gen.unraisedCodes();
+  assert.deepEqual(
+    unraised.map((u) => `${u.code} (${u.workspace})`),
+    [],
+    'documented codes nothing can raise: raise each where it belongs, or delete it',
+  );
+  const res = spawnSync(process.execPath, [script, '--check-raised'], { encoding: 'utf8' });
+  assert.equal(res.status, 0, res.stderr);
+});
+
+test('the scan finds a code that only its catalog, a comment or a test names', async () => {
+  const cats = [{ workspace: 'demo', codes: ['EDGEFLOW_DEMO_USED', 'EDGEFLOW_DEMO_UNUSED'] }];
+  const files = new Map([
+    [
+      'demo/src/errors.ts',
+      [
+        'export const errorCatalog = {',
+        "  EDGEFLOW_DEMO_USED: 'used',",
+        "  EDGEFLOW_DEMO_UNUSED: 'documented only',",
+        '} as const;',
+      ].join('\n'),
+    ],
+    [
+      'demo/src/thing.ts',
+      [
+        '// EDGEFLOW_DEMO_UNUSED would be raised here, one day',
+        '/* EDGEFLOW_DEMO_UNUSED */',
+        "const url = 'http://x'; throw new DemoError('EDGEFLOW_DEMO_USED', url);",
+      ].join('\n'),
+    ],
+  ]);
+  assert.deepEqual(await gen.unraisedCodes(files, cats), [
+    { workspace: 'demo', code: 'EDGEFLOW_DEMO_UNUSED' },
+  ]);
+  // The scan reads the real sources: every workspace's src/, no tests, no builds.
+  const sources = gen.sourceFiles();
+  assert.ok(sources.some((f) => f.endsWith('agent/src/cli/usage-error.ts')));
+  assert.ok(!sources.some((f) => /\/(test|dist)\//.test(f)));
 });

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { SensorCache } from '../cache/sensor-cache.js';
 import type { Reading, ReadingInput } from '../cache/reading.js';
 import type { AgentMetrics } from '../metrics/metrics.js';
+import type { AgentErrorCode } from '../errors.js';
 import { decodeMessage, type RejectReason } from './decode.js';
 import { isValidSegment, matchSensorTopic } from './topic.js';
 import { RateLimitedLog } from './rate-limited-log.js';
@@ -18,7 +19,23 @@ export interface IngestDeps {
   log: Logger;
   now: () => number;
   /** Sends a rejected message to the dead-letter topic (best effort, never throws). */
-  deadLetter: (topic: string, payload: Uint8Array, reason: RejectReason, detail: string) => void;
+  deadLetter: (
+    topic: string,
+    payload: Uint8Array,
+    reason: RejectReason,
+    detail: string,
+    code: IngestRejectCode,
+  ) => void;
+}
+
+/** The catalog code a rejection carries in its log line and dead letter. */
+export type IngestRejectCode = Extract<AgentErrorCode, `EDGEFLOW_INGEST_${string}`>;
+
+/** The code of each rejection reason: the topic, the size, or what the payload holds. */
+export function rejectCode(reason: RejectReason): IngestRejectCode {
+  if (reason === 'bad_topic') return 'EDGEFLOW_INGEST_BAD_TOPIC';
+  if (reason === 'too_large') return 'EDGEFLOW_INGEST_PAYLOAD_TOO_LARGE';
+  return 'EDGEFLOW_INGEST_BAD_PAYLOAD';
 }
 
 export type IngestOutcome =
@@ -103,13 +120,14 @@ export class IngestPipeline {
     source: string,
   ): { kind: 'rejected'; reason: RejectReason; detail: string } {
     this.#deps.metrics.ingestRejected.inc({ reason });
+    const code = rejectCode(reason);
     this.#rejectLog.warn(
       this.#deps.log,
       reason,
-      { event: 'ingest.rejected', topic, source, detail, bytes: payload.length },
+      { event: 'ingest.rejected', code, topic, source, detail, bytes: payload.length },
       'sensor message rejected',
     );
-    this.#deps.deadLetter(topic, payload, reason, detail);
+    this.#deps.deadLetter(topic, payload, reason, detail, code);
     return { kind: 'rejected', reason, detail };
   }
 }

@@ -113,8 +113,8 @@ export class Agent {
         metrics: this.metrics,
         log: log.child({ component: 'ingest' }),
         now: this.#deps.now,
-        deadLetter: (topic, payload, reason, detail) =>
-          this.#deadLetter(topic, payload, reason, detail),
+        deadLetter: (topic, payload, reason, detail, code) =>
+          this.#deadLetter(topic, payload, { code, reason, detail }),
       },
     );
 
@@ -401,14 +401,17 @@ export class Agent {
     }
   }
 
-  #deadLetter(topic: string, payload: Uint8Array, reason: string, detail: string): void {
+  #deadLetter(
+    topic: string,
+    payload: Uint8Array,
+    why: { code: string; reason: string; detail: string },
+  ): void {
     if (this.#broker === undefined) return;
     // The payload travels base64-encoded and capped, so a dead letter is always valid JSON.
     const cap = 1024;
     const body = {
       topic,
-      reason,
-      detail,
+      ...why,
       bytes: payload.length,
       payloadBase64: Buffer.from(payload.subarray(0, cap)).toString('base64'),
       truncated: payload.length > cap,

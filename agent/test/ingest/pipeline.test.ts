@@ -14,7 +14,7 @@ function setup() {
   });
   const lines: string[] = [];
   const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
-  const dead: { topic: string; reason: string }[] = [];
+  const dead: { topic: string; reason: string; code: string }[] = [];
   let now = 1_000_000;
   const p = new IngestPipeline(
     { sensorPrefix: 'sensors', maxPayloadBytes: 1024, rejectLogWindowMs: 60_000 },
@@ -23,7 +23,8 @@ function setup() {
       metrics,
       log,
       now: () => now,
-      deadLetter: (topic, _payload, reason) => void dead.push({ topic, reason }),
+      deadLetter: (topic, _payload, reason, _detail, code) =>
+        void dead.push({ topic, reason, code }),
     },
   );
   return { p, cache, metrics, lines, dead, advance: (ms: number) => (now += ms) };
@@ -51,6 +52,17 @@ test('bad messages are counted, dead-lettered and logged once per window', async
   assert.equal(lines.length, 3);
   assert.equal(JSON.parse(lines[2] as string).suppressedSinceLast, 4);
   assert.equal(dead.length, 7);
+  assert.deepEqual([...new Set(dead.map((d) => `${d.reason} ${d.code}`))].sort(), [
+    'bad_shape EDGEFLOW_INGEST_BAD_PAYLOAD',
+    'bad_topic EDGEFLOW_INGEST_BAD_TOPIC',
+  ]);
+  assert.equal(JSON.parse(lines[0] as string).code, 'EDGEFLOW_INGEST_BAD_PAYLOAD');
+  p.handle('sensors/dev1/temp', enc('x'.repeat(2000)), 'mqtt:c1');
+  assert.deepEqual(dead.at(-1), {
+    topic: 'sensors/dev1/temp',
+    reason: 'too_large',
+    code: 'EDGEFLOW_INGEST_PAYLOAD_TOO_LARGE',
+  });
   const text = await metrics.registry.metrics();
   assert.match(text, /edgeflow_ingest_rejected_total\{reason="bad_shape"\} 6/);
   assert.match(text, /edgeflow_ingest_rejected_total\{reason="bad_topic"\} 1/);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { formatCliError, parseCommandLine, type CliIo } from '@edgeflow/core';
 import { defaultEdgeflowCli } from '../agent/edgeflow-cli.js';
 import { catalog } from '../catalog/catalog.js';
 import { renderList } from '../catalog/render.js';
@@ -10,12 +10,7 @@ import { resumeRun, startRun, type RunOutcome } from '../run/runner.js';
 import type { RunOptions } from '../run/types.js';
 import { clamp, parseDuration, parseLoopback, parsePcrs, parsePositive } from './args.js';
 
-/** Streams and environment of a CLI invocation (structurally the agent's CliIo). */
-export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  env: NodeJS.ProcessEnv;
-}
+export type { CliIo };
 
 /** What the bin (or a test) provides besides the streams. */
 export interface CliDeps {
@@ -52,11 +47,8 @@ Exit codes: 0 the run passed (or the report verifies), 1 failed, refused or inco
 See docs/edgeready.md.
 `;
 
-function usageError(e: unknown): EdgeReadyError {
-  return new EdgeReadyError('EDGEFLOW_ER_USAGE', e instanceof Error ? e.message : String(e), {
-    cause: e,
-  });
-}
+const usageError = (message: string, cause: unknown): EdgeReadyError =>
+  new EdgeReadyError('EDGEFLOW_ER_USAGE', message, { cause });
 
 function outcome(io: CliIo, o: RunOutcome, json: boolean): number {
   const files = o.files.join('\n  ');
@@ -72,12 +64,9 @@ function outcome(io: CliIo, o: RunOutcome, json: boolean): number {
 }
 
 function runOptions(argv: string[], env: NodeJS.ProcessEnv): { opts: RunOptions; json: boolean } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
+  const parsed = parseCommandLine(
+    argv,
+    {
       options: {
         mode: { type: 'string' },
         duration: { type: 'string' },
@@ -109,10 +98,9 @@ function runOptions(argv: string[], env: NodeJS.ProcessEnv): { opts: RunOptions;
         'edgeflow-cli': { type: 'string' },
         'json-progress': { type: 'boolean', default: false },
       },
-    });
-  } catch (e) {
-    throw usageError(e);
-  }
+    },
+    usageError,
+  );
   const v = parsed.values;
   if (v.mode !== 'functional' && v.mode !== 'stress')
     throw new EdgeReadyError('EDGEFLOW_ER_USAGE', '--mode must be functional or stress');
@@ -191,17 +179,11 @@ export async function runCli(
   try {
     switch (cmd) {
       case 'list': {
-        const { values } = (() => {
-          try {
-            return parseArgs({
-              args: rest,
-              strict: true,
-              options: { long: { type: 'boolean' }, json: { type: 'boolean' } },
-            });
-          } catch (e) {
-            throw usageError(e);
-          }
-        })();
+        const { values } = parseCommandLine(
+          rest,
+          { options: { long: { type: 'boolean' }, json: { type: 'boolean' } } },
+          usageError,
+        );
         io.stdout.write(
           values.json ? `${JSON.stringify(catalog, null, 2)}\n` : renderList(values.long ?? false),
         );
@@ -218,20 +200,17 @@ export async function runCli(
         return outcome(io, o, json);
       }
       case 'resume': {
-        let parsed;
-        try {
-          parsed = parseArgs({
-            args: rest,
-            strict: true,
+        const parsed = parseCommandLine(
+          rest,
+          {
             allowPositionals: true,
             options: {
               out: { type: 'string' },
               'json-progress': { type: 'boolean', default: false },
             },
-          });
-        } catch (e) {
-          throw usageError(e);
-        }
+          },
+          usageError,
+        );
         const dir = parsed.values.out ?? parsed.positionals[0];
         if (!dir) throw new EdgeReadyError('EDGEFLOW_ER_USAGE', 'resume needs the run directory');
         const json = parsed.values['json-progress'];
@@ -244,17 +223,14 @@ export async function runCli(
         return outcome(io, o, json);
       }
       case 'verify-report': {
-        let parsed;
-        try {
-          parsed = parseArgs({
-            args: rest,
-            strict: true,
+        const parsed = parseCommandLine(
+          rest,
+          {
             allowPositionals: true,
             options: { enrolment: { type: 'string' }, json: { type: 'boolean' } },
-          });
-        } catch (e) {
-          throw usageError(e);
-        }
+          },
+          usageError,
+        );
         const archive = parsed.positionals[0];
         const enrolment = parsed.values.enrolment;
         if (!archive || !enrolment || parsed.positionals.length !== 1)
@@ -280,13 +256,10 @@ export async function runCli(
         return 2;
     }
   } catch (e) {
-    if (e instanceof EdgeReadyError) {
-      io.stderr.write(`edgeready ${cmd}: ${e.code}: ${e.message}\n`);
-      return e.code === 'EDGEFLOW_ER_USAGE' || e.code === 'EDGEFLOW_ER_BAD_DURATION' ? 2 : 1;
-    }
-    io.stderr.write(
-      `edgeready ${cmd}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-    );
-    return 1;
+    io.stderr.write(`${formatCliError(`edgeready ${cmd}`, e, true)}\n`);
+    const usage =
+      e instanceof EdgeReadyError &&
+      (e.code === 'EDGEFLOW_ER_USAGE' || e.code === 'EDGEFLOW_ER_BAD_DURATION');
+    return usage ? 2 : 1;
   }
 }

@@ -1,10 +1,9 @@
-import { parseCommandLine, type CliIo } from '@edgeflow/core';
+import { formatCliError, parseCommandLine, type CliIo } from '@edgeflow/core';
 import type { DetectedBoard } from '../board/detect.js';
 import { detectBoard, simDetected } from '../board/detect.js';
 import { busNotFound } from '../board/gaps.js';
 import { resolvePin } from '../board/pins.js';
 import type { GpioLine } from '../gpio/types.js';
-import { HalError } from '../errors.js';
 import { loadCdevBinding } from '../gpio/cdev-binding.js';
 import { openGpioChip } from '../gpio/open-chip.js';
 import type { GpioBackendName } from '../board/types.js';
@@ -185,14 +184,10 @@ export async function runCli(
     throw new UsageError(`unknown command "${[cmd, sub].filter(Boolean).join(' ')}"`);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr.write(`edgeflow hal: ${(err as Error).message}\n${USAGE}`);
+      io.stderr.write(`edgeflow hal: ${err.message}\n${USAGE}`);
       return 2;
     }
-    if (err instanceof HalError) {
-      io.stderr.write(`edgeflow hal: ${err.code}: ${err.message}\n`);
-      return 1;
-    }
-    io.stderr.write(`edgeflow hal: ${(err as Error)?.message ?? String(err)}\n`);
+    io.stderr.write(`${formatCliError('edgeflow hal', err)}\n`);
     return 1;
   }
 }

@@ -50,6 +50,32 @@ export const sensorConfigSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+/**
+ * The first sensor that uses the bus and address of an earlier one, or undefined. `defaultBus`
+ * is the board's first header bus once it is known (at start); before (config validation) a
+ * sensor without `bus` only conflicts with another one without `bus`.
+ */
+export function addressConflict(
+  sensors: readonly { id: string; bus?: number | undefined; address: number }[],
+  defaultBus?: number,
+): { index: number; message: string } | undefined {
+  const seen = new Map<string, string>();
+  for (const [index, s] of sensors.entries()) {
+    const bus = s.bus ?? defaultBus ?? 'default';
+    const key = `${bus}:${s.address}`;
+    const other = seen.get(key);
+    if (other !== undefined) {
+      const address = `0x${s.address.toString(16)}`;
+      return {
+        index,
+        message: `sensors "${other}" and "${s.id}" both use bus ${bus} address ${address}`,
+      };
+    }
+    seen.set(key, s.id);
+  }
+  return undefined;
+}
+
 /** One GPIO line in the `hal.gpio` list. */
 export const gpioConfigSchema = z.strictObject({
   /** Name used in reading keys, events and the HTTP/MQTT output commands. */
@@ -86,7 +112,15 @@ export const halConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     const ids = new Set<string>();
-    const addrs = new Map<string, string>();
+    const conflict = addressConflict(cfg.sensors);
+    if (conflict !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sensors', conflict.index, 'address'],
+        message: conflict.message,
+        params: { code: 'EDGEFLOW_HAL_ADDRESS_CONFLICT' },
+      });
+    }
     cfg.sensors.forEach((s, i) => {
       if (ids.has(s.id)) {
         ctx.addIssue({
@@ -96,16 +130,6 @@ export const halConfigSchema = z
         });
       }
       ids.add(s.id);
-      const k = `${s.bus ?? 'default'}:${s.address}`;
-      const other = addrs.get(k);
-      if (other !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sensors', i, 'address'],
-          message: `sensors "${other}" and "${s.id}" both use bus ${s.bus ?? 'default'} address 0x${s.address.toString(16)}`,
-        });
-      }
-      addrs.set(k, s.id);
     });
     const names = new Set<string>();
     cfg.gpio.forEach((g, i) => {

@@ -15,7 +15,7 @@ import { I2cBusRegistry, i2cBusTransportFactory } from '../i2c/registry.js';
 import { SimWorld } from '../sim/sim-world.js';
 import { Backoff } from './backoff.js';
 import type { GpioConfig, HalConfig, HalConfigInput, SensorConfig } from './config.js';
-import { DEMO_SENSORS, halConfigSchema, sensorConfigSchema } from './config.js';
+import { addressConflict, DEMO_SENSORS, halConfigSchema, sensorConfigSchema } from './config.js';
 import { createDriver } from './sensors.js';
 
 /** A reading for the sensor cache. */
@@ -129,6 +129,14 @@ export class Hal extends EventEmitter<HalEvents> {
         ? DEMO_SENSORS.map((s) => sensorConfigSchema.parse(s))
         : config.sensors;
     const defaultBus = board.profile.i2c[0]?.bus ?? 1;
+    // Config validation cannot see a clash between `bus` left out and the board's first bus.
+    const conflict = addressConflict(sensors, defaultBus);
+    if (conflict !== undefined)
+      throw new HalError(
+        'EDGEFLOW_HAL_ADDRESS_CONFLICT',
+        `hal.sensors.${conflict.index}: ${conflict.message} (bus left out = ${defaultBus} on ${board.profile.id})`,
+        { details: { bus: sensors[conflict.index]?.bus ?? defaultBus } },
+      );
     for (const cfg of sensors) {
       this.#tasks.push({
         cfg,
@@ -340,8 +348,10 @@ export function parseHalConfig(input: unknown): HalConfig {
   if (!r.success) {
     const issue = r.error.issues[0];
     const path = issue ? issue.path.map(String).join('.') : '';
+    const conflict =
+      issue?.code === 'custom' && issue.params?.code === 'EDGEFLOW_HAL_ADDRESS_CONFLICT';
     throw new HalError(
-      'EDGEFLOW_HAL_BAD_CONFIG',
+      conflict ? 'EDGEFLOW_HAL_ADDRESS_CONFLICT' : 'EDGEFLOW_HAL_BAD_CONFIG',
       `hal${path ? `.${path}` : ''}: ${issue?.message ?? 'invalid'}`,
       { cause: r.error },
     );

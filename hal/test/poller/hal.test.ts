@@ -126,6 +126,22 @@ test('gpio: outputs are set by name, input edges become events and readings', as
   assert.equal(world.gpio.consumer(17), undefined, 'lines released on stop');
 });
 
+test("a sensor without bus clashes with one on the board's first bus at start", async () => {
+  const clock = new FakeClock();
+  const world = new SimWorld(clock.now, clock.hrtime);
+  const sensors = [
+    { type: 'bme280', id: 'a' },
+    { type: 'bme280', id: 'b', bus: 1 },
+  ] as const;
+  assert.equal(parseHalConfig({ sensors }).sensors.length, 2, 'not decidable before detection');
+  await assert.rejects(
+    createHal({ board: 'sim', sensors: [...sensors] }, deps(clock, world)),
+    (e) =>
+      isHalError(e, 'EDGEFLOW_HAL_ADDRESS_CONFLICT') &&
+      /sensors "a" and "b" both use bus 1 address 0x76/.test(e.message),
+  );
+});
+
 test('config errors name the bad key; two sensors on one address are refused', () => {
   assert.throws(
     () =>
@@ -136,10 +152,17 @@ test('config errors name the bad key; two sensors on one address are refused', (
         ],
       }),
     (e) =>
-      isHalError(e, 'EDGEFLOW_HAL_BAD_CONFIG') &&
+      isHalError(e, 'EDGEFLOW_HAL_ADDRESS_CONFLICT') &&
       /sensors\.1\.address/.test(e.message) &&
       /0x76/.test(e.message),
   );
+  const other = parseHalConfig({
+    sensors: [
+      { type: 'bme280', id: 'a', bus: 1 },
+      { type: 'bme280', id: 'b', bus: 3 },
+    ],
+  });
+  assert.equal(other.sensors.length, 2, 'the same address on two buses is fine');
   assert.throws(
     () => parseHalConfig({ bogus: 1 }),
     (e) => isHalError(e, 'EDGEFLOW_HAL_BAD_CONFIG'),
