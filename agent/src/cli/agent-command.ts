@@ -39,9 +39,6 @@ export const AGENT_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** How long a graceful stop may take before the process exits anyway (systemd allows 90 s). */
-const STOP_DEADLINE_MS = 10_000;
-
 export interface ProcessHooks {
   onSignal: (signal: NodeJS.Signals, handler: () => void) => void;
   onFatal: (handler: (err: unknown) => void) => void;
@@ -140,6 +137,7 @@ export async function runAgentCommand(
     return code === 'EDGEFLOW_INTERNAL' ? ExitCode.INTERNAL : ExitCode.FAILED;
   }
 
+  const stopDeadlineMs = config.stopTimeoutSec * 1000;
   return new Promise<number>((resolve) => {
     let exiting = false;
     const finish = (code: number): void => {
@@ -150,9 +148,9 @@ export async function runAgentCommand(
       if (exiting) return;
       exiting = true;
       const deadline = setTimeout(() => {
-        log.error({ event: 'agent.stop_timeout', ms: STOP_DEADLINE_MS }, 'graceful stop timed out');
+        log.error({ event: 'agent.stop_timeout', ms: stopDeadlineMs }, 'graceful stop timed out');
         finish(code === ExitCode.OK ? ExitCode.FAILED : code);
-      }, STOP_DEADLINE_MS);
+      }, stopDeadlineMs);
       deadline.unref();
       agent.stop(reason).then(
         () => {

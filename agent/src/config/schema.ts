@@ -45,6 +45,11 @@ export const configSchema = z
   .strictObject({
     /** Where the agent keeps its state (cache snapshot, logs of state). */
     dataDir: z.string().min(1, { error: 'must be a non-empty path' }).default('/var/lib/edgeflow'),
+    /**
+     * How long a graceful stop (SIGTERM: drain in-flight QoS 2, final snapshot) may take before
+     * the process exits anyway; keep it below the unit's TimeoutStopSec (systemd's default 90 s).
+     */
+    stopTimeoutSec: z.number().int().min(1).max(3600).default(10),
     log: z
       .strictObject({
         level: z
@@ -149,6 +154,8 @@ export const configSchema = z
             allowHttp: z.boolean().default(false),
             /** Largest bundle a request may name, bytes. */
             maxBytes: z.number().int().min(1).max(17179869184).default(1073741824),
+            /** Seconds between checks of a pending request's progress (the root side's result). */
+            pollIntervalSec: z.number().int().min(1).max(300).default(2),
           })
           .prefault({}),
       })
