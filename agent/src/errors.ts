@@ -52,6 +52,8 @@ export const errorCatalog = {
     'The upstream bridge outbox index (<dataDir>/outbox/index.json) is unreadable. It is moved aside and the outbox is re-read from its segments (messages may be sent upstream twice).',
   EDGEFLOW_TLS_FILES:
     'A certificate, key or CA file named in mqtt.tls cannot be read, or requireClientCert is set without caFile. Check the paths and permissions (the agent user must read them).',
+  EDGEFLOW_MQTT_INFLIGHT_LIMIT:
+    'A client id already holds mqtt.limits.maxInflight QoS 2 messages awaiting PUBREL (counted across its reconnections), or all clients together hold maxInflightTotal: its new QoS 2 PUBLISH is not acknowledged and the connection is closed. The client must complete (PUBREL) the messages it has; otherwise raise the limit.',
   EDGEFLOW_MQTT_BROKER_UNPATCHED:
     'The installed aedes lacks the patches EdgeFlow applies to it (patches/aedes+*.patch; without them acknowledged messages can be lost). Run npm ci at the repository root: its postinstall applies them.',
   EDGEFLOW_INTERNAL:

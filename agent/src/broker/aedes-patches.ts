@@ -16,6 +16,41 @@ export const AEDES_PATCHES: readonly { name: string; file: string; why: string }
     file: 'lib/client.js',
     why: 'the per-client duplicate filter drops only repeats of one message (issue 19 D1)',
   },
+  {
+    name: 'empty-id-persistent',
+    file: 'lib/handlers/connect.js',
+    why: 'an empty client id with CleanSession=0 gets CONNACK 2 [MQTT-3.1.3-8] (D2)',
+  },
+  {
+    name: 'session-present',
+    file: 'lib/handlers/connect.js',
+    why: 'session present asks the persistence for any session state [MQTT-3.2.2-2] (D4)',
+  },
+  {
+    name: 'queued-once',
+    file: 'lib/client.js',
+    why: 'a queued message goes out once per connection, replay or live (D3)',
+  },
+  {
+    name: 'queued-once',
+    file: 'lib/handlers/connect.js',
+    why: 'the queue replay skips what the live delivery sent (D3)',
+  },
+  {
+    name: 'queued-once',
+    file: 'lib/handlers/puback.js',
+    why: 'PUBACK/PUBCOMP forget the sent entry (bounded map)',
+  },
+  {
+    name: 'queued-once',
+    file: 'lib/handlers/pubrec.js',
+    why: 'PUBREC forgets the sent entry (bounded map)',
+  },
+  {
+    name: 'queued-flags',
+    file: 'lib/handlers/connect.js',
+    why: 'a replayed PUBLISH has DUP=1 when resent [MQTT-3.3.1-1], RETAIN=0 [MQTT-3.3.1-9] (D3, D6)',
+  },
 ];
 
 /** Where aedes's files are, from the module resolution the agent itself uses. */
@@ -37,7 +72,7 @@ export function missingAedesPatches(dir = aedesDir()): string[] {
       }
       texts.set(p.file, text);
     }
-    if (!text.includes(`edgeflow-patch: ${p.name}`)) missing.push(p.name);
+    if (!text.includes(`edgeflow-patch: ${p.name}`)) missing.push(`${p.name} (${p.file})`);
   }
   return missing;
 }

@@ -3,7 +3,7 @@ import type { DurableLog } from '../wal/durable-log.js';
 import type { QueuedMessage, SessionRecord, SubscriptionRec } from '../wal/records.js';
 import { queuedMessageOf } from '../wal/session-state.js';
 import { MemoryPersistence, type IncomingPacket, type QueuedSub } from './memory-persistence.js';
-import type { PublishTags } from './embedded-broker.js';
+import type { PublishTags } from './qos2-forwarding.js';
 import type { OutgoingPacket } from './outgoing-store.js';
 
 /** A client's QoS 2 PUBLISH between its numbering and the end of its publish flow. */
@@ -76,9 +76,10 @@ export class DurablePersistence extends MemoryPersistence implements PublishTags
     for (const p of sessions.retained.values()) await super.storeRetained(p);
     for (const [c, q] of sessions.outgoing.queues())
       for (const p of q) this.outgoing.enqueue(c, { ...p });
+    for (const c of sessions.sessions) this.sessions.add(c);
     for (const [c, ids] of this.#deps.durable.incoming) {
       for (const [m, topic] of ids) {
-        await super.incomingStorePacket({ id: c }, {
+        this.storeIncoming(c, {
           cmd: 'publish',
           topic,
           messageId: m,
@@ -109,10 +110,8 @@ export class DurablePersistence extends MemoryPersistence implements PublishTags
           // aedes sends PUBCOMP even when this rejects, so cut the connection first: the client
           // keeps the PUBREL and retransmits it on reconnect; memory goes back to match the disk.
           (client as Partial<Pick<Client, 'conn'>>).conn?.destroy();
-          super.incomingStorePacket(client, { ...packet, cmd: 'publish' }).then(
-            () => reject(err),
-            () => reject(err),
-          );
+          this.storeIncoming(client.id, { ...packet, cmd: 'publish' });
+          reject(err);
         }),
       );
     });
@@ -157,8 +156,17 @@ export class DurablePersistence extends MemoryPersistence implements PublishTags
     // aedes calls this at every clean-session connect: write only when there was something.
     const had = ((await super.subscriptionsByClient(client)) ?? []).length > 0;
     await super.cleanSubscriptions(client);
-    if (had || this.#deps.durable.sessions.subs.has(client.id))
-      await this.#record({ t: 'sc', c: client.id }, true);
+    const committed = this.#deps.durable.sessions;
+    if (had || committed.subs.has(client.id)) await this.#record({ t: 'sc', c: client.id }, true);
+    if (committed.sessions.has(client.id)) await this.#record({ t: 'sx', c: client.id }, true);
+  }
+
+  /** The session exists from now on, durably before CONNACK (see MemoryPersistence). */
+  override async sessionPresent(client: Pick<Client, 'id'>): Promise<boolean> {
+    const existed = await super.sessionPresent(client);
+    if (!this.#deps.durable.sessions.sessions.has(client.id))
+      await this.#record({ t: 'sn', c: client.id }, true);
+    return existed;
   }
 
   override async storeRetained(packet: Record<string, unknown>): Promise<void> {

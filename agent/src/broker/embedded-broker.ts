@@ -6,7 +6,13 @@ import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 
 import type { Logger } from 'pino';
 import { AgentError } from '../errors.js';
 import { assertAedesPatched } from './aedes-patches.js';
-import { MemoryPersistence } from './memory-persistence.js';
+import { coalesceWrites, guardPacketSize } from './connection-guards.js';
+import {
+  InflightLimitError,
+  MemoryPersistence,
+  type InflightLimits,
+} from './memory-persistence.js';
+import { consumeQos2BeforeForwarding } from './qos2-forwarding.js';
 import { allocateIdsSkippingInFlight, type IdInUse } from './packet-ids.js';
 import { SessionExpiry, type ExpirableSessions } from './session-expiry.js';
 import { BrokerSecurity, type ViolationKind } from './security.js';
@@ -61,60 +67,6 @@ export interface EmbeddedBrokerDeps {
   now?: () => number;
 }
 
-/**
- * Refuses a packet as soon as its fixed header announces more than `max` bytes, before the
- * body is buffered or decoded (a 10 MB PUBLISH is cut after its first bytes). mqtt-packet has
- * no such option, so the parser's length state is wrapped; if a future version renames it,
- * the check is reported unavailable (a warning at start) and aedes buffers as before.
- */
-export function guardPacketSize(
-  client: unknown,
-  max: number,
-  onTooLarge: (n: number) => void,
-): boolean {
-  const parser = (client as { _parser?: Record<string, unknown> })._parser;
-  const orig = parser?._parseLength;
-  if (parser === undefined || typeof orig !== 'function') return false;
-  parser._parseLength = function (this: {
-    packet: { length: number };
-    _emitError(e: Error): void;
-  }) {
-    const ok = (orig as (this: unknown) => boolean).call(this);
-    if (ok && this.packet.length > max) {
-      onTooLarge(this.packet.length);
-      this._emitError(new Error(`packet of ${this.packet.length} bytes > ${max}`));
-      return false;
-    }
-    return ok;
-  };
-  return true;
-}
-
-/**
- * Coalesces a connection's writes per event-loop turn: the socket is corked at the first write
- * of a turn and uncorked from setImmediate, so that every PUBREC/PUBCOMP produced while
- * handling one socket read (or one group commit) leaves in a single writev. mqtt-packet corks
- * per packet and uncorks on the next tick, which in aedes meant one syscall per
- * acknowledgement: 22 % of the broker's CPU in the ingest profile (loopback TCP sends are
- * charged to the sender). Latency cost: at most the rest of the current loop turn.
- */
-export function coalesceWrites(sock: Socket): void {
-  const write = sock.write.bind(sock) as (...a: unknown[]) => boolean;
-  let corked = false;
-  const flush = () => {
-    corked = false;
-    sock.uncork();
-  };
-  sock.write = (...args: unknown[]) => {
-    if (!corked) {
-      corked = true;
-      sock.cork();
-      setImmediate(flush);
-    }
-    return write(...args);
-  };
-}
-
 /** The embedded aedes broker that devices publish to. */
 export class EmbeddedBroker {
   readonly #aedes: Aedes;
@@ -143,114 +95,17 @@ export class EmbeddedBroker {
       ...(deps.onViolation ? { onViolation: deps.onViolation } : {}),
     });
     const tlsOptions = opts.tls === undefined ? undefined : await readTlsFiles(opts.tls);
-    const consume = (packet: PublishPacket, client: Client) =>
-      deps.onPublish(packet.topic, packet.payload as Uint8Array, client.id, {
-        qos: packet.qos,
-        messageId: packet.messageId,
-        user: security.userOf(client),
-      });
-    /** QoS 1 packets already consumed before PUBACK (see authorizePublish). */
-    const consumedEarly = new WeakSet<object>();
     const persistence = deps.persistence ?? new MemoryPersistence();
-    const idInUse = inFlightIds(persistence);
-    const aedes = await Aedes.createBroker({
-      persistence,
-      maxInflightInbound: limits.maxInflight,
-      authenticate: security.authenticate,
-      // QoS 1: aedes writes PUBACK before `published` runs, so a crash between the two would
-      // lose an acknowledged message. The consumer runs here instead, after the ACL check and
-      // before PUBACK (a retransmission after a crash is applied again: at least once).
-      authorizePublish(
-        client: Client | null,
-        packet: PublishPacket,
-        done: (err?: Error | null) => void,
-      ) {
-        security.authorizePublish(client, packet, (err) => {
-          if (err || client === null || packet.qos !== 1) return done(err);
-          const pending = consume(packet, client);
-          if (pending === undefined) {
-            consumedEarly.add(packet);
-            return done(null);
-          }
-          pending.then(
-            () => {
-              consumedEarly.add(packet);
-              done(null);
-            },
-            (e: unknown) => done(e as Error),
-          );
-        });
+    limitInflight(persistence, limits);
+    const aedes = await createAedes(persistence, limits, security, deps.onPublish);
+    reportClientErrors(aedes, security, limits, log);
+    const onConnection = connectionSetup(aedes, persistence, limits, security, log);
+    const servers = await startListeners(opts, tlsOptions, onConnection, security).catch(
+      async (err: unknown) => {
+        await new Promise<void>((resolve) => aedes.close(() => resolve()));
+        throw err;
       },
-      authorizeSubscribe: security.authorizeSubscribe,
-      published(
-        packet: AedesPublishPacket,
-        client: Client | null,
-        done: (err?: Error | null) => void,
-      ) {
-        // Broker-internal publishes ($SYS, dead letters, our own API) have no client.
-        if (client === null || consumedEarly.has(packet)) return done(null);
-        const pending = consume(packet, client);
-        if (pending === undefined) return done(null);
-        pending.then(
-          () => done(null),
-          (err: unknown) => done(err as Error),
-        );
-      },
-    });
-    consumeQos2BeforeForwarding(aedes, persistence, consume, consumedEarly);
-    aedes.on('clientError', (client, err) => {
-      if (err.message.startsWith('maxInflightInbound exceeded'))
-        security.violation('inflight_exceeded', { clientId: client.id, max: limits.maxInflight });
-      log.debug(
-        { event: 'mqtt.client_error', clientId: client.id, err: err.message },
-        'client error',
-      );
-    });
-    aedes.on('connectionError', (_client, err) => {
-      log.debug({ event: 'mqtt.connection_error', err: err.message }, 'connection error');
-    });
-    // Nagle + delayed ACK would hold each small PUBREC/PUBCOMP for up to 40 ms.
-    let guarded = true;
-    const onConnection = (sock: Socket) => {
-      coalesceWrites(sock);
-      const client = aedes.handle(sock);
-      if (idInUse !== undefined) allocateIdsSkippingInFlight(client, idInUse);
-      guarded &&= guardPacketSize(client, limits.maxPacketBytes, (n) =>
-        security.violation('packet_too_large', {
-          remote: sock.remoteAddress,
-          bytes: n,
-          max: limits.maxPacketBytes,
-        }),
-      );
-      if (!guarded)
-        log.warn({ event: 'mqtt.packet_guard_unavailable' }, 'packet size checked after buffering');
-    };
-    const onDrop = (d?: { remoteAddress?: string }) =>
-      security.violation('max_connections', { remote: d?.remoteAddress, max: opts.maxConnections });
-    const server = createServer({ noDelay: true }, onConnection);
-    server.maxConnections = opts.maxConnections;
-    server.on('drop', onDrop);
-    const servers: Server[] = [server];
-    try {
-      await listen(server, opts.port, opts.host);
-      if (opts.tls !== undefined && tlsOptions !== undefined) {
-        const tlsServer = createTlsServer(tlsOptions, (sock) => {
-          sock.setNoDelay(true);
-          onConnection(sock);
-        });
-        tlsServer.maxConnections = opts.maxConnections;
-        tlsServer.on('drop', onDrop);
-        tlsServer.on('tlsClientError', (err, sock) =>
-          security.violation('tls_handshake', { remote: sock.remoteAddress, err: err.message }),
-        );
-        servers.push(tlsServer);
-        await listen(tlsServer, opts.tls.port, opts.tls.host);
-      }
-    } catch (err) {
-      for (const s of servers) s.close();
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      throw err;
-    }
+    );
     if (opts.host !== '127.0.0.1' && opts.host !== '::1' && opts.host !== 'localhost') {
       if ((opts.auth?.allowAnonymous ?? true) === true)
         log.warn(
@@ -337,95 +192,160 @@ export class EmbeddedBroker {
   }
 }
 
+type OnPublish = EmbeddedBrokerDeps['onPublish'];
+
 /**
- * A persistence whose subscriber queues become durable with the publisher's own record
- * (DurablePersistence implements it; see {@link consumeQos2BeforeForwarding}).
+ * aedes with the agent's hooks: security (authenticate, ACLs, rate limit) and the consumer,
+ * which runs before the acknowledgement at every QoS (see {@link EmbeddedBrokerDeps.onPublish}).
  */
-export interface PublishTags {
-  /** Whether any client holds a persistent session (subscriptions or a queue). */
-  hasPersistentSessions(): boolean;
-  /** The persistent subscriptions matching a topic (aedes-persistence's). */
-  subscriptionsByTopic(topic: string): Promise<{ clientId: string; topic: string }[]>;
-  /**
-   * A QoS 2 PUBLISH of `clientId` with packet id `messageId` is broker message `packet`
-   * (brokerId, brokerCounter set), to be queued for `subs`: the ingest hook that runs next puts
-   * those queue entries into its record.
-   */
-  publishStarted(
-    packet: object,
-    clientId: string,
-    messageId: number,
-    subs: readonly { clientId: string }[],
-  ): void;
-  /** aedes finished the publish flow of broker message `counter`. */
-  publishFinished(counter: number, err: Error | null | undefined): void;
+async function createAedes(
+  persistence: unknown,
+  limits: MqttLimitsConfig,
+  security: BrokerSecurity,
+  onPublish: OnPublish,
+): Promise<Aedes> {
+  const consume = (packet: PublishPacket, client: Client) =>
+    onPublish(packet.topic, packet.payload as Uint8Array, client.id, {
+      qos: packet.qos,
+      messageId: packet.messageId,
+      user: security.userOf(client),
+    });
+  /** Packets already consumed before forwarding (QoS 1 in authorizePublish, QoS 2 numbered). */
+  const consumedEarly = new WeakSet<object>();
+  const settle = (pending: void | Promise<void>, done: (err?: Error | null) => void) => {
+    if (pending === undefined) return done(null);
+    pending.then(
+      () => done(null),
+      (err: unknown) => done(err as Error),
+    );
+  };
+  const aedes = await Aedes.createBroker({
+    persistence,
+    maxInflightInbound: limits.maxInflight,
+    authenticate: security.authenticate,
+    // QoS 1: aedes writes PUBACK before `published` runs, so a crash between the two would
+    // lose an acknowledged message. The consumer runs here instead, after the ACL check and
+    // before PUBACK (a retransmission after a crash is applied again: at least once).
+    authorizePublish(client: Client | null, packet: PublishPacket, done) {
+      security.authorizePublish(client, packet, (err) => {
+        if (err || client === null || packet.qos !== 1) return done(err);
+        consumedEarly.add(packet);
+        settle(consume(packet, client), (e) => {
+          if (e) consumedEarly.delete(packet);
+          done(e);
+        });
+      });
+    },
+    authorizeSubscribe: security.authorizeSubscribe,
+    published(packet: AedesPublishPacket, client: Client | null, done) {
+      // Broker-internal publishes ($SYS, dead letters, our own API) have no client.
+      if (client === null || consumedEarly.has(packet)) return done(null);
+      settle(consume(packet, client), done);
+    },
+  });
+  consumeQos2BeforeForwarding(aedes, persistence, consume, consumedEarly);
+  return aedes;
 }
 
-type PublishFn = (
-  packet: PublishPacket,
-  client: Client | null,
-  done: (err?: Error | null) => void,
-) => void;
+/** Tells the persistence its bounds of inbound QoS 2 ids, when it keeps any (ours do). */
+function limitInflight(persistence: unknown, limits: MqttLimitsConfig): void {
+  const p = persistence as { limitInflight?: (l: InflightLimits) => void };
+  p.limitInflight?.({ perClient: limits.maxInflight, total: limits.maxInflightTotal });
+}
 
-/**
- * With a persistence that implements {@link PublishTags}, a client's QoS 2 PUBLISH is consumed
- * (decoded, logged, fsynced) *before* aedes forwards it, and that one log record also holds
- * the message's entries in the queues of persistent subscribers. aedes's own order (queue for
- * subscribers, deliver to online ones, then the `published` hook) would put a message on a
- * subscriber's wire, or in its durable queue, before "P from C received" is on disk: after a
- * crash the publisher's retransmission would be taken for a new message and delivered again.
- *
- * The message is numbered here (brokerId, brokerCounter, which aedes-packet keeps when they
- * are set) so that the record can name the queue entries aedes will create.
- */
-function consumeQos2BeforeForwarding(
+/** Client errors: limits hit are violations (counted, logged); the rest is debug. */
+function reportClientErrors(
+  aedes: Aedes,
+  security: BrokerSecurity,
+  limits: MqttLimitsConfig,
+  log: Logger,
+): void {
+  aedes.on('clientError', (client, err) => {
+    if (err instanceof InflightLimitError)
+      security.violation('inflight_exceeded', {
+        clientId: client.id,
+        held: err.held,
+        scope: err.scope,
+        max: err.scope === 'client' ? limits.maxInflight : limits.maxInflightTotal,
+        reason: err.message,
+        hint: 'the client must send PUBREL for the QoS 2 messages it has in flight',
+      });
+    else if (err.message.startsWith('maxInflightInbound exceeded'))
+      security.violation('inflight_exceeded', {
+        clientId: client.id,
+        scope: 'connection',
+        max: limits.maxInflight,
+      });
+    log.debug(
+      { event: 'mqtt.client_error', clientId: client.id, err: err.message },
+      'client error',
+    );
+  });
+  aedes.on('connectionError', (_client, err) => {
+    log.debug({ event: 'mqtt.connection_error', err: err.message }, 'connection error');
+  });
+}
+
+/** What each accepted socket gets before aedes reads from it. */
+function connectionSetup(
   aedes: Aedes,
   persistence: unknown,
-  consume: (packet: PublishPacket, client: Client) => void | Promise<void>,
-  consumedEarly: WeakSet<object>,
-): void {
-  const tags = persistence as Partial<PublishTags>;
-  if (
-    typeof tags.publishStarted !== 'function' ||
-    typeof tags.publishFinished !== 'function' ||
-    typeof tags.subscriptionsByTopic !== 'function' ||
-    typeof tags.hasPersistentSessions !== 'function'
-  )
-    return;
-  const t = tags as PublishTags;
-  const broker = aedes as unknown as { id: string; counter: number; publish: PublishFn };
-  const publish = broker.publish.bind(aedes);
-  broker.publish = (packet, client, done) => {
-    if (typeof client === 'function' || client === null || packet.qos !== 2)
-      return publish(packet, client, done);
-    const messageId = packet.messageId;
-    if (messageId === undefined) return publish(packet, client, done);
-    const numbered = packet as PublishPacket & { brokerId?: string; brokerCounter?: number };
-    numbered.brokerId = broker.id;
-    const counter = (numbered.brokerCounter = ++broker.counter);
-    let started = false;
-    const finish = (err?: Error | null) => {
-      if (started) t.publishFinished(counter, err);
-      done(err);
-    };
-    const go = (subs: readonly { clientId: string }[]) => {
-      if (subs.length > 0) {
-        started = true;
-        t.publishStarted(packet, client.id, messageId, subs);
-      }
-      const pending = consume(packet, client);
-      const forward = () => {
-        consumedEarly.add(packet);
-        publish(packet, client, finish);
-      };
-      if (pending === undefined) forward();
-      else pending.then(forward, (err: unknown) => finish(err as Error));
-    };
-    // Without any persistent session there is nobody to queue for: no lookup, no bookkeeping
-    // (a subscriber that appears meanwhile gets a queue record of its own).
-    if (!t.hasPersistentSessions()) return go([]);
-    t.subscriptionsByTopic(packet.topic).then(go, (err: unknown) => finish(err as Error));
+  limits: MqttLimitsConfig,
+  security: BrokerSecurity,
+  log: Logger,
+): (sock: Socket) => void {
+  const idInUse = inFlightIds(persistence);
+  let guarded = true;
+  return (sock: Socket) => {
+    coalesceWrites(sock);
+    const client = aedes.handle(sock);
+    if (idInUse !== undefined) allocateIdsSkippingInFlight(client, idInUse);
+    guarded &&= guardPacketSize(client, limits.maxPacketBytes, (n) =>
+      security.violation('packet_too_large', {
+        remote: sock.remoteAddress,
+        bytes: n,
+        max: limits.maxPacketBytes,
+      }),
+    );
+    if (!guarded)
+      log.warn({ event: 'mqtt.packet_guard_unavailable' }, 'packet size checked after buffering');
   };
+}
+
+/** The TCP listener, and the TLS one when configured; closes what it opened on failure. */
+async function startListeners(
+  opts: EmbeddedBrokerOptions,
+  tlsOptions: Awaited<ReturnType<typeof readTlsFiles>> | undefined,
+  onConnection: (sock: Socket) => void,
+  security: BrokerSecurity,
+): Promise<Server[]> {
+  const onDrop = (d?: { remoteAddress?: string }) =>
+    security.violation('max_connections', { remote: d?.remoteAddress, max: opts.maxConnections });
+  // Nagle + delayed ACK would hold each small PUBREC/PUBCOMP for up to 40 ms.
+  const server = createServer({ noDelay: true }, onConnection);
+  server.maxConnections = opts.maxConnections;
+  server.on('drop', onDrop);
+  const servers: Server[] = [server];
+  try {
+    await listen(server, opts.port, opts.host);
+    if (opts.tls !== undefined && tlsOptions !== undefined) {
+      const tlsServer = createTlsServer(tlsOptions, (sock) => {
+        sock.setNoDelay(true);
+        onConnection(sock);
+      });
+      tlsServer.maxConnections = opts.maxConnections;
+      tlsServer.on('drop', onDrop);
+      tlsServer.on('tlsClientError', (err, sock) =>
+        security.violation('tls_handshake', { remote: sock.remoteAddress, err: err.message }),
+      );
+      servers.push(tlsServer);
+      await listen(tlsServer, opts.tls.port, opts.tls.host);
+    }
+  } catch (err) {
+    for (const s of servers) s.close();
+    throw err;
+  }
+  return servers;
 }
 
 /** The persistence's "packet id in flight" query, when it has one (ours do). */

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type { Client } from 'aedes';
+import { AgentError } from '../errors.js';
 import { OutgoingStore, type OutgoingPacket } from './outgoing-store.js';
 
 /** The part of an aedes packet the incoming methods look at. */
@@ -29,6 +30,31 @@ interface MemoryPersistenceBase {
   storeRetained(packet: object): Promise<void>;
   createRetainedStream(pattern: string): Readable;
   subscriptionsByTopic(topic: string): Promise<{ clientId: string; topic: string }[]>;
+}
+
+/** Bounds of the inbound QoS 2 ids held (see MemoryPersistence.limitInflight). */
+export interface InflightLimits {
+  perClient: number;
+  total: number;
+}
+
+/** A new inbound QoS 2 id refused by {@link InflightLimits}: aedes closes the connection. */
+export class InflightLimitError extends AgentError {
+  readonly clientId: string;
+  readonly held: number;
+  readonly scope: 'client' | 'total';
+
+  constructor(clientId: string, held: number, scope: 'client' | 'total', limits: InflightLimits) {
+    super(
+      'EDGEFLOW_MQTT_INFLIGHT_LIMIT',
+      scope === 'client'
+        ? `client ${clientId} holds ${held} QoS 2 messages awaiting PUBREL (mqtt.limits.maxInflight ${limits.perClient})`
+        : `all clients hold ${limits.total} QoS 2 messages awaiting PUBREL (mqtt.limits.maxInflightTotal)`,
+    );
+    this.clientId = clientId;
+    this.held = held;
+    this.scope = scope;
+  }
 }
 
 /** A subscription as aedes passes it to `outgoingEnqueue` (the subscriber's client id). */
@@ -86,6 +112,9 @@ class StoredPacket {
  */
 export class MemoryPersistence extends AsyncMemory {
   readonly #incoming = new Map<string, Map<number, StoredPacket>>();
+  /** Ids held over all clients (the sum of the #incoming map sizes). */
+  #incomingTotal = 0;
+  #limits: InflightLimits = { perClient: Infinity, total: Infinity };
   /** The live outgoing queues. */
   protected readonly outgoing = new OutgoingStore();
 
@@ -93,14 +122,47 @@ export class MemoryPersistence extends AsyncMemory {
     super(opts);
   }
 
+  /**
+   * Bounds the inbound QoS 2 ids held (awaiting PUBREL): per client id, across its connections
+   * (aedes's own `maxInflightInbound` counts per connection only, so a `clean: false` client
+   * that reconnects and never sends PUBREL grew the store without bound), and in total.
+   */
+  limitInflight(limits: InflightLimits): void {
+    this.#limits = limits;
+  }
+
+  /** Inbound QoS 2 ids held over all clients. */
+  get inflightIncoming(): number {
+    return this.#incomingTotal;
+  }
+
   override incomingStorePacket(client: Pick<Client, 'id'>, packet: IncomingPacket): Promise<void> {
-    let ids = this.#incoming.get(client.id);
-    if (ids === undefined) this.#incoming.set(client.id, (ids = new Map<number, StoredPacket>()));
-    ids.set(
-      packet.messageId ?? 0,
-      new StoredPacket(packet as IncomingPacket & Record<string, unknown>),
-    );
+    const ids = this.#incoming.get(client.id);
+    const id = packet.messageId ?? 0;
+    if (ids?.has(id) !== true) {
+      const held = ids?.size ?? 0;
+      const { perClient, total } = this.#limits;
+      if (held >= perClient || this.#incomingTotal >= total)
+        return Promise.reject(
+          new InflightLimitError(
+            client.id,
+            held,
+            held >= perClient ? 'client' : 'total',
+            this.#limits,
+          ),
+        );
+    }
+    this.storeIncoming(client.id, packet);
     return Promise.resolve();
+  }
+
+  /** Stores an incoming id without the limits (restoring what was already acknowledged). */
+  protected storeIncoming(clientId: string, packet: IncomingPacket): void {
+    let ids = this.#incoming.get(clientId);
+    if (ids === undefined) this.#incoming.set(clientId, (ids = new Map<number, StoredPacket>()));
+    const id = packet.messageId ?? 0;
+    if (!ids.has(id)) this.#incomingTotal++;
+    ids.set(id, new StoredPacket(packet as IncomingPacket & Record<string, unknown>));
   }
 
   override incomingGetPacket(client: Pick<Client, 'id'>, packet: IncomingPacket): Promise<unknown> {
@@ -112,11 +174,13 @@ export class MemoryPersistence extends AsyncMemory {
     const ids = this.#incoming.get(client.id);
     if (ids === undefined || !ids.delete(packet.messageId ?? 0))
       return Promise.reject(NO_SUCH_PACKET);
+    this.#incomingTotal--;
     if (ids.size === 0) this.#incoming.delete(client.id);
     return Promise.resolve();
   }
 
   override cleanIncoming(client: Pick<Client, 'id'>): Promise<void> {
+    this.#incomingTotal -= this.#incoming.get(client.id)?.size ?? 0;
     this.#incoming.delete(client.id);
     return Promise.resolve();
   }
@@ -151,6 +215,25 @@ export class MemoryPersistence extends AsyncMemory {
 
   /** Client ids with stored subscriptions (persistent sessions; see session-expiry.ts). */
   readonly #subscribed = new Set<string>();
+  /** Client ids whose session exists, whatever it holds (see {@link sessionPresent}). */
+  protected readonly sessions = new Set<string>();
+
+  /**
+   * Whether the server holds a session for this client, for CONNACK's session present
+   * [MQTT-3.2.2-2]; called by aedes (patch `session-present`) at every `clean: false`
+   * connect, after which the session exists. A session is state of any kind (3.1.2.4): the
+   * session itself, subscriptions, queued or unacknowledged messages, inbound QoS 2 ids.
+   */
+  sessionPresent(client: Pick<Client, 'id'>): Promise<boolean> {
+    const id = client.id;
+    const existed =
+      this.sessions.has(id) ||
+      this.#subscribed.has(id) ||
+      this.outgoing.list(id).length > 0 ||
+      this.#incoming.has(id);
+    this.sessions.add(id);
+    return Promise.resolve(existed);
+  }
 
   override async addSubscriptions(
     client: Pick<Client, 'id'>,
@@ -160,8 +243,10 @@ export class MemoryPersistence extends AsyncMemory {
     await super.addSubscriptions(client, subs);
   }
 
+  /** Called by aedes at every clean-session connect, and by {@link expireSession}. */
   override async cleanSubscriptions(client: Pick<Client, 'id'>): Promise<void> {
     this.#subscribed.delete(client.id);
+    this.sessions.delete(client.id);
     await super.cleanSubscriptions(client);
   }
 
@@ -170,10 +255,15 @@ export class MemoryPersistence extends AsyncMemory {
     return this.#subscribed.size > 0 || this.outgoing.hasQueues;
   }
 
-  /** Clients holding a persistent session: subscriptions or queued messages. */
+  /** Clients holding a persistent session: the session itself, subscriptions or queued messages. */
   *sessionClients(): IterableIterator<string> {
     const seen = new Set<string>();
+    for (const id of this.sessions) {
+      seen.add(id);
+      yield id;
+    }
     for (const id of this.#subscribed) {
+      if (seen.has(id)) continue;
       seen.add(id);
       yield id;
     }

@@ -80,8 +80,13 @@ export const mqttLimitsSchema = z
      * buffered or decoded): a larger one closes the connection.
      */
     maxPacketBytes: z.number().int().min(1024).max(268435455).default(262144),
-    /** Incoming QoS 2 messages awaiting PUBREL per client; beyond it the client is disconnected. */
+    /**
+     * Incoming QoS 2 messages awaiting PUBREL per client id, across its reconnections (a
+     * persistent session keeps them); a new one beyond it closes the connection unacknowledged.
+     */
     maxInflight: z.number().int().min(1).max(65535).default(1000),
+    /** The same, over all clients together (bounds the broker's memory for held ids). */
+    maxInflightTotal: z.number().int().min(1).max(10_000_000).default(100_000),
     /** Per-client PUBLISH rate (token bucket, messages/s); 0 = unlimited. Excess: disconnect. */
     ratePerSec: z.number().min(0).max(1e7).default(0),
     /** Bucket size of the rate limit (a burst above the rate). */

@@ -36,7 +36,10 @@ export type WalRecord =
  * - `od`: PUBACK/PUBCOMP for `m`: the entry is gone;
  * - `ox`: the client's whole queue dropped (its session expired);
  * - `sa` / `sr` / `sc`: subscriptions added / removed / all dropped;
- * - `rt`: a retained message stored (an empty payload deletes the topic's).
+ * - `rt`: a retained message stored (an empty payload deletes the topic's);
+ * - `sn` / `sx`: the session of client `c` exists (a `clean: false` connect) / was discarded
+ *   (a clean-session connect, expiry): CONNACK's session present [MQTT-3.2.2-2] covers a
+ *   session with no subscriptions and no messages too (3.1.2.4).
  */
 export type SessionRecord =
   | { t: 'oe'; cs: string[]; pk: QueuedMessage }
@@ -47,7 +50,9 @@ export type SessionRecord =
   | { t: 'sa'; c: string; subs: SubscriptionRec[] }
   | { t: 'sr'; c: string; topics: string[] }
   | { t: 'sc'; c: string }
-  | { t: 'rt'; pk: QueuedMessage };
+  | { t: 'rt'; pk: QueuedMessage }
+  | { t: 'sn'; c: string }
+  | { t: 'sx'; c: string };
 
 /** A message as the session records keep it. */
 export interface QueuedMessage {
@@ -101,7 +106,7 @@ const T_RELEASE = 2;
 const T_CLEAN = 3;
 const T_SESSION = 4;
 // Append only: the index is the kind's byte on disk.
-const SESSION_KINDS = ['oe', 'ou', 'ol', 'od', 'sa', 'sr', 'sc', 'rt', 'ox'] as const;
+const SESSION_KINDS = ['oe', 'ou', 'ol', 'od', 'sa', 'sr', 'sc', 'rt', 'ox', 'sn', 'sx'] as const;
 const V_NUMBER = 0;
 const V_STRING = 1;
 const V_TRUE = 2;
@@ -223,6 +228,8 @@ function encodeSession(w: ByteWriter, rec: SessionRecord): void {
       return;
     case 'sc':
     case 'ox':
+    case 'sn':
+    case 'sx':
       w.str(rec.c);
       return;
     case 'rt':
@@ -259,6 +266,8 @@ function readSession(r: ByteReader): SessionRecord {
     }
     case 'sc':
     case 'ox':
+    case 'sn':
+    case 'sx':
       return { t: kind, c: r.str() };
     case 'rt':
       return { t: 'rt', pk: readMessage(r) };

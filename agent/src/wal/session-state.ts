@@ -20,6 +20,8 @@ export interface SessionSnapshot {
   subs: [string, SubscriptionRec[]][];
   retained: SerializedPacket[];
   outgoing: [string, SerializedPacket[]][];
+  /** Client ids whose session exists (absent in snapshots of earlier versions). */
+  sessions?: string[];
 }
 
 type SerializedPacket = Omit<QueuedPacket, 'payload'> & { payload?: string };
@@ -110,6 +112,8 @@ export class SessionState {
   readonly subs = new Map<string, Map<string, SubscriptionRec>>();
   readonly retained = new Map<string, QueuedPacket>();
   readonly outgoing = new OutgoingStore<QueuedPacket>();
+  /** Clients whose session exists, whatever it holds (records `sn` / `sx`). */
+  readonly sessions = new Set<string>();
 
   apply(rec: SessionRecord): void {
     switch (rec.t) {
@@ -152,6 +156,12 @@ export class SessionState {
         if (rec.pk.payload.length === 0) this.retained.delete(rec.pk.topic);
         else this.retained.set(rec.pk.topic, packetOf(rec.pk));
         return;
+      case 'sn':
+        this.sessions.add(rec.c);
+        return;
+      case 'sx':
+        this.sessions.delete(rec.c);
+        return;
     }
   }
 
@@ -160,6 +170,7 @@ export class SessionState {
       subs: [...this.subs].map(([c, m]) => [c, [...m.values()]]),
       retained: [...this.retained.values()].map(serialize),
       outgoing: [...this.outgoing.queues()].map(([c, q]) => [c, q.map(serialize)]),
+      sessions: [...this.sessions],
     };
   }
 
@@ -170,6 +181,7 @@ export class SessionState {
       if (packet.topic !== undefined) this.retained.set(packet.topic, packet);
     }
     for (const [c, q] of snap.outgoing) for (const p of q) this.outgoing.enqueue(c, deserialize(p));
+    for (const c of Array.isArray(snap.sessions) ? snap.sessions : []) this.sessions.add(c);
   }
 }
 

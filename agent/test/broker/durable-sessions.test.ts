@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -101,4 +101,19 @@ test('a clean-session connect of a client without subscriptions writes nothing',
   assert.equal(a.durable.pendingRecords, 0);
   assert.equal(a.durable.sessions.subs.size, 0);
   await a.durable.close();
+});
+
+test('[MQTT-3.2.2-2] a session exists from its clean:false connect, across a SIGKILL, until a clean connect', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'edgeflow-sp-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const a = await openDurablePersistence(dir);
+  assert.equal(await a.p.sessionPresent({ id: 'c1' }), false, 'first connect: no session');
+  assert.equal(await a.p.sessionPresent({ id: 'c1' }), true, 'second: the session exists');
+  // Reopen without closing (SIGKILL): the session record was on disk before CONNACK.
+  const b = await openDurablePersistence(dir);
+  assert.equal(await b.p.sessionPresent({ id: 'c1' }), true);
+  assert.deepEqual([...b.p.sessionClients()], ['c1'], 'expiry sees it');
+  await b.p.cleanSubscriptions({ id: 'c1' }); // what aedes does at a clean-session connect
+  const c = await openDurablePersistence(dir);
+  assert.equal(await c.p.sessionPresent({ id: 'c1' }), false, 'discarded by the clean connect');
 });

@@ -34,6 +34,10 @@ const records: WalRecord[] = [
   { t: 'p', r: [{ k: 'hal.x/y', v: 0, u: null, ts: 9, src: 'hal:y', q: 'good', at: 9 }] },
   { t: 'r', c: 'c', m: 7 },
   { t: 'x', c: 'c' },
+  { t: 'sc', c: 'c' },
+  { t: 'ox', c: 'c' },
+  { t: 'sn', c: 'persistent-é' },
+  { t: 'sx', c: 'persistent-é' },
 ];
 
 test('binary batch: every record shape round-trips', () => {

@@ -1,0 +1,92 @@
+import type { Aedes, Client, PublishPacket } from 'aedes';
+
+/**
+ * A persistence whose subscriber queues become durable with the publisher's own record
+ * (DurablePersistence implements it; see {@link consumeQos2BeforeForwarding}).
+ */
+export interface PublishTags {
+  /** Whether any client holds a persistent session (subscriptions or a queue). */
+  hasPersistentSessions(): boolean;
+  /** The persistent subscriptions matching a topic (aedes-persistence's). */
+  subscriptionsByTopic(topic: string): Promise<{ clientId: string; topic: string }[]>;
+  /**
+   * A QoS 2 PUBLISH of `clientId` with packet id `messageId` is broker message `packet`
+   * (brokerId, brokerCounter set), to be queued for `subs`: the ingest hook that runs next puts
+   * those queue entries into its record.
+   */
+  publishStarted(
+    packet: object,
+    clientId: string,
+    messageId: number,
+    subs: readonly { clientId: string }[],
+  ): void;
+  /** aedes finished the publish flow of broker message `counter`. */
+  publishFinished(counter: number, err: Error | null | undefined): void;
+}
+
+type PublishFn = (
+  packet: PublishPacket,
+  client: Client | null,
+  done: (err?: Error | null) => void,
+) => void;
+
+/**
+ * With a persistence that implements {@link PublishTags}, a client's QoS 2 PUBLISH is consumed
+ * (decoded, logged, fsynced) *before* aedes forwards it, and that one log record also holds
+ * the message's entries in the queues of persistent subscribers. aedes's own order (queue for
+ * subscribers, deliver to online ones, then the `published` hook) would put a message on a
+ * subscriber's wire, or in its durable queue, before "P from C received" is on disk: after a
+ * crash the publisher's retransmission would be taken for a new message and delivered again.
+ *
+ * The message is numbered here (brokerId, brokerCounter, which aedes-packet keeps when they
+ * are set) so that the record can name the queue entries aedes will create.
+ */
+export function consumeQos2BeforeForwarding(
+  aedes: Aedes,
+  persistence: unknown,
+  consume: (packet: PublishPacket, client: Client) => void | Promise<void>,
+  consumedEarly: WeakSet<object>,
+): void {
+  const tags = persistence as Partial<PublishTags>;
+  if (
+    typeof tags.publishStarted !== 'function' ||
+    typeof tags.publishFinished !== 'function' ||
+    typeof tags.subscriptionsByTopic !== 'function' ||
+    typeof tags.hasPersistentSessions !== 'function'
+  )
+    return;
+  const t = tags as PublishTags;
+  const broker = aedes as unknown as { id: string; counter: number; publish: PublishFn };
+  const publish = broker.publish.bind(aedes);
+  broker.publish = (packet, client, done) => {
+    if (typeof client === 'function' || client === null || packet.qos !== 2)
+      return publish(packet, client, done);
+    const messageId = packet.messageId;
+    if (messageId === undefined) return publish(packet, client, done);
+    const numbered = packet as PublishPacket & { brokerId?: string; brokerCounter?: number };
+    numbered.brokerId = broker.id;
+    const counter = (numbered.brokerCounter = ++broker.counter);
+    let started = false;
+    const finish = (err?: Error | null) => {
+      if (started) t.publishFinished(counter, err);
+      done(err);
+    };
+    const go = (subs: readonly { clientId: string }[]) => {
+      if (subs.length > 0) {
+        started = true;
+        t.publishStarted(packet, client.id, messageId, subs);
+      }
+      const pending = consume(packet, client);
+      const forward = () => {
+        consumedEarly.add(packet);
+        publish(packet, client, finish);
+      };
+      if (pending === undefined) forward();
+      else pending.then(forward, (err: unknown) => finish(err as Error));
+    };
+    // Without any persistent session there is nobody to queue for: no lookup, no bookkeeping
+    // (a subscriber that appears meanwhile gets a queue record of its own).
+    if (!t.hasPersistentSessions()) return go([]);
+    t.subscriptionsByTopic(packet.topic).then(go, (err: unknown) => finish(err as Error));
+  };
+}
