@@ -37,6 +37,28 @@ export const errorCatalog = {
     'The API token is valid but not granted this route (e.g. quotes and credential activation need the token in attestation.access.apiTokens).',
   EDGEFLOW_MQTT_COMMAND_FORBIDDEN:
     'An authenticated MQTT user sent a command it is not granted (a quote request needs the user in attestation.access.mqttUsers). Grant it in the config.',
+  EDGEFLOW_HTTP_READ_CLOSED:
+    'http.listen is not a loopback address, http.publicRead is false and no API token is configured, so every read is refused. Add a token to http.apiTokens (and send it), or set http.publicRead: true.',
+  EDGEFLOW_HTTP_BAD_HOST:
+    'A read reached the loopback listener with a Host header that is not a loopback name (127.0.0.1, [::1], localhost): refused against DNS rebinding. Open the console as http://127.0.0.1:<port>/ or configure a non-loopback listener with a token.',
+  EDGEFLOW_HTTP_TLS_FILES:
+    'The certificate or key named in http.tls cannot be read or does not form a valid pair. Check the paths and permissions (the agent user must read them); docs/console.md shows how to make them.',
+  EDGEFLOW_CONSOLE_NOT_BUILT:
+    'The console assets are missing (the @edgeflow/console package was not built). Run `npm run build` in the repository; the API keeps working meanwhile.',
+  EDGEFLOW_CONSOLE_BUSY:
+    'Too many console event streams are open (http.console.maxStreams). Close other console tabs or raise the limit.',
+  EDGEFLOW_CONSOLE_TRIAL_STATE:
+    'The OTA trial cannot be committed or rolled back now (no trial, not READY yet, or already decided). The message says which; the Updates page shows the state.',
+  EDGEFLOW_CONSOLE_UPLOAD_TOO_LARGE:
+    'The report archive is larger than http.console.maxUploadBytes. Raise the limit or verify it with `edgeready verify-report`.',
+  EDGEFLOW_CONSOLE_BAD_UPLOAD:
+    'The upload is not a report archive request (body must be application/x-tar; an enrolment in X-EdgeReady-Enrolment must be base64 of the JSON record). The message names the part.',
+  EDGEFLOW_CONSOLE_NO_ENROLMENT:
+    'No enrolment to verify a report against: no TPM answers, no http.console.enrolmentFile, and none was uploaded. Upload the enrolment record of the device that made the report.',
+  EDGEFLOW_CONSOLE_ENROLMENT_FILE:
+    'http.console.enrolmentFile or http.console.policyFile cannot be read or is not a valid record. Check the path (the agent user must read it) and regenerate it with `edgeflow attest enroll` / `edgeflow attest policy`.',
+  EDGEFLOW_CONSOLE_VERIFIER_UNAVAILABLE:
+    'The EdgeReady verifier (@edgeflow/edgeready) is not installed next to the agent, so report archives cannot be verified here. Use `edgeready verify-report` on a machine that has it.',
   EDGEFLOW_MQTT_COMMAND_UNAUTHENTICATED:
     'An MQTT command (edgeflow/<device>/...) came from an anonymous client. Connect as a user from mqtt.auth.users.',
   EDGEFLOW_MQTT_COMMAND_BAD_PAYLOAD:

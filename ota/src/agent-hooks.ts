@@ -32,6 +32,19 @@ export interface AgentTrial {
    * with no restart; a failed check or passing the deadline yields 'rollback'.
    */
   onHealth(healthy: boolean, detail?: string): Promise<TrialVerdict>;
+  /** A copy of what the agent has reported so far (undefined outside a trial). */
+  report(): TrialReport | undefined;
+  /**
+   * An operator commits the trial before its probation window ends (the agent's console, with
+   * the API token). Reported exactly like a probation that passed, so the root-side check
+   * finalises it; refused ('trial') before READY. Returns the verdict after the call.
+   */
+  commitNow(): Promise<TrialVerdict>;
+  /**
+   * An operator rejects the trial: reported as a failure with `reason`; the caller must exit
+   * non-zero (verdict 'rollback') so that the next start rolls back.
+   */
+  rejectNow(reason: string): Promise<TrialVerdict>;
 }
 
 export interface AgentTrialOptions extends PathOptions {
@@ -46,6 +59,9 @@ export const NO_TRIAL: AgentTrial = Object.freeze<AgentTrial>({
   probationMs: 0,
   onReady: () => Promise.resolve('none'),
   onHealth: () => Promise.resolve('none'),
+  report: () => undefined,
+  commitNow: () => Promise.resolve('none'),
+  rejectNow: () => Promise.resolve('none'),
 });
 
 /**
@@ -115,6 +131,18 @@ export async function otaOnAgentStart(o: AgentTrialOptions = {}): Promise<AgentT
         await writeReport(paths, report);
       }
       return verdict;
+    },
+    report: () => ({ ...report }),
+    async commitNow() {
+      if (verdict !== 'trial' || !report.readyAt) return verdict;
+      report.committedAt = iso(now());
+      verdict = 'committed';
+      await writeReport(paths, report);
+      return verdict;
+    },
+    async rejectNow(reason) {
+      if (verdict !== 'trial') return verdict;
+      return fail(reason);
     },
   };
 }

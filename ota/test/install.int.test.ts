@@ -118,6 +118,38 @@ test('trial: first start counted, healthy probation commits via the agent report
   assert.equal((await loadState(r.paths)).current, '1.1.0');
 });
 
+test('trial: an operator commit before the probation ends is finalised by root; refused before READY', async () => {
+  const r = await localRig();
+  await install(r.paths, r.opts(await bundle(r, '1.0.0')), r.deps);
+  await install(r.paths, r.opts(await bundle(r, '1.1.0')), r.deps);
+  await prestart(r.paths, r.deps);
+  const t = await otaOnAgentStart({ ...r.paths, now: () => r.deps.clock.ms });
+  assert.equal(await t.commitNow(), 'trial', 'no commit before READY');
+  assert.equal(t.report()?.committedAt, null);
+  await t.onReady();
+  assert.equal(await t.commitNow(), 'committed');
+  assert.equal(await t.rejectNow('too late'), 'committed', 'a committed trial cannot be rejected');
+  assert.notEqual(t.report()?.committedAt, null);
+  assert.equal((await check(r.paths, r.deps)).action, 'committed');
+  assert.equal((await loadState(r.paths)).current, '1.1.0');
+});
+
+test('trial: an operator rejection is reported as the failure and rolled back by root', async () => {
+  const r = await localRig();
+  await install(r.paths, r.opts(await bundle(r, '1.0.0')), r.deps);
+  await install(r.paths, r.opts(await bundle(r, '1.1.0')), r.deps);
+  await prestart(r.paths, r.deps);
+  const t = await otaOnAgentStart({ ...r.paths, now: () => r.deps.clock.ms });
+  await t.onReady();
+  assert.equal(await t.rejectNow('rolled back by operator'), 'rollback');
+  assert.equal(await t.commitNow(), 'rollback', 'a rejected trial cannot be committed');
+  assert.equal(t.report()?.failure, 'rolled back by operator');
+  const d = await check(r.paths, r.deps);
+  assert.equal(d.action, 'rolled-back');
+  assert.match(d.action === 'rolled-back' ? d.reason : '', /operator/);
+  assert.equal((await loadState(r.paths)).current, '1.0.0');
+});
+
 test('trial: a second start rolls back and restores config and cache', async () => {
   const r = await localRig();
   await install(r.paths, r.opts(await bundle(r, '1.0.0')), r.deps);

@@ -4,6 +4,7 @@ import { attestationConfigSchema } from '../attestation/index.js';
 import { mqttAuthSchema, mqttLimitsSchema, mqttTlsSchema } from '../broker/security-config.js';
 import { bridgeConfigSchema } from '../bridge/config.js';
 import { externalBrokerSchema } from '../external/config.js';
+import { consoleConfigSchema } from '../http/console/config.js';
 
 /**
  * The agent configuration schema: the single source of truth for keys, types and defaults
@@ -118,6 +119,20 @@ export const configSchema = z
             }),
           )
           .default([]),
+        /**
+         * Reads (GET) when `listen.host` is not loopback: false = they need a token as well;
+         * true = whoever reaches the listener may read. On loopback, reads are always open.
+         */
+        publicRead: z.boolean({ error: 'must be true or false' }).default(false),
+        /** HTTPS on the same listener with this PEM certificate and key; absent = plain HTTP. */
+        tls: z
+          .strictObject({
+            certFile: z.string().min(1, { error: 'must be a path' }),
+            keyFile: z.string().min(1, { error: 'must be a path' }),
+          })
+          .optional(),
+        /** The console at `/` (docs/console.md). */
+        console: consoleConfigSchema,
       })
       .prefault({}),
     cache: z

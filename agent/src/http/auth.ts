@@ -16,6 +16,29 @@ export interface TokenGrant {
   readonly key: string;
 }
 
+/** Outcome of looking a request's Authorization header up in the configured tokens. */
+export type TokenMatch =
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'unknown' }
+  | { readonly kind: 'ok'; readonly name: string };
+
+/**
+ * Matches `Authorization: Bearer <token>` against the configured SHA-256 digests, in constant
+ * time per digest. Shared by the state-changing guard and the read rule (read-access.ts).
+ */
+export function tokenMatcher(
+  tokens: readonly ApiToken[],
+): (header: string | undefined) => TokenMatch {
+  const digests = tokens.map((t) => ({ name: t.name, digest: Buffer.from(t.sha256, 'hex') }));
+  return (header) => {
+    const presented = /^Bearer ([\x21-\x7e]{16,512})$/.exec(header ?? '')?.[1];
+    if (presented === undefined) return { kind: 'missing' };
+    const d = createHash('sha256').update(presented).digest();
+    const who = digests.find((t) => timingSafeEqual(t.digest, d));
+    return who === undefined ? { kind: 'unknown' } : { kind: 'ok', name: who.name };
+  };
+}
+
 /**
  * Bearer-token check for every route that changes state. Tokens are random (32 bytes from
  * `openssl rand -hex 32`), so a plain SHA-256 is enough (no password-stretching needed); the
@@ -24,9 +47,9 @@ export interface TokenGrant {
  * EDGEFLOW_HTTP_FORBIDDEN otherwise).
  */
 export function createAuthGuard(tokens: readonly ApiToken[], grant?: TokenGrant) {
-  const digests = tokens.map((t) => ({ name: t.name, digest: Buffer.from(t.sha256, 'hex') }));
+  const match = tokenMatcher(tokens);
   return async function requireToken(req: FastifyRequest, reply: FastifyReply): Promise<void> {
-    if (digests.length === 0) {
+    if (tokens.length === 0) {
       await reply
         .code(403)
         .send(
@@ -37,19 +60,15 @@ export function createAuthGuard(tokens: readonly ApiToken[], grant?: TokenGrant)
         );
       return;
     }
-    const header = req.headers.authorization ?? '';
-    const match = /^Bearer ([\x21-\x7e]{16,512})$/.exec(header);
-    const presented = match?.[1];
-    if (presented === undefined) {
+    const who = match(req.headers.authorization);
+    if (who.kind === 'missing') {
       await reply
         .code(401)
         .header('www-authenticate', 'Bearer')
         .send(errorBody('EDGEFLOW_HTTP_UNAUTHORIZED', 'missing or malformed Bearer token'));
       return;
     }
-    const d = createHash('sha256').update(presented).digest();
-    const who = digests.find((t) => timingSafeEqual(t.digest, d));
-    if (who === undefined) {
+    if (who.kind === 'unknown') {
       req.log.warn({ event: 'http.auth_failed', ip: req.ip, url: req.url }, 'API token rejected');
       await reply
         .code(401)

@@ -8,6 +8,8 @@ import { metricsRoute } from './routes/metrics.js';
 import { sensorRoutes } from './routes/sensors.js';
 import { gpioRoutes } from './routes/gpio.js';
 import { createAuthGuard, type ApiToken } from './auth.js';
+import { readAccessHook, type ReadAccessOptions } from './read-access.js';
+import type { HttpsFiles } from './tls.js';
 import type { Hal } from '@edgeflow/hal';
 
 export interface HttpDeps {
@@ -18,6 +20,10 @@ export interface HttpDeps {
   apiTokens: readonly ApiToken[];
   /** Absent when the HAL is not running. */
   hal?: Hal | undefined;
+  /** The read rule (read-access.ts); absent = reads open (unit tests of single routes). */
+  readAccess?: Omit<ReadAccessOptions, 'apiTokens'> | undefined;
+  /** Serve HTTPS with these (http.tls); absent = plain HTTP. */
+  https?: HttpsFiles | undefined;
 }
 
 /**
@@ -36,7 +42,12 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     ) as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
-  });
+    ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}),
+    // The https overload types the instance over https.Server; every route and hook here only
+    // uses what http and https servers share.
+  }) as unknown as FastifyInstance;
+  if (deps.readAccess !== undefined)
+    app.addHook('onRequest', readAccessHook({ ...deps.readAccess, apiTokens: deps.apiTokens }));
   app.setNotFoundHandler((req, reply) => {
     void reply
       .code(404)

@@ -1,4 +1,5 @@
 import type { AgentPart } from './part.js';
+import { consoleHttp } from '../http/console/agent-plugin.js';
 import { attestationHttp, httpPart, type HttpPlugin } from './parts/http.js';
 import { halPart } from './parts/hal.js';
 import { bridgePart, brokerPart, externalPart, ingestPart } from './parts/mqtt.js';
@@ -9,7 +10,8 @@ import { commandsPart, otaTrialPart, timersPart } from './parts/supervision.js';
  * Features on the HTTP listener, registered in this order before it listens (the core API:
  * health, metrics, sensors, GPIO, is built into the server itself). Add a fastify plugin here.
  */
-export const HTTP_PLUGINS: readonly HttpPlugin[] = [attestationHttp];
+// The console reads the attestation plugin's decoration: it comes after it.
+export const HTTP_PLUGINS: readonly HttpPlugin[] = [attestationHttp, consoleHttp];
 
 /**
  * The agent, in start order; it stops in reverse. READY=1 is sent once every part has started,

@@ -71,7 +71,9 @@ export class Agent {
       {
         event: 'agent.listening',
         mqtt: addr.mqtt ? `mqtt://${addr.mqtt.address}:${addr.mqtt.port}` : null,
-        http: addr.http ? `http://${addr.http.address}:${addr.http.port}` : null,
+        http: addr.http
+          ? `${config.http.tls ? 'https' : 'http'}://${addr.http.address}:${addr.http.port}`
+          : null,
         dataDir: config.dataDir,
         sensors: this.cache.size,
       },

@@ -19,6 +19,9 @@ export interface OtaTrialDeps {
   onRollback: (reason: string) => void;
 }
 
+/** What the agent reported about its trial so far (the console's Updates page shows it). */
+export type TrialReport = NonNullable<ReturnType<AgentTrial['report']>>;
+
 /**
  * The agent's side of an OTA trial: when the running release is on trial, report READY and
  * health until the probation window commits it, or report the failure and exit so that the
@@ -62,6 +65,32 @@ export class OtaTrial {
 
   get inTrial(): boolean {
     return this.#trial.inTrial;
+  }
+
+  /** Version on trial and what was reported (undefined outside a trial). */
+  get report(): TrialReport | undefined {
+    return this.#trial.report();
+  }
+
+  /**
+   * An operator commits the trial now (the console, with the API token). Returns the verdict:
+   * 'committed', or 'trial' before READY, or the earlier decision.
+   */
+  async commit(): Promise<TrialVerdict> {
+    const v = await this.#trial.commitNow();
+    this.#act(v, 'committed by an operator');
+    return v;
+  }
+
+  /**
+   * An operator rejects the trial: the failure is reported (on disk) before this returns, then
+   * the agent exits non-zero on the next turn of the event loop so the caller can answer first;
+   * the next start rolls back.
+   */
+  async reject(reason: string): Promise<TrialVerdict> {
+    const v = await this.#trial.rejectNow(reason);
+    if (v === 'rollback' && !this.#done) setImmediate(() => this.#act(v, reason));
+    return v;
   }
 
   /** Call right after READY=1. */

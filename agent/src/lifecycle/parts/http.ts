@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { attestationPlugin } from '../../attestation/index.js';
 import { AgentError } from '../../errors.js';
+import { isPublicPath } from '../../http/public-paths.js';
+import type { ReadinessCheck } from '../../http/routes/health.js';
 import { buildHttpServer } from '../../http/server.js';
+import { loadHttpsFiles } from '../../http/tls.js';
 import { agentVersion } from '../../version.js';
 import type { AgentContext } from '../context.js';
 import type { AgentPart } from '../part.js';
@@ -28,9 +31,21 @@ export const attestationHttp: HttpPlugin = {
   },
 };
 
+/** What /readyz checks (the console's Overview shows the same). */
+export function readinessChecks({ config, units }: AgentContext): ReadinessCheck[] {
+  return [
+    { name: 'broker', ok: () => !config.mqtt.embedded || (units.broker?.listening ?? false) },
+    { name: 'cache', ok: () => units.restored },
+    {
+      name: 'external',
+      ok: () => units.external === undefined || units.external.connected > 0,
+    },
+  ];
+}
+
 /**
  * The HTTP API (health, metrics, sensors, GPIO) with every plugin of `plugins` registered on it,
- * listening on `http.listen`.
+ * listening on `http.listen` (HTTPS with `http.tls`), reads under the read rule (read-access.ts).
  */
 export function httpPart(plugins: readonly HttpPlugin[]): AgentPart {
   return {
@@ -43,14 +58,13 @@ export function httpPart(plugins: readonly HttpPlugin[]): AgentPart {
         registry: ctx.metrics.registry,
         apiTokens: config.http.apiTokens,
         hal: units.hal?.hal,
-        readiness: [
-          { name: 'broker', ok: () => !config.mqtt.embedded || (units.broker?.listening ?? false) },
-          { name: 'cache', ok: () => units.restored },
-          {
-            name: 'external',
-            ok: () => units.external === undefined || units.external.connected > 0,
-          },
-        ],
+        readiness: readinessChecks(ctx),
+        readAccess: {
+          listenHost: config.http.listen.host,
+          publicRead: config.http.publicRead,
+          exempt: isPublicPath,
+        },
+        https: config.http.tls ? await loadHttpsFiles(config.http.tls) : undefined,
       });
       units.http = app;
       for (const plugin of plugins) await plugin.register(app, ctx);

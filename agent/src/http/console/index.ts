@@ -1,0 +1,2 @@
+export { consolePlugin, type ConsolePluginOptions } from './plugin.js';
+export { consoleConfigSchema, type ConsoleConfig } from './config.js';

@@ -1,0 +1,125 @@
+import type { Reading } from '../../cache/reading.js';
+
+/** What the console needs of the sensor cache: iteration only (the cache's public interface). */
+export interface CacheReader {
+  values(): IterableIterator<Reading>;
+  readonly size: number;
+}
+
+/** Wire form of a reading in the event stream (docs/console.md): a tuple, a third of the JSON. */
+export type ReadingTuple = [
+  string,
+  Reading['value'],
+  string | null,
+  number,
+  Reading['quality'],
+  string,
+  number,
+  number,
+];
+
+export function toTuple(r: Reading): ReadingTuple {
+  return [r.key, r.value, r.unit, r.ts, r.quality, r.source, r.seq, r.receivedAt];
+}
+
+/** Sparkline bounds: memory is at most keys × points × 12 bytes (1.4 MiB at the defaults). */
+export const SPARK_KEYS = 2000;
+export const SPARK_POINTS = 60;
+/** Delay samples kept per interval (the p99 is of a sample when more readings changed). */
+const MAX_DELAYS = 4096;
+
+class Spark {
+  readonly t = new Float64Array(SPARK_POINTS);
+  readonly v = new Float32Array(SPARK_POINTS);
+  n = 0;
+  push(t: number, v: number): void {
+    const i = this.n % SPARK_POINTS;
+    this.t[i] = t;
+    this.v[i] = v;
+    this.n++;
+  }
+  points(): [number, number][] {
+    const out: [number, number][] = [];
+    const len = Math.min(this.n, SPARK_POINTS);
+    for (let k = this.n - len; k < this.n; k++) {
+      const i = k % SPARK_POINTS;
+      out.push([this.t[i] as number, Number((this.v[i] as number).toPrecision(6))]);
+    }
+    return out;
+  }
+}
+
+/**
+ * Finds what changed in the cache since the last scan by comparing each key's `seq` (the
+ * cache numbers every applied reading per key), without a hook in the ingest path: the hot
+ * path stays as it is, and the scan costs one pass over the cache per call (the console calls
+ * it every second, four times a second while a Sensors page is open). Also keeps the
+ * per-sensor sparkline points and the reading delays behind the Overview's p99.
+ */
+export class SensorWatch {
+  readonly #cache: CacheReader;
+  readonly #seen = new Map<string, number>();
+  readonly #spark = new Map<string, Spark>();
+  #delays: number[] = [];
+  #delaySeen = 0;
+
+  constructor(cache: CacheReader) {
+    this.#cache = cache;
+  }
+
+  /** Readings whose seq moved since the last scan (every reading on the first scan). */
+  scan(): Reading[] {
+    const changed: Reading[] = [];
+    for (const r of this.#cache.values()) {
+      if (this.#seen.get(r.key) === r.seq) continue;
+      this.#seen.set(r.key, r.seq);
+      changed.push(r);
+      if (typeof r.value === 'number') {
+        let s = this.#spark.get(r.key);
+        if (s === undefined && this.#spark.size < SPARK_KEYS) {
+          s = new Spark();
+          this.#spark.set(r.key, s);
+        }
+        s?.push(r.receivedAt, r.value);
+      }
+      this.#recordDelay(r.receivedAt - r.ts);
+    }
+    return changed;
+  }
+
+  /** Reservoir sample (Algorithm R) so a burst cannot grow the array without bound. */
+  #recordDelay(ms: number): void {
+    const d = Math.max(0, ms);
+    this.#delaySeen++;
+    if (this.#delays.length < MAX_DELAYS) this.#delays.push(d);
+    else {
+      const j = Math.floor(Math.random() * this.#delaySeen);
+      if (j < MAX_DELAYS) this.#delays[j] = d;
+    }
+  }
+
+  /** Delays recorded since the last call. */
+  drainDelays(): number[] {
+    const d = this.#delays;
+    this.#delays = [];
+    this.#delaySeen = 0;
+    return d;
+  }
+
+  /** Sparkline points of some keys ([receivedAt ms, value], oldest first). */
+  history(keys: readonly string[]): Record<string, [number, number][]> {
+    const out: Record<string, [number, number][]> = {};
+    for (const k of keys) {
+      const s = this.#spark.get(k);
+      if (s !== undefined) out[k] = s.points();
+    }
+    return out;
+  }
+
+  /** Every reading now, for a stream's first event. */
+  snapshot(): ReadingTuple[] {
+    const out: ReadingTuple[] = [];
+    for (const r of this.#cache.values()) out.push(toTuple(r));
+    return out;
+  }
+}
