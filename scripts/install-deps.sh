@@ -46,10 +46,29 @@ for p in "${PKGS[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
+  # Packages installed here must not start services (mosquitto would take :1883): a temporary
+  # policy-rc.d answers 101 ("action forbidden") to invoke-rc.d. A broker that was already
+  # installed and running (a gateway's own mosquitto) is never stopped: tests start their own.
+  policy=/usr/sbin/policy-rc.d
+  ours=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 0755 "$policy"
+    ours=1
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [ -n "$ours" ]; then
+    rm -f "$policy"
+    trap - EXIT
+  fi
+  # Not started, and not started at the next boot either if this run installed it.
+  for p in "${missing[@]}"; do
+    if [ "$p" = mosquitto ] && command -v systemctl >/dev/null 2>&1; then
+      systemctl disable mosquitto >/dev/null 2>&1 || true
+    fi
+  done
 fi
-# The Debian mosquitto package enables its system service; tests start their own instances.
-if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  systemctl disable --now mosquitto >/dev/null 2>&1 || true
-fi
+# promtool checks the /metrics exposition (tests/integration/metrics-promtool.int.test.ts).
+bash "$(dirname "$0")/fetch-promtool.sh" >/dev/null
 echo "install-deps.sh: system packages present"

@@ -23,16 +23,29 @@ export interface HalSourceDeps {
 export class HalSource {
   readonly hal: Hal;
   readonly #log: Logger;
+  readonly #devicesMissing: number;
 
-  private constructor(hal: Hal, log: Logger) {
+  private constructor(hal: Hal, log: Logger, devicesMissing: number) {
     this.hal = hal;
     this.#log = log;
+    this.#devicesMissing = devicesMissing;
+  }
+
+  /** Board profile, how it was matched, and how many expected devices are not visible. */
+  boardSummary(): { id: string; matchedBy: string; devicesMissing: number } {
+    const b = this.hal.board;
+    return { id: b.profile.id, matchedBy: b.matchedBy, devicesMissing: this.#devicesMissing };
   }
 
   static async start(config: HalConfig, deps: HalSourceDeps): Promise<HalSource> {
     const { log, cache, metrics } = deps;
     const hal = await createHal(config, {});
     const device = deviceTopicLevel(deps.deviceId);
+    // The HAL names a poll by its source (`i2c-1/0x76/bme280`); dashboards want the sensor id.
+    const sensorOf = new Map(
+      hal.sensors().map((s) => [`i2c-${s.bus}/0x${s.address.toString(16)}/${s.type}`, s]),
+    );
+    const { halSensorUp, halSensorErrors } = metrics.fleet;
     hal.on('reading', (r) => {
       cache.store(r.key, {
         value: r.value,
@@ -42,12 +55,21 @@ export class HalSource {
         quality: r.quality,
       });
       metrics.ingestMessages.inc({ source: 'hal' });
+      const sensor = sensorOf.get(r.source);
+      if (sensor !== undefined && r.quality === 'good') {
+        halSensorUp.set({ sensor: sensor.id, type: sensor.type }, 1);
+      }
     });
     hal.on('edge', (e) => {
       const body = { ...e, timestampNs: e.timestampNs.toString() };
       deps.publish?.(`events/${device}/gpio/${e.name}`, Buffer.from(JSON.stringify(body)));
     });
     hal.on('problem', (p) => {
+      const sensor = sensorOf.get(p.source);
+      if (sensor !== undefined) {
+        halSensorUp.set({ sensor: sensor.id, type: sensor.type }, 0);
+        halSensorErrors.inc({ sensor: sensor.id, code: p.error.code });
+      }
       log.warn(
         {
           event: 'hal.problem',
@@ -60,6 +82,9 @@ export class HalSource {
         'hal source failing; retrying',
       );
     });
+    // Every configured sensor appears from the start (down until its first good poll), and its
+    // error counter at 0, so that a dashboard sees it before anything happens.
+    for (const s of hal.sensors()) halSensorUp.set({ sensor: s.id, type: s.type }, 0);
     await hal.start();
     log.info(
       {
@@ -71,8 +96,8 @@ export class HalSource {
       },
       'hal started',
     );
-    warnDeviceGaps(hal, log);
-    return new HalSource(hal, log);
+    const missing = warnDeviceGaps(hal, log);
+    return new HalSource(hal, log, missing);
   }
 
   async stop(): Promise<void> {
@@ -89,9 +114,9 @@ export class HalSource {
  * hardware drop-in, or a bus is not enabled), not a quiet "no sensors": say so at warn, with what
  * happens to the configured sensors (polled with backoff until their bus appears).
  */
-function warnDeviceGaps(hal: Hal, log: Logger): void {
+function warnDeviceGaps(hal: Hal, log: Logger): number {
   const gaps = deviceGaps(hal.board, hal.sensors());
-  if (gaps.missing.length === 0) return;
+  if (gaps.missing.length === 0) return 0;
   const sensors =
     gaps.waitingSensors.length === 0
       ? 'no configured sensor needs them'
@@ -105,4 +130,5 @@ function warnDeviceGaps(hal: Hal, log: Logger): void {
     },
     `board ${hal.board.profile.id} recognised but ${gaps.missing.length} of its devices are not visible (under systemd: install edgeflow-agent.service.d/hardware.conf); ${sensors}`,
   );
+  return gaps.missing.length;
 }

@@ -35,6 +35,11 @@ export class Agent {
       mqttClients: () => units.broker?.connectedClients ?? 0,
       inflightInbound: () => units.durable?.inflightIncoming ?? 0,
       defaultMetrics: deps.defaultMetrics ?? true,
+      fleet: {
+        board: () => this.#hal?.boardSummary(),
+        attestation: () => this.#http?.attestation?.status.state,
+        otaRoot: config.ota.root,
+      },
     });
     this.#ctx = {
       config,

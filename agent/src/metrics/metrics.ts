@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { VIOLATION_KINDS } from '../broker/security.js';
+import { agentVersion } from '../version.js';
+import { registerFleetMetrics, type FleetMetrics, type FleetSources } from './fleet.js';
 
 /** The agent's Prometheus metrics, on a registry of its own (no global singleton). */
 export interface AgentMetrics {
@@ -19,6 +21,8 @@ export interface AgentMetrics {
   /** Refused client actions of the embedded broker, by kind (auth, ACL, limits). */
   mqttViolations: Counter<'kind'>;
   mqttSessionsExpired: Counter;
+  /** Build, board, OTA, HAL sensor and attestation series (fleet.ts). */
+  fleet: FleetMetrics;
 }
 
 export interface MetricsDeps {
@@ -29,11 +33,28 @@ export interface MetricsDeps {
   inflightInbound?: () => number;
   /** Process metrics (CPU, RSS, event-loop lag, ...); off in unit tests to keep them pure. */
   defaultMetrics?: boolean;
+  /** Where the fleet series read from; absent parts stay empty. */
+  fleet?: Omit<FleetSources, 'version'> & { version?: string };
 }
+
+/**
+ * prom-client's defaults name three gauges `*_total`, which the exposition format reserves for
+ * counters (`promtool check metrics`: "non-counter metrics should not have _total suffix").
+ * Their per-type siblings without the suffix (`nodejs_active_handles{type}`, ...) carry the same
+ * numbers, so these are dropped.
+ */
+const MISNAMED_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 export function createMetrics(deps: MetricsDeps): AgentMetrics {
   const registry = new Registry();
-  if (deps.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (deps.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
+  }
   const ingestMessages = new Counter({
     name: 'edgeflow_ingest_messages_total',
     help: 'Sensor readings accepted into the cache',
@@ -122,8 +143,13 @@ export function createMetrics(deps: MetricsDeps): AgentMetrics {
     help: 'Persistent sessions dropped because their client stayed away longer than mqtt.sessionExpirySec',
     registers: [registry],
   });
+  const fleet = registerFleetMetrics(registry, {
+    ...deps.fleet,
+    version: deps.fleet?.version ?? agentVersion(),
+  });
   return {
     registry,
+    fleet,
     mqttSessionsExpired,
     ingestMessages,
     ingestRejected,
