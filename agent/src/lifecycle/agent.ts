@@ -36,8 +36,10 @@ export class Agent {
       inflightInbound: () => units.durable?.inflightIncoming ?? 0,
       defaultMetrics: deps.defaultMetrics ?? true,
       fleet: {
-        board: () => this.#hal?.boardSummary(),
-        attestation: () => this.#http?.attestation?.status.state,
+        board: () => units.hal?.boardSummary(),
+        // Optional chain: the attestation plugin decorates the instance once it is registered.
+        attestation: () =>
+          (units.http?.attestation as { status: { state: string } } | undefined)?.status.state,
         otaRoot: config.ota.root,
       },
     });
