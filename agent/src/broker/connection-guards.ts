@@ -5,6 +5,9 @@ import type { Socket } from 'node:net';
  * body is buffered or decoded (a 10 MB PUBLISH is cut after its first bytes). mqtt-packet has
  * no such option, so the parser's length state is wrapped; if a future version renames it,
  * the check is reported unavailable (a warning at start) and aedes buffers as before.
+ * Contract `packet-size-guard` (internals.ts) fails the build when the internal moves; the
+ * upstream hook that would remove this: a `maxPacketSize` option of mqtt-packet's parser,
+ * passed through by aedes.
  */
 export function guardPacketSize(
   client: unknown,

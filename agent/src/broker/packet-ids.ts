@@ -14,6 +14,9 @@
  * accessor: reading it yields the next id at or after the cursor that the session's outgoing
  * queue does not hold; aedes's increment then moves the cursor past it. Reading twice before
  * the increment gives the same id (aedes reads it, compares it with 65535, then increments).
+ * Contract `packet-ids` (internals.ts) fails the build if aedes stops reading `_nextId`; the
+ * upstream hook that would remove this: outgoing packet ids allocated through the persistence,
+ * which knows what is in flight for the session.
  */
 
 /** Tells whether a client's outgoing queue holds a packet id. */

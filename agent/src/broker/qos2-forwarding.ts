@@ -39,7 +39,12 @@ type PublishFn = (
  * crash the publisher's retransmission would be taken for a new message and delivered again.
  *
  * The message is numbered here (brokerId, brokerCounter, which aedes-packet keeps when they
- * are set) so that the record can name the queue entries aedes will create.
+ * are set) so that the record can name the queue entries aedes will create. Numbering before
+ * the disk write means messages reach aedes's emitter out of numbering order, which is safe
+ * only with the aedes patch `dedupe-by-message` (aedes-patches.ts; issue 19 D1).
+ * Relies on `Aedes#publish` and `Aedes#counter` (contract `numbered-qos2` in internals.ts);
+ * the upstream hook that would remove this: a QoS 2 "before forward" hook, called after the
+ * duplicate check and before queueing and delivery, that may number and record the message.
  */
 export function consumeQos2BeforeForwarding(
   aedes: Aedes,

@@ -134,31 +134,7 @@ export class ExternalSubscriber {
         },
       );
     };
-    c.on('connect', (connack) => {
-      if (!connack.sessionPresent) store.sessionLost();
-      log.info(
-        { event: 'external.connected', clientId, sessionPresent: connack.sessionPresent },
-        'connected to the external broker',
-      );
-      // On every connect: harmless when the session kept the subscription, needed when not.
-      c.subscribe(this.#filters(), { qos: this.#cfg.qos }, (err, granted) => {
-        if (err !== null && err !== undefined) {
-          log.error(
-            { event: 'external.subscribe_failed', clientId, err: err.message },
-            'subscribe failed',
-          );
-          return;
-        }
-        for (const g of granted ?? []) {
-          if (g.qos === 128 || g.qos < this.#cfg.qos) {
-            log.error(
-              { event: 'external.subscribe_refused', clientId, topic: g.topic, granted: g.qos },
-              'the broker refused the subscription or granted a lower QoS',
-            );
-          }
-        }
-      });
-    });
+    c.on('connect', (connack) => this.#onConnect(c, store, clientId, connack.sessionPresent));
     c.on('close', () =>
       log.debug({ event: 'external.disconnected', clientId }, 'external broker connection closed'),
     );
@@ -171,6 +147,39 @@ export class ExternalSubscriber {
       ),
     );
     this.#conns.push({ client: c, store, logId });
+  }
+
+  /** A connection (re)established: session check, subscription (on every connect). */
+  #onConnect(
+    c: MqttClient,
+    store: DurableIncomingStore,
+    clientId: string,
+    sessionPresent: boolean,
+  ): void {
+    const { log } = this.#deps;
+    if (!sessionPresent) store.sessionLost();
+    log.info(
+      { event: 'external.connected', clientId, sessionPresent },
+      'connected to the external broker',
+    );
+    // On every connect: harmless when the session kept the subscription, needed when not.
+    c.subscribe(this.#filters(), { qos: this.#cfg.qos }, (err, granted) => {
+      if (err !== null && err !== undefined) {
+        log.error(
+          { event: 'external.subscribe_failed', clientId, err: err.message },
+          'subscribe failed',
+        );
+        return;
+      }
+      for (const g of granted ?? []) {
+        if (g.qos === 128 || g.qos < this.#cfg.qos) {
+          log.error(
+            { event: 'external.subscribe_refused', clientId, topic: g.topic, granted: g.qos },
+            'the broker refused the subscription or granted a lower QoS',
+          );
+        }
+      }
+    });
   }
 
   #receiveLowQos(
@@ -201,6 +210,9 @@ export class ExternalSubscriber {
  * is held until that message's record is on disk, while mqtt.js is told at once that it was
  * sent. PUBRECs still leave only after their fsync and in log order. Returns false (and
  * changes nothing: one fsync per message) if this mqtt.js has no `_sendPacket` to wrap.
+ * Contract `pubrec-pipeline` (agent/src/broker/internals.ts) fails the build if mqtt.js
+ * stops sending PUBREC through `_sendPacket`; the upstream hook that would remove this: an
+ * incoming store whose `put` completion gates only the PUBREC, not reading the next packet.
  */
 export function pipelinePubrec(
   client: MqttClient,
