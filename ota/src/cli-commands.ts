@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { buildBundle, drainSink, signBundle } from './bundle-writer.js';
 import { openBundle } from './bundle-reader.js';
 import type { CliIo } from './cli-io.js';
-import { PATH_OPTIONS, need, num, out, parseArgs, usage } from './cli-io.js';
+import { PATH_OPTIONS, need, num, out, parseArgs, usage, type Options } from './cli-io.js';
 import { defaultDeps, killAtFromEnv } from './deps.js';
 import type { OtaDeps } from './deps.js';
 import { OtaError } from './errors.js';
@@ -70,6 +70,98 @@ function deviceId(io: CliIo, given: string | undefined): string {
       'no device id: pass --device-id or set EDGEFLOW_DEVICE_ID',
     );
   }
+}
+
+const INSTALL_OPTIONS = {
+  ...PATH_OPTIONS,
+  sha256: { type: 'string' },
+  board: { type: 'string' },
+  'device-id': { type: 'string' },
+  'agent-version': { type: 'string' },
+  'hal-version': { type: 'string' },
+  'allow-downgrade': { type: 'boolean' },
+  'ignore-rollout': { type: 'boolean' },
+  commit: { type: 'boolean' },
+  'no-restart': { type: 'boolean' },
+  probation: { type: 'string' },
+  deadline: { type: 'string' },
+  'max-file-size': { type: 'string' },
+  'max-total-size': { type: 'string' },
+  request: { type: 'string' },
+  'allow-http': { type: 'boolean' },
+  'request-owner': { type: 'string' },
+} as const satisfies Options;
+
+type InstallValues = ReturnType<
+  typeof parseArgs<{ args: string[]; options: typeof INSTALL_OPTIONS; allowPositionals: true }>
+>['values'];
+
+/** The options an install from a bundle, a URL or a request share. */
+function installCommon(values: InstallValues, io: CliIo, paths: OtaPaths) {
+  const maxFile = num(values['max-file-size'], '--max-file-size');
+  const maxTotal = num(values['max-total-size'], '--max-total-size');
+  const probationSec = num(values.probation, '--probation');
+  const deadlineSec = num(values.deadline, '--deadline');
+  return {
+    keysDir: keysOf(values, paths),
+    // A request run without a request (the path unit also fires on removal) needs no board.
+    board:
+      values.request !== undefined
+        ? (values.board ?? io.env.EDGEFLOW_BOARD ?? '')
+        : need(values.board ?? io.env.EDGEFLOW_BOARD, '--board (or EDGEFLOW_BOARD)'),
+    deviceId: deviceId(io, values['device-id']),
+    ...(values['agent-version'] ? { agentVersion: values['agent-version'] } : {}),
+    ...(values['hal-version'] ? { halVersion: values['hal-version'] } : {}),
+    allowDowngrade: values['allow-downgrade'] ?? false,
+    ignoreRollout: values['ignore-rollout'] ?? false,
+    commit: values.commit ?? false,
+    noRestart: values['no-restart'] ?? false,
+    ...(probationSec ? { probationSec } : {}),
+    ...(deadlineSec ? { deadlineSec } : {}),
+    ...(maxFile || maxTotal
+      ? {
+          limits: {
+            maxFileSize: maxFile ?? 256 * 1024 ** 2,
+            maxTotalSize: maxTotal ?? 1024 ** 3,
+            maxEntries: 100_000,
+          },
+        }
+      : {}),
+  };
+}
+
+/** `install --request FILE`: the agent's request, checked and installed as root. */
+async function runRequestInstall(
+  values: InstallValues,
+  requestFile: string,
+  io: CliIo,
+  paths: OtaPaths,
+  common: ReturnType<typeof installCommon>,
+): Promise<number> {
+  const owner = num(values['request-owner'], '--request-owner');
+  const maxTotal = num(values['max-total-size'], '--max-total-size');
+  const o = await installFromRequest(
+    paths,
+    {
+      ...common,
+      requestFile,
+      policy: {
+        allowHttp: values['allow-http'] ?? io.env.EDGEFLOW_OTA_ALLOW_HTTP === '1',
+        maxBytes: maxTotal ?? DEFAULT_REQUEST_MAX_BYTES,
+      },
+      ...(owner !== undefined ? { requestOwner: owner } : {}),
+    },
+    depsFor(io),
+  );
+  if (values.json) out(io, JSON.stringify(o));
+  else if (o.action === 'none') out(io, `no request in ${requestFile}`);
+  else if (o.action === 'already-handled') out(io, `request ${o.id} was already handled`);
+  else
+    out(
+      io,
+      `request ${o.id}: installed ${o.install.version} (from ${o.install.from ?? 'nothing'})${o.install.trial ? ', on trial' : ', committed'}${o.install.restarted ? ', service restarted' : ''}`,
+    );
+  return 0;
 }
 
 export const COMMANDS: Record<string, Command> = {
@@ -236,25 +328,7 @@ export const COMMANDS: Record<string, Command> = {
       const { values, positionals } = usage(() =>
         parseArgs({
           args: [...argv],
-          options: {
-            ...PATH_OPTIONS,
-            sha256: { type: 'string' },
-            board: { type: 'string' },
-            'device-id': { type: 'string' },
-            'agent-version': { type: 'string' },
-            'hal-version': { type: 'string' },
-            'allow-downgrade': { type: 'boolean' },
-            'ignore-rollout': { type: 'boolean' },
-            commit: { type: 'boolean' },
-            'no-restart': { type: 'boolean' },
-            probation: { type: 'string' },
-            deadline: { type: 'string' },
-            'max-file-size': { type: 'string' },
-            'max-total-size': { type: 'string' },
-            request: { type: 'string' },
-            'allow-http': { type: 'boolean' },
-            'request-owner': { type: 'string' },
-          },
+          options: INSTALL_OPTIONS,
           strict: true,
           allowPositionals: true,
         }),
@@ -264,61 +338,10 @@ export const COMMANDS: Record<string, Command> = {
         throw new OtaError('EDGEFLOW_OTA_USAGE', '--request takes no BUNDLE|URL and no --sha256');
       if (values.request === undefined && (values['allow-http'] || values['request-owner']))
         throw new OtaError('EDGEFLOW_OTA_USAGE', '--allow-http/--request-owner need --request');
-      const maxFile = num(values['max-file-size'], '--max-file-size');
+      const common = installCommon(values, io, paths);
       const maxTotal = num(values['max-total-size'], '--max-total-size');
-      const probationSec = num(values.probation, '--probation');
-      const deadlineSec = num(values.deadline, '--deadline');
-      const common = {
-        keysDir: keysOf(values, paths),
-        // A request run without a request (the path unit also fires on removal) needs no board.
-        board:
-          values.request !== undefined
-            ? (values.board ?? io.env.EDGEFLOW_BOARD ?? '')
-            : need(values.board ?? io.env.EDGEFLOW_BOARD, '--board (or EDGEFLOW_BOARD)'),
-        deviceId: deviceId(io, values['device-id']),
-        ...(values['agent-version'] ? { agentVersion: values['agent-version'] } : {}),
-        ...(values['hal-version'] ? { halVersion: values['hal-version'] } : {}),
-        allowDowngrade: values['allow-downgrade'] ?? false,
-        ignoreRollout: values['ignore-rollout'] ?? false,
-        commit: values.commit ?? false,
-        noRestart: values['no-restart'] ?? false,
-        ...(probationSec ? { probationSec } : {}),
-        ...(deadlineSec ? { deadlineSec } : {}),
-        ...(maxFile || maxTotal
-          ? {
-              limits: {
-                maxFileSize: maxFile ?? 256 * 1024 ** 2,
-                maxTotalSize: maxTotal ?? 1024 ** 3,
-                maxEntries: 100_000,
-              },
-            }
-          : {}),
-      };
-      if (values.request !== undefined) {
-        const owner = num(values['request-owner'], '--request-owner');
-        const o = await installFromRequest(
-          paths,
-          {
-            ...common,
-            requestFile: values.request,
-            policy: {
-              allowHttp: values['allow-http'] ?? io.env.EDGEFLOW_OTA_ALLOW_HTTP === '1',
-              maxBytes: maxTotal ?? DEFAULT_REQUEST_MAX_BYTES,
-            },
-            ...(owner !== undefined ? { requestOwner: owner } : {}),
-          },
-          depsFor(io),
-        );
-        if (values.json) out(io, JSON.stringify(o));
-        else if (o.action === 'none') out(io, `no request in ${values.request}`);
-        else if (o.action === 'already-handled') out(io, `request ${o.id} was already handled`);
-        else
-          out(
-            io,
-            `request ${o.id}: installed ${o.install.version} (from ${o.install.from ?? 'nothing'})${o.install.trial ? ', on trial' : ', committed'}${o.install.restarted ? ', service restarted' : ''}`,
-          );
-        return 0;
-      }
+      if (values.request !== undefined)
+        return runRequestInstall(values, values.request, io, paths, common);
       const r = await install(
         paths,
         {

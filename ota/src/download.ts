@@ -77,60 +77,12 @@ export async function downloadBundle(o: DownloadOptions): Promise<string> {
     } catch (e) {
       throw fail(e instanceof Error ? e.message : String(e), e);
     }
-    const status = res.statusCode ?? 0;
-    if (status >= 300 && status < 400 && res.headers.location && redirects < 5) {
-      res.resume();
-      url = new URL(res.headers.location, url);
+    const next = judgeResponse(res, offset, redirects < 5, o, fail);
+    if (next.kind === 'redirect') {
+      url = new URL(next.location, url);
       continue;
     }
-    if (status === 416 && offset > 0) {
-      res.resume(); // the part is already complete: fall through to the digest check
-      break;
-    }
-    if (status !== 200 && status !== 206) {
-      res.resume();
-      throw fail(`HTTP ${status}`);
-    }
-    let start = 0;
-    if (status === 206) {
-      const m = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(res.headers['content-range'] ?? '');
-      if (!m || Number(m[1]) !== offset) {
-        res.resume();
-        throw fail(`unexpected Content-Range ${res.headers['content-range'] ?? '(none)'}`);
-      }
-      start = offset;
-    }
-    const total =
-      status === 206
-        ? Number(/\/(\d+)$/.exec(res.headers['content-range'] ?? '')?.[1] ?? NaN)
-        : Number(res.headers['content-length'] ?? NaN);
-    if (Number.isFinite(total) && total > o.maxBytes) {
-      res.resume();
-      throw new OtaError(
-        'EDGEFLOW_OTA_TOO_LARGE',
-        `${redactUrl(o.url)} is ${total} bytes, limit ${o.maxBytes}`,
-      );
-    }
-    // Listen before the first await: a response cut meanwhile would otherwise end unseen.
-    const sink = receive(res, start, o);
-    const fh = await open(part, start === 0 ? 'w' : 'a', 0o600);
-    let written = start;
-    try {
-      written = await sink.writeTo(fh.fd);
-      await fh.sync();
-    } catch (e) {
-      if (e instanceof OtaError) {
-        await fh.close();
-        await rm(part, { force: true });
-        throw e;
-      }
-      written = (e as { written?: number }).written ?? written;
-      await fh.sync().catch(() => undefined);
-      throw fail(`transfer interrupted after ${written} bytes (kept for resume)`, e);
-    } finally {
-      await fh.close().catch(() => undefined);
-    }
-    if (!res.complete) throw fail(`transfer interrupted after ${written} bytes (kept for resume)`);
+    if (next.kind === 'body') await appendBody(res, part, next.start, o, fail);
     break;
   }
   const got = await sha256Of(part);
@@ -144,6 +96,87 @@ export async function downloadBundle(o: DownloadOptions): Promise<string> {
   await rename(part, final);
   await fsyncDir(o.dir);
   return final;
+}
+
+type Fail = (msg: string, cause?: unknown) => OtaError;
+
+/**
+ * What a response means for the download: follow a redirect, the part is already whole (416 on
+ * a resume), or a body to append at `start`. Anything else throws (the response is drained).
+ */
+function judgeResponse(
+  res: IncomingMessage,
+  offset: number,
+  mayRedirect: boolean,
+  o: DownloadOptions,
+  fail: Fail,
+): { kind: 'redirect'; location: string } | { kind: 'complete' } | { kind: 'body'; start: number } {
+  const status = res.statusCode ?? 0;
+  const refuse = (err: OtaError): never => {
+    res.resume();
+    throw err;
+  };
+  if (status >= 300 && status < 400 && res.headers.location && mayRedirect) {
+    res.resume();
+    return { kind: 'redirect', location: res.headers.location };
+  }
+  if (status === 416 && offset > 0) {
+    res.resume(); // the part is already complete: fall through to the digest check
+    return { kind: 'complete' };
+  }
+  if (status !== 200 && status !== 206) refuse(fail(`HTTP ${status}`));
+  let start = 0;
+  if (status === 206) {
+    const m = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(res.headers['content-range'] ?? '');
+    if (!m || Number(m[1]) !== offset)
+      refuse(fail(`unexpected Content-Range ${res.headers['content-range'] ?? '(none)'}`));
+    start = offset;
+  }
+  const total =
+    status === 206
+      ? Number(/\/(\d+)$/.exec(res.headers['content-range'] ?? '')?.[1] ?? NaN)
+      : Number(res.headers['content-length'] ?? NaN);
+  if (Number.isFinite(total) && total > o.maxBytes)
+    refuse(
+      new OtaError(
+        'EDGEFLOW_OTA_TOO_LARGE',
+        `${redactUrl(o.url)} is ${total} bytes, limit ${o.maxBytes}`,
+      ),
+    );
+  return { kind: 'body', start };
+}
+
+/**
+ * Appends the response body to the part file from `start`, fsynced. A cut transfer keeps what
+ * arrived (for the next resume); a refusal (too large while streaming) removes the part.
+ */
+async function appendBody(
+  res: IncomingMessage,
+  part: string,
+  start: number,
+  o: DownloadOptions,
+  fail: Fail,
+): Promise<void> {
+  // Listen before the first await: a response cut meanwhile would otherwise end unseen.
+  const sink = receive(res, start, o);
+  const fh = await open(part, start === 0 ? 'w' : 'a', 0o600);
+  let written = start;
+  try {
+    written = await sink.writeTo(fh.fd);
+    await fh.sync();
+  } catch (e) {
+    if (e instanceof OtaError) {
+      await fh.close();
+      await rm(part, { force: true });
+      throw e;
+    }
+    written = (e as { written?: number }).written ?? written;
+    await fh.sync().catch(() => undefined);
+    throw fail(`transfer interrupted after ${written} bytes (kept for resume)`, e);
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+  if (!res.complete) throw fail(`transfer interrupted after ${written} bytes (kept for resume)`);
 }
 
 /**

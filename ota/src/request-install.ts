@@ -61,41 +61,24 @@ export async function installFromRequest(
   return { ...outcome, install: { ...outcome.install, restarted: true } };
 }
 
+type ResultWriter = (r: Omit<RequestResult, 'format' | 'at'>) => Promise<void>;
+type InstallRequest = NonNullable<Awaited<ReturnType<typeof readRequestFile>>>;
+
 async function handle(
   paths: OtaPaths,
   o: RequestInstallOptions,
   deps: OtaDeps,
 ): Promise<RequestInstallOutcome> {
-  const at = (): string => deps.now().toISOString();
-  const result = (r: Omit<RequestResult, 'format' | 'at'>): Promise<void> =>
-    writeRequestResult(paths, { format: 1, ...r, at: at() });
-  let req;
-  try {
-    req = await readRequestFile(o.requestFile, o.policy, o.requestOwner);
-  } catch (e) {
-    if (!(e instanceof OtaError)) throw e;
-    // The content is untrusted, so not even its id is echoed; the agent matches by time.
-    await result({
-      id: null,
-      state: 'failed',
-      version: null,
-      trial: false,
-      code: e.code,
-      message: e.message,
-    });
-    deps.log.warn(
-      { event: 'ota.request_refused', code: e.code, file: o.requestFile },
-      `install request refused: ${e.message}`,
-    );
-    throw e;
-  }
+  const result: ResultWriter = (r) =>
+    writeRequestResult(paths, { format: 1, ...r, at: deps.now().toISOString() });
+  const req = await readChecked(o, deps, result);
   if (req === undefined) return { action: 'none' };
+  const version = req.version ?? null;
   if (o.board === '') {
     const e = new OtaError(
       'EDGEFLOW_OTA_USAGE',
       'no board id: set EDGEFLOW_BOARD (e.g. in /etc/edgeflow/ota.env) or pass --board',
     );
-    const version = req.version ?? null;
     await result({
       id: req.id,
       state: 'failed',
@@ -109,7 +92,6 @@ async function handle(
   if ((await readRequestResult(paths))?.id === req.id) {
     return { action: 'already-handled', id: req.id };
   }
-  const version = req.version ?? null;
   deps.log.info(
     {
       event: 'ota.request',
@@ -128,9 +110,55 @@ async function handle(
     code: null,
     message: `downloading ${redactUrl(req.url)}`,
   });
-  let r: InstallResult;
+  const r = await installRequested(paths, o, deps, req, result);
+  await result({
+    id: req.id,
+    state: 'installed',
+    version: r.version,
+    trial: r.trial,
+    code: null,
+    message: `installed ${r.version}${r.trial ? ' on trial' : ''} (from ${r.from ?? 'nothing'})`,
+  });
+  return { action: 'installed', id: req.id, install: r };
+}
+
+/** The request file, checked; a refusal is recorded as the result (without the untrusted id). */
+async function readChecked(
+  o: RequestInstallOptions,
+  deps: OtaDeps,
+  result: ResultWriter,
+): Promise<InstallRequest | undefined> {
   try {
-    r = await install(
+    return await readRequestFile(o.requestFile, o.policy, o.requestOwner);
+  } catch (e) {
+    if (!(e instanceof OtaError)) throw e;
+    // The content is untrusted, so not even its id is echoed; the agent matches by time.
+    await result({
+      id: null,
+      state: 'failed',
+      version: null,
+      trial: false,
+      code: e.code,
+      message: e.message,
+    });
+    deps.log.warn(
+      { event: 'ota.request_refused', code: e.code, file: o.requestFile },
+      `install request refused: ${e.message}`,
+    );
+    throw e;
+  }
+}
+
+/** The install itself, as `install URL --sha256`; a failure is recorded as the result. */
+async function installRequested(
+  paths: OtaPaths,
+  o: RequestInstallOptions,
+  deps: OtaDeps,
+  req: InstallRequest,
+  result: ResultWriter,
+): Promise<InstallResult> {
+  try {
+    return await install(
       paths,
       {
         ...o,
@@ -145,6 +173,7 @@ async function handle(
   } catch (e) {
     const code = e instanceof OtaError ? e.code : 'EDGEFLOW_OTA_IO';
     const message = e instanceof Error ? e.message : String(e);
+    const version = req.version ?? null;
     await result({ id: req.id, state: 'failed', version, trial: false, code, message });
     deps.log.warn(
       { event: 'ota.request_failed', id: req.id, code },
@@ -152,13 +181,4 @@ async function handle(
     );
     throw e;
   }
-  await result({
-    id: req.id,
-    state: 'installed',
-    version: r.version,
-    trial: r.trial,
-    code: null,
-    message: `installed ${r.version}${r.trial ? ' on trial' : ''} (from ${r.from ?? 'nothing'})`,
-  });
-  return { action: 'installed', id: req.id, install: r };
 }

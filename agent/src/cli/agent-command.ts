@@ -10,7 +10,14 @@ import {
 } from '@edgeflow/core/log';
 import { startFailureLine } from './start-failure.js';
 import { createSystemdNotifier } from '../lifecycle/systemd-notify.js';
-import { ExitCode, parseCommandLine, usageFailure, type CliIo } from '@edgeflow/core';
+import {
+  ExitCode,
+  formatCliError,
+  parseCommandLine,
+  usageFailure,
+  type CliIo,
+} from '@edgeflow/core';
+import type { AgentConfig } from '../config/schema.js';
 import { cliUsageError } from './usage-error.js';
 
 export const agentUsage = `Usage: edgeflow agent [--config FILE] [--data-dir DIR] [--log-level LEVEL] [--log-format FORMAT]
@@ -56,18 +63,14 @@ const defaultHooks: ProcessHooks = {
   pid: process.pid,
 };
 
+type AgentValues = ReturnType<typeof parseCommandLine<{ options: typeof AGENT_OPTIONS }>>['values'];
+
 export async function runAgentCommand(
   argv: readonly string[],
   io: CliIo,
   hooks: ProcessHooks = defaultHooks,
 ): Promise<number> {
-  let values: {
-    config?: string | undefined;
-    'data-dir'?: string | undefined;
-    'log-level'?: string | undefined;
-    'log-format'?: string | undefined;
-    help?: boolean | undefined;
-  };
+  let values: AgentValues;
   try {
     ({ values } = parseCommandLine(argv, { options: AGENT_OPTIONS }, cliUsageError));
   } catch (err) {
@@ -77,25 +80,8 @@ export async function runAgentCommand(
     io.stdout.write(agentUsage);
     return ExitCode.OK;
   }
-
-  let config;
-  try {
-    config = await loadConfig({
-      configPath: values.config,
-      dataDir: values['data-dir'],
-      logLevel: values['log-level'],
-      logFormat: values['log-format'],
-      env: io.env,
-    });
-  } catch (err) {
-    if (err instanceof AgentError) {
-      io.stderr.write(`edgeflow agent: ${err.code}: ${err.message}\n`);
-      return err.code === 'EDGEFLOW_CONFIG_NOT_FOUND' || err.code.startsWith('EDGEFLOW_CONFIG')
-        ? ExitCode.CONFIG
-        : ExitCode.FAILED;
-    }
-    throw err;
-  }
+  const config = await loadAgentConfig(values, io);
+  if (typeof config === 'number') return config;
 
   const log = (hooks.createLogger ?? createLogger)({
     service: 'edgeflow-agent',
@@ -108,13 +94,7 @@ export async function runAgentCommand(
     pid: hooks.pid,
     onUnavailable: (reason) => log.error({ event: 'systemd.notify_unavailable' }, reason),
   });
-
-  // Replaced once the stop machinery below exists; until then an exit request (an OTA trial
-  // failing during start) is kept and acted on right after.
-  let pendingExit: string | undefined;
-  let requestExit = (reason: string): void => {
-    pendingExit = reason;
-  };
+  const exits = new ExitRequests();
   let agent: Agent;
   try {
     agent = await Agent.start(config, {
@@ -123,7 +103,7 @@ export async function runAgentCommand(
       notifier,
       env: io.env,
       pid: hooks.pid,
-      requestExit: (reason) => requestExit(reason),
+      requestExit: (reason) => exits.request(reason),
     });
   } catch (err) {
     const code = err instanceof AgentError ? err.code : 'EDGEFLOW_INTERNAL';
@@ -136,8 +116,54 @@ export async function runAgentCommand(
     io.stderr.write(`${prefix}edgeflow agent: ${line}\n`);
     return code === 'EDGEFLOW_INTERNAL' ? ExitCode.INTERNAL : ExitCode.FAILED;
   }
+  return runUntilStopped(agent, { log, hooks, exits, deadlineMs: config.stopTimeoutSec * 1000 });
+}
 
-  const stopDeadlineMs = config.stopTimeoutSec * 1000;
+/** The configuration from file, environment and flags; a failure is its exit code (78, 1). */
+async function loadAgentConfig(values: AgentValues, io: CliIo): Promise<AgentConfig | number> {
+  try {
+    return await loadConfig({
+      configPath: values.config,
+      dataDir: values['data-dir'],
+      logLevel: values['log-level'],
+      logFormat: values['log-format'],
+      env: io.env,
+    });
+  } catch (err) {
+    if (!(err instanceof AgentError)) throw err;
+    io.stderr.write(`${formatCliError('edgeflow agent', err)}\n`);
+    return err.code.startsWith('EDGEFLOW_CONFIG') ? ExitCode.CONFIG : ExitCode.FAILED;
+  }
+}
+
+/**
+ * Requests to end the process (an OTA trial failing). One that comes during start, before the
+ * stop machinery exists, is kept and acted on as soon as it does.
+ */
+class ExitRequests {
+  #pending: string | undefined;
+  #handler: ((reason: string) => void) | undefined;
+
+  request(reason: string): void {
+    if (this.#handler === undefined) this.#pending ??= reason;
+    else this.#handler(reason);
+  }
+
+  handle(handler: (reason: string) => void): void {
+    this.#handler = handler;
+    if (this.#pending !== undefined) handler(this.#pending);
+  }
+}
+
+/**
+ * Runs until SIGTERM/SIGINT (exit 0), an exit request (1) or a fatal error (70), then stops the
+ * agent within the deadline (past it: exit 1, or the code already chosen).
+ */
+function runUntilStopped(
+  agent: Agent,
+  o: { log: Logger; hooks: ProcessHooks; exits: ExitRequests; deadlineMs: number },
+): Promise<number> {
+  const { log, hooks } = o;
   return new Promise<number>((resolve) => {
     let exiting = false;
     const finish = (code: number): void => {
@@ -148,9 +174,9 @@ export async function runAgentCommand(
       if (exiting) return;
       exiting = true;
       const deadline = setTimeout(() => {
-        log.error({ event: 'agent.stop_timeout', ms: stopDeadlineMs }, 'graceful stop timed out');
+        log.error({ event: 'agent.stop_timeout', ms: o.deadlineMs }, 'graceful stop timed out');
         finish(code === ExitCode.OK ? ExitCode.FAILED : code);
-      }, stopDeadlineMs);
+      }, o.deadlineMs);
       deadline.unref();
       agent.stop(reason).then(
         () => {
@@ -164,8 +190,7 @@ export async function runAgentCommand(
         },
       );
     };
-    requestExit = (reason) => stop(reason, ExitCode.FAILED);
-    if (pendingExit !== undefined) requestExit(pendingExit);
+    o.exits.handle((reason) => stop(reason, ExitCode.FAILED));
     hooks.onSignal('SIGTERM', () => stop('SIGTERM', ExitCode.OK));
     hooks.onSignal('SIGINT', () => stop('SIGINT', ExitCode.OK));
     // Crash-only: an unexpected error is logged and the process exits non-zero so that

@@ -55,6 +55,18 @@ export function createMetrics(deps: MetricsDeps): AgentMetrics {
     collectDefaultMetrics({ register: registry });
     for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
   }
+  const ingest = ingestSeries(registry);
+  const storage = storageSeries(registry, deps);
+  const mqtt = mqttSeries(registry, deps);
+  const fleet = registerFleetMetrics(registry, {
+    ...deps.fleet,
+    version: deps.fleet?.version ?? agentVersion(),
+  });
+  return { registry, fleet, ...ingest, ...storage, ...mqtt };
+}
+
+/** What arrives: accepted, rejected (by reason), recognised as a duplicate. */
+function ingestSeries(registry: Registry) {
   const ingestMessages = new Counter({
     name: 'edgeflow_ingest_messages_total',
     help: 'Sensor readings accepted into the cache',
@@ -67,20 +79,37 @@ export function createMetrics(deps: MetricsDeps): AgentMetrics {
     labelNames: ['reason'],
     registers: [registry],
   });
+  const ingestDuplicates = new Counter({
+    name: 'edgeflow_ingest_duplicates_total',
+    help: 'QoS 2 retransmissions recognised as already received and not applied again',
+    registers: [registry],
+  });
+  // Expose every reason at 0 from the start so that rate() works before the first rejection.
+  for (const reason of [
+    'bad_topic',
+    'too_large',
+    'not_utf8',
+    'empty',
+    'bad_json',
+    'bad_shape',
+    'not_finite',
+    'bad_timestamp',
+  ]) {
+    ingestRejected.inc({ reason }, 0);
+  }
+  ingestMessages.inc({ source: 'mqtt' }, 0);
+  ingestMessages.inc({ source: 'hal' }, 0);
+  return { ingestMessages, ingestRejected, ingestDuplicates };
+}
+
+/** Where it is kept: the cache, its snapshots, the write-ahead log. */
+function storageSeries(registry: Registry, deps: MetricsDeps) {
   const cacheEntries = new Gauge({
     name: 'edgeflow_cache_entries',
     help: 'Sensors held in the cache',
     registers: [registry],
     collect() {
       this.set(deps.cacheSize());
-    },
-  });
-  const mqttClients = new Gauge({
-    name: 'edgeflow_mqtt_clients_connected',
-    help: 'MQTT clients connected to the embedded broker',
-    registers: [registry],
-    collect() {
-      this.set(deps.mqttClients());
     },
   });
   const snapshotWrites = new Counter({
@@ -100,10 +129,18 @@ export function createMetrics(deps: MetricsDeps): AgentMetrics {
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1],
     registers: [registry],
   });
-  const ingestDuplicates = new Counter({
-    name: 'edgeflow_ingest_duplicates_total',
-    help: 'QoS 2 retransmissions recognised as already received and not applied again',
+  return { cacheEntries, snapshotWrites, walErrors, walFsyncSeconds };
+}
+
+/** The embedded broker: clients, inbound QoS 2 in flight, refusals, expired sessions. */
+function mqttSeries(registry: Registry, deps: MetricsDeps) {
+  const mqttClients = new Gauge({
+    name: 'edgeflow_mqtt_clients_connected',
+    help: 'MQTT clients connected to the embedded broker',
     registers: [registry],
+    collect() {
+      this.set(deps.mqttClients());
+    },
   });
   const inflight = deps.inflightInbound;
   const mqttInflightInbound = new Gauge({
@@ -114,21 +151,6 @@ export function createMetrics(deps: MetricsDeps): AgentMetrics {
       this.set(inflight?.() ?? 0);
     },
   });
-  // Expose every reason at 0 from the start so that rate() works before the first rejection.
-  for (const reason of [
-    'bad_topic',
-    'too_large',
-    'not_utf8',
-    'empty',
-    'bad_json',
-    'bad_shape',
-    'not_finite',
-    'bad_timestamp',
-  ]) {
-    ingestRejected.inc({ reason }, 0);
-  }
-  ingestMessages.inc({ source: 'mqtt' }, 0);
-  ingestMessages.inc({ source: 'hal' }, 0);
   const mqttViolations = new Counter({
     name: 'edgeflow_mqtt_violations_total',
     help: 'Client actions refused by the embedded broker, by kind',
@@ -143,23 +165,5 @@ export function createMetrics(deps: MetricsDeps): AgentMetrics {
     help: 'Persistent sessions dropped because their client stayed away longer than mqtt.sessionExpirySec',
     registers: [registry],
   });
-  const fleet = registerFleetMetrics(registry, {
-    ...deps.fleet,
-    version: deps.fleet?.version ?? agentVersion(),
-  });
-  return {
-    registry,
-    fleet,
-    mqttSessionsExpired,
-    ingestMessages,
-    ingestRejected,
-    cacheEntries,
-    mqttClients,
-    snapshotWrites,
-    walErrors,
-    walFsyncSeconds,
-    ingestDuplicates,
-    mqttInflightInbound,
-    mqttViolations,
-  };
+  return { mqttClients, mqttInflightInbound, mqttViolations, mqttSessionsExpired };
 }

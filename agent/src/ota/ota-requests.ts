@@ -7,6 +7,7 @@ import {
   readRequestResult,
   redactUrl,
   requestFileSchema,
+  type InstallCommand,
   type OtaState,
   type RequestFile,
   type RequestResult,
@@ -60,6 +61,14 @@ const DEFAULT_TIMEOUTS: RequestTimeouts = { pickupMs: 10 * 60_000, downloadMs: 2
 
 function refusal(id: string | null, code: string, message: string): Omit<OtaStatus, 'at'> {
   return { id, state: 'refused', code, message, version: null };
+}
+
+function refused(
+  id: string | null,
+  code: string,
+  message: string,
+): { refused: Omit<OtaStatus, 'at'> } {
+  return { refused: refusal(id, code, message) };
 }
 
 /**
@@ -140,24 +149,33 @@ export class OtaRequests {
     this.#timer = undefined;
   }
 
-  async #submit(payload: Uint8Array, user: string | null): Promise<Omit<OtaStatus, 'at'>> {
+  /**
+   * Everything that may refuse a request before anything is written: the payload, the user, the
+   * request's fields, a replayed id, a request still pending, a release on trial.
+   */
+  async #admit(
+    payload: Uint8Array,
+    user: string | null,
+  ): Promise<
+    { refused: Omit<OtaStatus, 'at'> } | { cmd: InstallCommand; seen: string[]; user: string }
+  > {
     let body: unknown;
     try {
       body = JSON.parse(Buffer.from(payload).toString('utf8'));
     } catch {
-      return refusal(null, 'EDGEFLOW_OTA_REQUEST_INVALID', 'payload must be a JSON object');
+      return refused(null, 'EDGEFLOW_OTA_REQUEST_INVALID', 'payload must be a JSON object');
     }
     const rawId = typeof body === 'object' && body !== null && 'id' in body ? body.id : null;
     const id = typeof rawId === 'string' && rawId.length <= 64 ? rawId : null;
     if (user === null) {
-      return refusal(
+      return refused(
         id,
         'EDGEFLOW_MQTT_COMMAND_UNAUTHENTICATED',
         'commands need an authenticated MQTT user (mqtt.auth.users)',
       );
     }
     if (!this.#o.users.includes(user)) {
-      return refusal(
+      return refused(
         id,
         'EDGEFLOW_OTA_REQUEST_FORBIDDEN',
         `MQTT user ${user} may not request OTA installs (ota.mqttInstall.users)`,
@@ -167,12 +185,12 @@ export class OtaRequests {
     try {
       cmd = parseInstallCommand(body, { allowHttp: this.#o.allowHttp, maxBytes: this.#o.maxBytes });
     } catch (err) {
-      if (err instanceof OtaError) return refusal(id, err.code, err.message);
+      if (err instanceof OtaError) return refused(id, err.code, err.message);
       throw err;
     }
     const seen = await this.#seen();
     if (seen.includes(cmd.id)) {
-      return refusal(
+      return refused(
         cmd.id,
         'EDGEFLOW_OTA_REQUEST_REPLAYED',
         `request id ${cmd.id} was used before`,
@@ -180,7 +198,7 @@ export class OtaRequests {
     }
     const pending = this.#pending ?? (await this.#readPending());
     if (pending !== undefined) {
-      return refusal(
+      return refused(
         cmd.id,
         'EDGEFLOW_OTA_REQUEST_PENDING',
         `request ${pending.id} is still in progress`,
@@ -188,16 +206,23 @@ export class OtaRequests {
     }
     const trial = (await this.#reader.state())?.trial;
     if (trial) {
-      return refusal(
+      return refused(
         cmd.id,
         'EDGEFLOW_OTA_TRIAL_RUNNING',
         `${trial.version} is on trial; wait until it is committed or rolled back`,
       );
     }
+    return { cmd, seen, user };
+  }
+
+  async #submit(payload: Uint8Array, user: string | null): Promise<Omit<OtaStatus, 'at'>> {
+    const admitted = await this.#admit(payload, user);
+    if ('refused' in admitted) return admitted.refused;
+    const { cmd, seen } = admitted;
     const req: RequestFile = {
       format: 1,
       ...cmd,
-      requestedBy: user,
+      requestedBy: admitted.user,
       requestedAt: new Date(this.#deps.now()).toISOString(),
     };
     try {
@@ -218,7 +243,7 @@ export class OtaRequests {
       {
         event: 'ota.request_accepted',
         id: cmd.id,
-        user,
+        user: admitted.user,
         url: redactUrl(cmd.url),
         version: cmd.version,
       },

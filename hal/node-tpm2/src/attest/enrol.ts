@@ -75,6 +75,19 @@ export async function enrol(api: AgentApi, opts: EnrolOptions): Promise<EnrolRes
   const ekCert = id.ekCertificate ? Buffer.from(id.ekCertificate, 'base64') : null;
   checks.push(checkEkCertificate(ekCert, ek, opts.ekRoots ?? [], opts.ekIntermediates ?? [], now));
 
+  checks.push(await akBindingCheck(api, ek, akName, rnd));
+  if (checks.some((c) => c.status === 'fail')) return { ok: false, checks };
+
+  return firstQuote(api, id, checks, { agent: opts.agent, now, rnd });
+}
+
+/** MakeCredential to the EK for the AK's name; only the TPM holding both can answer. */
+async function akBindingCheck(
+  api: AgentApi,
+  ek: ReturnType<typeof parsePublic2b>,
+  akName: Buffer,
+  rnd: (n: number) => Buffer,
+): Promise<CheckResult> {
   const credential = rnd(32);
   const challenge = makeCredential(ek, akName, credential, { randomBytes: rnd });
   try {
@@ -83,29 +96,31 @@ export async function enrol(api: AgentApi, opts: EnrolOptions): Promise<EnrolRes
       secret: challenge.secret.toString('base64'),
     });
     const got = Buffer.from(res.certInfo, 'base64');
-    checks.push(
-      got.length === credential.length && timingSafeEqual(got, credential)
-        ? pass(
-            'akBinding',
-            'the TPM holding the EK released the credential for this AK (ActivateCredential)',
-          )
-        : fail(
-            'akBinding',
-            'the device returned a different credential: the AK is not bound to the EK',
-          ),
-    );
+    return got.length === credential.length && timingSafeEqual(got, credential)
+      ? pass(
+          'akBinding',
+          'the TPM holding the EK released the credential for this AK (ActivateCredential)',
+        )
+      : fail(
+          'akBinding',
+          'the device returned a different credential: the AK is not bound to the EK',
+        );
   } catch (err) {
-    checks.push(
-      fail(
-        'akBinding',
-        `credential activation failed: the AK is not bound to the EK of this TPM (${err instanceof Error ? err.message : String(err)})`,
-      ),
+    return fail(
+      'akBinding',
+      `credential activation failed: the AK is not bound to the EK of this TPM (${err instanceof Error ? err.message : String(err)})`,
     );
   }
-  if (checks.some((c) => c.status === 'fail')) return { ok: false, checks };
+}
 
-  // First quote: signed proof of firmware version and counters (PCR 23 only, policy is separate).
-  const nonce = rnd(32);
+/** First quote: signed proof of firmware version and counters (PCR 23 only, policy is separate). */
+async function firstQuote(
+  api: AgentApi,
+  id: Awaited<ReturnType<AgentApi['identity']>>,
+  checks: CheckResult[],
+  o: { agent: string; now: Date; rnd: (n: number) => Buffer },
+): Promise<EnrolResult> {
+  const nonce = o.rnd(32);
   const response = await api.quote({ nonce: nonce.toString('hex'), pcrs: [23], bank: 'sha256' });
   let firmwareVersion: string;
   try {
@@ -121,8 +136,8 @@ export async function enrol(api: AgentApi, opts: EnrolOptions): Promise<EnrolRes
   }
   const draft: EnrolmentRecord = {
     version: 1,
-    agent: opts.agent,
-    enrolledAt: now.toISOString(),
+    agent: o.agent,
+    enrolledAt: o.now.toISOString(),
     ekType: id.ekType,
     ekPublic: id.ekPublic,
     ekCertificate: id.ekCertificate,
@@ -136,7 +151,7 @@ export async function enrol(api: AgentApi, opts: EnrolOptions): Promise<EnrolRes
     nonce,
     requested: { bank: 'sha256', pcrs: [23] },
     response,
-    now,
+    now: o.now,
   });
   const keep = new Set([
     'magic',
