@@ -82,7 +82,6 @@ export class EmbeddedBroker {
     this.#log = log;
   }
 
-  // eslint-disable-next-line max-lines-per-function -- split by issue 19 (the MQTT engineer owns embedded-broker.ts)
   static async start(
     opts: EmbeddedBrokerOptions,
     deps: EmbeddedBrokerDeps,
