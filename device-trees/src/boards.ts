@@ -8,8 +8,6 @@ export type LayoutKind = 'rpi-config-txt' | 'armbian-env' | 'jetson-extlinux' | 
 export interface BoardInfo {
   readonly id: BoardId;
   readonly title: string;
-  /** Matched against `/proc/device-tree/compatible` entries (first match wins). */
-  readonly compatible: readonly RegExp[];
   /** Overlay sources live in `overlays/<overlayDir>/`. */
   readonly overlayDir: string | undefined;
   readonly layout: LayoutKind;
@@ -41,7 +39,6 @@ export const BOARDS: Readonly<Record<BoardId, BoardInfo>> = {
   rpi5: {
     id: 'rpi5',
     title: 'Raspberry Pi 5 / Compute Module 5 (Raspberry Pi OS bookworm)',
-    compatible: [/^raspberrypi,5-model-b$/, /^raspberrypi,5-compute-module$/, /^raspberrypi,500$/],
     overlayDir: 'rpi5',
     layout: 'rpi-config-txt',
     configPath: 'boot/firmware/config.txt',
@@ -51,7 +48,6 @@ export const BOARDS: Readonly<Record<BoardId, BoardInfo>> = {
   'rock-5b': {
     id: 'rock-5b',
     title: 'Radxa ROCK 5B, RK3588 (Armbian)',
-    compatible: [/^radxa,rock-5b$/],
     overlayDir: 'rock-5b',
     layout: 'armbian-env',
     configPath: 'boot/armbianEnv.txt',
@@ -62,7 +58,6 @@ export const BOARDS: Readonly<Record<BoardId, BoardInfo>> = {
   'orangepi-5': {
     id: 'orangepi-5',
     title: 'Orange Pi 5, RK3588S (Armbian)',
-    compatible: [/^xunlong,orangepi-5$/],
     overlayDir: 'orangepi-5',
     layout: 'armbian-env',
     configPath: 'boot/armbianEnv.txt',
@@ -73,7 +68,6 @@ export const BOARDS: Readonly<Record<BoardId, BoardInfo>> = {
   'jetson-orin-nano': {
     id: 'jetson-orin-nano',
     title: 'NVIDIA Jetson Orin Nano / Orin NX on the P3768 devkit carrier (JetPack 6)',
-    compatible: [/^nvidia,p3768-0000\+p3767-000[0-5]$/],
     overlayDir: 'jetson-orin-nano',
     layout: 'jetson-extlinux',
     configPath: 'boot/extlinux/extlinux.conf',
@@ -90,7 +84,6 @@ export const BOARDS: Readonly<Record<BoardId, BoardInfo>> = {
   lattepanda: {
     id: 'lattepanda',
     title: 'LattePanda (x86, ACPI)',
-    compatible: [],
     overlayDir: undefined,
     layout: 'none',
     configPath: '',

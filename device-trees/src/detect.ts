@@ -1,47 +1,26 @@
 /**
- * Board detection from the boot root: `/proc/device-tree/compatible` (NUL-separated list) on
- * ARM boards, DMI strings on x86 (LattePanda). Self-contained on purpose: it must not depend on
- * the HAL package.
+ * Which board the boot root belongs to, in the HAL's vocabulary: the HAL's identification
+ * (`/proc/device-tree/compatible` on ARM, DMI on x86) gives the profile id (`rpi5`, `rock-5b`,
+ * ...), which must be one of the boards overlays exist for. One table of compatible patterns
+ * (the HAL profiles) serves `edgeflow hal`, `edgeflow dt` and `edgeflow ota`.
  */
-import { join } from 'node:path';
-import { BOARDS, BOARD_IDS, isBoardId, type BoardId } from './boards.js';
+import { identifyBoard } from '@edgeflow/hal';
+import { BOARD_IDS, isBoardId, type BoardId } from './boards.js';
 import { dtError } from './errors.js';
 import type { FsOps } from './fs-ops.js';
 
-async function readText(fs: FsOps, path: string): Promise<string | undefined> {
-  try {
-    return (await fs.readFile(path)).toString('utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 /** Detect the board under `root`, or throw EDGEFLOW_DT_UNKNOWN_BOARD naming what was found. */
 export async function detectBoard(root: string, fs: FsOps): Promise<BoardId> {
-  const compat = await readText(fs, join(root, 'proc/device-tree/compatible'));
-  if (compat !== undefined) {
-    const list = compat.split('\0').filter((s) => s !== '');
-    for (const id of BOARD_IDS) {
-      if (BOARDS[id].compatible.some((re) => list.some((c) => re.test(c)))) return id;
-    }
-    throw dtError(
-      'EDGEFLOW_DT_UNKNOWN_BOARD',
-      `board not supported: /proc/device-tree/compatible is ${JSON.stringify(list)}; supported: ${BOARD_IDS.join(', ')}`,
-    );
-  }
-  const dmi = (
-    await Promise.all(
-      ['board_vendor', 'board_name', 'product_name', 'sys_vendor'].map((f) =>
-        readText(fs, join(root, 'sys/class/dmi/id', f)),
-      ),
-    )
-  )
-    .filter((s): s is string => s !== undefined)
-    .map((s) => s.trim());
-  if (dmi.some((s) => /lattepanda/i.test(s))) return 'lattepanda';
+  const id = await identifyBoard(root, fs);
+  if (id.matchedBy !== 'none' && isBoardId(id.profile.id)) return id.profile.id;
+  const seen =
+    id.compatible.length > 0
+      ? `/proc/device-tree/compatible is ${JSON.stringify(id.compatible)}`
+      : `no /proc/device-tree/compatible and DMI says ${JSON.stringify(Object.values(id.dmi))}`;
+  const known = id.matchedBy === 'none' ? 'an unknown board' : `board ${id.profile.id}`;
   throw dtError(
     'EDGEFLOW_DT_UNKNOWN_BOARD',
-    `cannot identify the board under ${root}: no /proc/device-tree/compatible and DMI says ${JSON.stringify(dmi)}; pass --board`,
+    `${known} under ${root} (${seen}) has no overlays here; supported: ${BOARD_IDS.join(', ')} (or pass --board)`,
   );
 }
 

@@ -24,6 +24,13 @@ export {
 } from './board/profiles/index.js';
 export { detectBoard, simDetected } from './board/detect.js';
 export { busNotFound, deviceGaps, type DeviceGaps } from './board/gaps.js';
+export {
+  identifyBoard,
+  boardEntryMatches,
+  matchProfile,
+  BOARD_PROFILE_IDS,
+  type BoardIdentity,
+} from './board/identify.js';
 export type {
   DetectedBoard,
   DetectOptions,

@@ -1,10 +1,10 @@
-import { globMatch } from '@edgeflow/core';
 import { HalError } from '../errors.js';
 import type { CdevChipInfo, ChipInfo, ScanNote } from './chips.js';
 import { findChip, scanChips } from './chips.js';
 import type { HostFs } from './host-fs.js';
 import { hostPath, listDir, nodeHostFs, readText } from './host-fs.js';
-import { boardProfiles, genericLinux, profileById, simBoard } from './profiles/index.js';
+import { identifyBoard } from './identify.js';
+import { boardProfiles, profileById, simBoard } from './profiles/index.js';
 import type { BoardProfile, GpioBackendName } from './types.js';
 
 /** An I2C adapter present on the host. */
@@ -57,32 +57,6 @@ export interface DetectDeps {
   readonly cdevUnavailableReason?: string | undefined;
 }
 
-const DMI_FIELDS = ['board_vendor', 'board_name', 'product_name', 'sys_vendor'] as const;
-
-function matchProfile(
-  compatible: readonly string[],
-  dmi: Readonly<Record<string, string>>,
-): { profile: BoardProfile; matchedBy: DetectedBoard['matchedBy'] } {
-  for (const p of boardProfiles) {
-    if (p.compatible.some((pat) => compatible.some((c) => globMatch(pat, c)))) {
-      return { profile: p, matchedBy: 'compatible' };
-    }
-    if (p.dmi && compatible.length === 0) {
-      const wantVendor = p.dmi.boardVendor?.toLowerCase();
-      const wantProduct = p.dmi.productName?.toLowerCase();
-      const vendor = `${dmi.board_vendor ?? ''} ${dmi.sys_vendor ?? ''}`.toLowerCase();
-      const product = `${dmi.product_name ?? ''} ${dmi.board_name ?? ''}`.toLowerCase();
-      const ok =
-        (wantVendor === undefined || vendor.includes(wantVendor)) &&
-        (wantProduct === undefined || product.includes(wantProduct));
-      if (ok && (wantVendor !== undefined || wantProduct !== undefined)) {
-        return { profile: p, matchedBy: 'dmi' };
-      }
-    }
-  }
-  return { profile: genericLinux, matchedBy: 'none' };
-}
-
 async function scanI2c(fs: HostFs, root: string): Promise<I2cAdapterInfo[]> {
   const out: I2cAdapterInfo[] = [];
   for (const e of await listDir(fs, hostPath(root, 'dev'))) {
@@ -114,18 +88,12 @@ export async function detectBoard(
   const requested = options.board ?? 'auto';
   if (requested === 'sim') return simDetected();
 
-  const compatRaw = await readText(fs, hostPath(root, 'proc/device-tree/compatible'));
-  const compatible = (compatRaw ?? '').split('\0').filter((s) => s.length > 0);
-  const model = await readText(fs, hostPath(root, 'proc/device-tree/model'));
-  const dmi: Record<string, string> = {};
-  for (const f of DMI_FIELDS) {
-    const v = await readText(fs, hostPath(root, `sys/class/dmi/id/${f}`));
-    if (v !== undefined) dmi[f] = v;
-  }
+  const id = await identifyBoard(root, fs);
+  const { compatible, dmi, model } = id;
   let profile: BoardProfile;
   let matchedBy: DetectedBoard['matchedBy'];
   if (requested === 'auto') {
-    ({ profile, matchedBy } = matchProfile(compatible, dmi));
+    ({ profile, matchedBy } = id);
   } else {
     const forced = profileById(requested);
     if (!forced) {

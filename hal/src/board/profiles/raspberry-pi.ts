@@ -46,9 +46,10 @@ const header: HeaderPin[] = BCM_BY_PIN.map(([pin, bcm, fn]) => ({
 /** Raspberry Pi 5 Model B. */
 export const raspberryPi5: BoardProfile = {
   id: 'rpi5',
-  name: 'Raspberry Pi 5 Model B',
+  name: 'Raspberry Pi 5 Model B (also Compute Module 5 on its IO board, Pi 500)',
   family: 'raspberry-pi',
-  compatible: ['raspberrypi,5-model-b'],
+  // Same BCM2712 + RP1 and the same 40-pin header mapping on all three.
+  compatible: ['raspberrypi,5-model-b', 'raspberrypi,5-compute-module', 'raspberrypi,500'],
   header,
   i2c: [
     { name: 'i2c1', pins: [3, 5], bus: 1, enable: 'dtparam=i2c_arm=on in config.txt' },
