@@ -58,7 +58,9 @@ export async function otaView(
   const t = state?.trial ?? null;
   const report =
     trial?.inTrial && trial.report?.version === t?.version ? (trial.report ?? null) : null;
-  const deadlineAt = t?.firstStartAt ? Date.parse(t.firstStartAt) + t.deadlineSec * 1000 : null;
+  // As the agent's trial judges it: from the first start root counted, else from this start.
+  const since = t?.firstStartAt ?? report?.startedAt;
+  const deadlineAt = t && since ? Date.parse(since) + t.deadlineSec * 1000 : null;
   const commitAt =
     t && report?.healthySince ? Date.parse(report.healthySince) + t.probationSec * 1000 : null;
   const undecided = t !== null && report !== null && !report.committedAt && !report.failure;
