@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { runCaptured } from '@edgeflow/core/testing';
 import { BOARD_IDS, type BoardId } from '../src/boards.js';
 import { runCli } from '../src/cli.js';
 import { dtError } from '../src/errors.js';
@@ -51,14 +51,7 @@ export async function cli(
   argv: string[],
   d: InstallerDeps = deps(),
 ): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (b: Buffer) => (out += b.toString()));
-  stderr.on('data', (b: Buffer) => (err += b.toString()));
-  const code = await runCli(argv, { stdout, stderr, env: {} }, d);
-  return { code, out, err };
+  return runCaptured((a, io) => runCli(a, io, d), argv);
 }
 
 /** Compare with a golden file; UPDATE_GOLDEN=1 rewrites it. */

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { runCaptured } from '@edgeflow/core/testing';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -52,14 +52,8 @@ function statuses(client: MqttClient) {
 }
 
 async function ota(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d: Buffer) => (o += d.toString()));
-  stderr.on('data', (d: Buffer) => (e += d.toString()));
-  const code = await runCli(argv, { stdout, stderr, env: {} });
-  return { code, stdout: o, stderr: e };
+  const r = await runCaptured(runCli, argv);
+  return { code: r.code, stdout: r.out, stderr: r.err };
 }
 
 async function serve(files: Record<string, Buffer>) {

@@ -1,17 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
+import { captureIo } from '@edgeflow/core/testing';
 import { main } from '../../src/cli/main.js';
 
-function io(env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return { io: { stdout, stderr, env }, out: () => out, err: () => err };
-}
+const io = captureIo;
 
 test('--help prints usage and exits 0', async () => {
   const t = io();

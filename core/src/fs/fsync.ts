@@ -9,17 +9,16 @@ import { join } from 'node:path';
  * disk"). Opened with O_DIRECTORY so that a file in its place is an error, not a silent no-op.
  */
 export async function fsyncDir(dir: string): Promise<void> {
-  const dh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
-  }
+  await syncOpened(dir, constants.O_RDONLY | constants.O_DIRECTORY);
 }
 
 /** fsyncs one regular file's data and metadata (opened read-only, without following a link). */
 export async function fsyncFile(path: string): Promise<void> {
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  await syncOpened(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+}
+
+async function syncOpened(path: string, flags: number): Promise<void> {
+  const fh = await open(path, flags);
   try {
     await fh.sync();
   } finally {

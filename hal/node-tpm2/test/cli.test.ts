@@ -1,19 +1,13 @@
 import { createErrorClass } from '@edgeflow/core';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
+import { runCaptured } from '@edgeflow/core/testing';
 import { describe, it } from 'node:test';
 import { runCli } from '../src/cli.js';
 import { errorCatalog, TpmError } from '../src/errors.js';
 import { loadBinding } from '../src/native/load-binding.js';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return { code: await runCli(argv, { stdout, stderr, env: {} }), out, err };
+  return runCaptured(runCli, argv);
 }
 
 describe('attest runCli usage', () => {

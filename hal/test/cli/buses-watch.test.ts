@@ -1,10 +1,10 @@
+import { captureIo, type CapturedIo } from '@edgeflow/core/testing';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -16,15 +16,7 @@ const fixture = (name: string): string =>
   fileURLToPath(new URL(`../../../test/fixtures/boards/${name}`, import.meta.url));
 const halCli = fileURLToPath(new URL('../../src/cli/cli.js', import.meta.url));
 
-function io() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d: Buffer) => (o += d.toString()));
-  stderr.on('data', (d: Buffer) => (e += d.toString()));
-  return { io: { stdout, stderr, env: {} }, out: () => o, err: () => e };
-}
+const io = (): CapturedIo => captureIo();
 
 test('i2c scan of a bus the host does not expose is EDGEFLOW_HAL_BUS_NOT_FOUND (exit 1), not "no devices"', async (t) => {
   // The Pi 5 fixture with /dev/i2c-1 removed: the header bus is not enabled in config.txt.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
+import { captureIo, type CapturedIo } from '@edgeflow/core/testing';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/cli.js';
@@ -8,19 +8,7 @@ import { SimWorld } from '../../src/sim/sim-world.js';
 const fixture = (name: string): string =>
   fileURLToPath(new URL(`../../../test/fixtures/boards/${name}`, import.meta.url));
 
-function io(): {
-  io: { stdout: PassThrough; stderr: PassThrough; env: NodeJS.ProcessEnv };
-  out: () => string;
-  err: () => string;
-} {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d: Buffer) => (o += d.toString()));
-  stderr.on('data', (d: Buffer) => (e += d.toString()));
-  return { io: { stdout, stderr, env: {} }, out: () => o, err: () => e };
-}
+const io = (): CapturedIo => captureIo();
 
 test('hal detect prints board and pin map for each fixture', async () => {
   const want: Record<string, RegExp> = {

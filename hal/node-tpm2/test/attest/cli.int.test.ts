@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { runCaptured } from '@edgeflow/core/testing';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../src/cli.js';
 import { enrol } from '../../src/attest/enrol.js';
@@ -17,14 +18,7 @@ import { startDeviceRig, tpmTestsMissing, type DeviceRig } from '../helpers/fixt
 const missing = tpmTestsMissing();
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(['attest', ...argv].slice(1), { stdout, stderr, env: {} });
-  return { code, out, err };
+  return runCaptured(runCli, argv);
 }
 
 function failed(v: Verdict | { checks: readonly { name: string; status: string }[] }): string[] {
