@@ -31,6 +31,11 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 /** Options of a command, as node:util's parseArgs takes them. */
 export type CliOptions = NonNullable<ParseArgsConfig['options']>;
 
+/** What {@link parseCommandLine} returns for a config `T` (typed values and positionals). */
+export type ParsedCommandLine<T extends Omit<ParseArgsConfig, 'args' | 'strict'>> = ReturnType<
+  typeof parseArgs<T & { args: string[]; strict: true }>
+>;
+
 /**
  * node:util `parseArgs` with the settings every EdgeFlow CLI uses (strict: an unknown option or
  * a missing value is an error), whose failure becomes the package's usage error. `toUsageError`
@@ -40,7 +45,7 @@ export function parseCommandLine<const T extends Omit<ParseArgsConfig, 'args' | 
   argv: readonly string[],
   config: T,
   toUsageError: (message: string, cause: unknown) => Error,
-): ReturnType<typeof parseArgs<T & { args: string[]; strict: true }>> {
+): ParsedCommandLine<T> {
   try {
     return parseArgs({ ...config, args: [...argv], strict: true });
   } catch (cause) {

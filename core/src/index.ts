@@ -24,5 +24,6 @@ export {
   type CliIo,
   type CliOptions,
   type ExitCodeValue,
+  type ParsedCommandLine,
 } from './cli.js';
 export { globMatch } from './glob.js';

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { buildBundle, drainSink, signBundle } from './bundle-writer.js';
 import { openBundle } from './bundle-reader.js';
 import type { CliIo } from './cli-io.js';
-import { PATH_OPTIONS, need, num, out, parseArgs, usage, type Options } from './cli-io.js';
+import { PATH_OPTIONS, need, num, out, parse, type Options } from './cli-io.js';
 import { defaultDeps, killAtFromEnv } from './deps.js';
 import type { OtaDeps } from './deps.js';
 import { OtaError } from './errors.js';
@@ -92,9 +92,7 @@ const INSTALL_OPTIONS = {
   'request-owner': { type: 'string' },
 } as const satisfies Options;
 
-type InstallValues = ReturnType<
-  typeof parseArgs<{ args: string[]; options: typeof INSTALL_OPTIONS; allowPositionals: true }>
->['values'];
+type InstallValues = ReturnType<typeof parse<typeof INSTALL_OPTIONS, true>>['values'];
 
 /** The options an install from a bundle, a URL or a request share. */
 function installCommon(values: InstallValues, io: CliIo, paths: OtaPaths) {
@@ -169,14 +167,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'generate an Ed25519 signing key pair (<name>.key, <name>.pub)',
     usage: '--out DIR [--name NAME]',
     async run(argv, io) {
-      const { values } = usage(() =>
-        parseArgs({
-          args: [...argv],
-          options: { out: { type: 'string' }, name: { type: 'string' } },
-          strict: true,
-          allowPositionals: false,
-        }),
-      );
+      const { values } = parse(argv, { out: { type: 'string' }, name: { type: 'string' } });
       const dir = need(values.out, '--out DIR');
       const name = values.name ?? 'ota-signing';
       const k = generateKeyPair();
@@ -195,23 +186,20 @@ export const COMMANDS: Record<string, Command> = {
     usage:
       'DIR --out FILE --name NAME --version SEMVER --board B [--board B…] [--min-agent V] [--min-hal V] [--rollout PCT] [--key PRIVATE.key] [--created ISO]',
     async run(argv, io) {
-      const { values, positionals } = usage(() =>
-        parseArgs({
-          args: [...argv],
-          options: {
-            out: { type: 'string' },
-            name: { type: 'string' },
-            version: { type: 'string' },
-            board: { type: 'string', multiple: true },
-            'min-agent': { type: 'string' },
-            'min-hal': { type: 'string' },
-            rollout: { type: 'string' },
-            key: { type: 'string' },
-            created: { type: 'string' },
-          },
-          strict: true,
-          allowPositionals: true,
-        }),
+      const { values, positionals } = parse(
+        argv,
+        {
+          out: { type: 'string' },
+          name: { type: 'string' },
+          version: { type: 'string' },
+          board: { type: 'string', multiple: true },
+          'min-agent': { type: 'string' },
+          'min-hal': { type: 'string' },
+          rollout: { type: 'string' },
+          key: { type: 'string' },
+          created: { type: 'string' },
+        },
+        true,
       );
       if (positionals.length !== 1)
         throw new OtaError('EDGEFLOW_OTA_USAGE', 'build takes exactly one DIR');
@@ -239,13 +227,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'add (or replace) the detached signature of a bundle',
     usage: 'BUNDLE --key PRIVATE.key [--out FILE]',
     async run(argv, io) {
-      const { values, positionals } = usage(() =>
-        parseArgs({
-          args: [...argv],
-          options: { key: { type: 'string' }, out: { type: 'string' } },
-          strict: true,
-          allowPositionals: true,
-        }),
+      const { values, positionals } = parse(
+        argv,
+        { key: { type: 'string' }, out: { type: 'string' } },
+        true,
       );
       const input = need(positionals[0], 'BUNDLE');
       const keyId = await signBundle(
@@ -261,13 +246,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'verify signature, manifest and every payload digest (writes nothing)',
     usage: 'BUNDLE --keys DIR [--json]',
     async run(argv, io) {
-      const { values, positionals } = usage(() =>
-        parseArgs({
-          args: [...argv],
-          options: { keys: { type: 'string' }, json: { type: 'boolean' } },
-          strict: true,
-          allowPositionals: true,
-        }),
+      const { values, positionals } = parse(
+        argv,
+        { keys: { type: 'string' }, json: { type: 'boolean' } },
+        true,
       );
       const keys = await loadTrustedKeys(need(values.keys, '--keys DIR'));
       const b = await openBundle(need(positionals[0], 'BUNDLE'));
@@ -286,14 +268,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'print the manifest (signature not checked)',
     usage: 'BUNDLE [--json]',
     async run(argv, io) {
-      const { values, positionals } = usage(() =>
-        parseArgs({
-          args: [...argv],
-          options: { json: { type: 'boolean' } },
-          strict: true,
-          allowPositionals: true,
-        }),
-      );
+      const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, true);
       const b = await openBundle(need(positionals[0], 'BUNDLE'));
       await b.close();
       const m = b.manifest;
@@ -325,14 +300,7 @@ export const COMMANDS: Record<string, Command> = {
     usage:
       '(BUNDLE | URL --sha256 HEX | --request FILE [--allow-http] [--request-owner UID]) [--root DIR] [--keys DIR] [--board B] [--device-id ID] [--agent-version V] [--hal-version V] [--allow-downgrade] [--ignore-rollout] [--commit] [--no-restart] [--probation SEC] [--deadline SEC] [--max-file-size N] [--max-total-size N]',
     async run(argv, io) {
-      const { values, positionals } = usage(() =>
-        parseArgs({
-          args: [...argv],
-          options: INSTALL_OPTIONS,
-          strict: true,
-          allowPositionals: true,
-        }),
-      );
+      const { values, positionals } = parse(argv, INSTALL_OPTIONS, true);
       const paths = pathsOf(values);
       if (values.request !== undefined && (positionals.length > 0 || values.sha256))
         throw new OtaError('EDGEFLOW_OTA_USAGE', '--request takes no BUNDLE|URL and no --sha256');
@@ -365,14 +333,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'show current, previous, trial and history',
     usage: '[--root DIR] [--json]',
     async run(argv, io) {
-      const { values } = usage(() =>
-        parseArgs({
-          args: [...argv],
-          options: PATH_OPTIONS,
-          strict: true,
-          allowPositionals: false,
-        }),
-      );
+      const { values } = parse(argv, PATH_OPTIONS);
       const { state: s, report } = await status(pathsOf(values), depsFor(io));
       if (values.json) out(io, JSON.stringify({ ...s, report: report ?? null }));
       else {
@@ -398,14 +359,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'commit the release on trial by hand',
     usage: '[--root DIR]',
     async run(argv, io) {
-      const { values } = usage(() =>
-        parseArgs({
-          args: [...argv],
-          options: PATH_OPTIONS,
-          strict: true,
-          allowPositionals: false,
-        }),
-      );
+      const { values } = parse(argv, PATH_OPTIONS);
       return printDecision(io, await commitNow(pathsOf(values), depsFor(io)), values.json);
     },
   },
@@ -413,18 +367,11 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'roll back to the previous release (and restart unless --no-restart)',
     usage: '[--root DIR] [--reason TEXT] [--no-restart]',
     async run(argv, io) {
-      const { values } = usage(() =>
-        parseArgs({
-          args: [...argv],
-          options: {
-            ...PATH_OPTIONS,
-            reason: { type: 'string' },
-            'no-restart': { type: 'boolean' },
-          },
-          strict: true,
-          allowPositionals: false,
-        }),
-      );
+      const { values } = parse(argv, {
+        ...PATH_OPTIONS,
+        reason: { type: 'string' },
+        'no-restart': { type: 'boolean' },
+      });
       const d = await rollbackNow(
         pathsOf(values),
         values.reason ?? 'rolled back by hand',
@@ -438,14 +385,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: '(systemd ExecStartPre=+) recover, count the trial start, roll back a restarted trial',
     usage: '[--root DIR]',
     async run(argv, io) {
-      const { values } = usage(() =>
-        parseArgs({
-          args: [...argv],
-          options: PATH_OPTIONS,
-          strict: true,
-          allowPositionals: false,
-        }),
-      );
+      const { values } = parse(argv, PATH_OPTIONS);
       return printDecision(io, await prestart(pathsOf(values), depsFor(io)), values.json);
     },
   },
@@ -453,14 +393,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: '(systemd ExecStopPost=+) record why a trial process stopped',
     usage: '[--root DIR]',
     async run(argv, io) {
-      const { values } = usage(() =>
-        parseArgs({
-          args: [...argv],
-          options: PATH_OPTIONS,
-          strict: true,
-          allowPositionals: false,
-        }),
-      );
+      const { values } = parse(argv, PATH_OPTIONS);
       const stop = {
         result: io.env.SERVICE_RESULT ?? 'unknown',
         exitCode: io.env.EXIT_CODE ?? '',
@@ -473,14 +406,7 @@ export const COMMANDS: Record<string, Command> = {
     summary: '(timer / OnFailure=) finalise commits, enforce deadlines, roll back a failed trial',
     usage: '[--root DIR] [--service-failed]',
     async run(argv, io) {
-      const { values } = usage(() =>
-        parseArgs({
-          args: [...argv],
-          options: { ...PATH_OPTIONS, 'service-failed': { type: 'boolean' } },
-          strict: true,
-          allowPositionals: false,
-        }),
-      );
+      const { values } = parse(argv, { ...PATH_OPTIONS, 'service-failed': { type: 'boolean' } });
       return printDecision(
         io,
         await check(pathsOf(values), depsFor(io), values['service-failed'] ?? false),

@@ -1,5 +1,10 @@
-import { parseArgs } from 'node:util';
-import { writeLine, type CliIo, type CliOptions } from '@edgeflow/core';
+import {
+  parseCommandLine,
+  writeLine,
+  type CliIo,
+  type CliOptions,
+  type ParsedCommandLine,
+} from '@edgeflow/core';
 import { OtaError } from './errors.js';
 
 export type { CliIo };
@@ -16,20 +21,21 @@ export const PATH_OPTIONS = {
   json: { type: 'boolean' },
 } as const satisfies Options;
 
-/** Runs parseArgs (strict); a parse failure becomes a usage error. */
-export function usage<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (cause) {
-    throw new OtaError(
-      'EDGEFLOW_OTA_USAGE',
-      cause instanceof Error ? cause.message : String(cause),
-      { cause },
-    );
-  }
+/**
+ * Parses a subcommand's arguments (strict; operands only when `operands` is true); a wrong
+ * command line becomes EDGEFLOW_OTA_USAGE (exit 2).
+ */
+export function parse<const O extends Options, const P extends boolean = false>(
+  argv: readonly string[],
+  options: O,
+  operands?: P,
+): ParsedCommandLine<{ options: O; allowPositionals: P }> {
+  return parseCommandLine(
+    argv,
+    { options, allowPositionals: (operands ?? false) as P },
+    (message, cause) => new OtaError('EDGEFLOW_OTA_USAGE', message, { cause }),
+  );
 }
-
-export { parseArgs };
 
 export function out(io: Pick<CliIo, 'stdout'>, text: string): void {
   writeLine(io.stdout, text);

@@ -1,6 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hashPassword } from '../broker/password.js';
-import { ExitCode, parseCommandLine, usageFailure, type CliIo } from '@edgeflow/core';
+import {
+  ExitCode,
+  parseCommandLine,
+  usageFailure,
+  type CliIo,
+  type CliOptions,
+} from '@edgeflow/core';
 import { cliUsageError } from './usage-error.js';
 
 export const mqttUsage = `Usage: edgeflow mqtt passwd [--user NAME]
@@ -37,6 +43,22 @@ const HTTP_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/**
+ * Options of `<command> <verb>`: exactly the verb of `synopsis` (its third word) as operand,
+ * unless help is asked for.
+ */
+function parseVerb<const O extends CliOptions>(
+  argv: readonly string[],
+  options: O,
+  synopsis: string,
+) {
+  const parsed = parseCommandLine(argv, { options, allowPositionals: true }, cliUsageError);
+  const helpAsked = (parsed.values as { help?: boolean }).help === true;
+  if (!helpAsked && parsed.positionals.join(' ') !== synopsis.split(' ')[2])
+    throw cliUsageError(`expected: ${synopsis}`);
+  return parsed.values;
+}
+
 async function readLine(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
@@ -47,23 +69,17 @@ async function readLine(stream: NodeJS.ReadableStream): Promise<string> {
 
 /** `edgeflow mqtt passwd`. */
 export async function runMqttCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  let parsed;
+  let values;
   try {
-    parsed = parseCommandLine(
-      argv,
-      { options: MQTT_OPTIONS, allowPositionals: true },
-      cliUsageError,
-    );
-    if (parsed.values.help !== true && parsed.positionals.join(' ') !== 'passwd')
-      throw cliUsageError('expected: edgeflow mqtt passwd [--user NAME]');
+    values = parseVerb(argv, MQTT_OPTIONS, 'edgeflow mqtt passwd [--user NAME]');
   } catch (err) {
     return usageFailure(io, 'edgeflow mqtt', err, mqttUsage);
   }
-  if (parsed.values.help === true) {
+  if (values.help === true) {
     io.stdout.write(mqttUsage);
     return ExitCode.OK;
   }
-  const user = parsed.values.user ?? 'user';
+  const user = values.user ?? 'user';
   if (io.stdin === undefined) {
     io.stderr.write('edgeflow mqtt passwd: no standard input to read the password from\n');
     return ExitCode.FAILED;
@@ -82,26 +98,20 @@ export async function runMqttCommand(argv: readonly string[], io: CliIo): Promis
 
 /** `edgeflow http token`. */
 export function runHttpCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  let parsed;
+  let values;
   try {
-    parsed = parseCommandLine(
-      argv,
-      { options: HTTP_OPTIONS, allowPositionals: true },
-      cliUsageError,
-    );
-    if (parsed.values.help !== true && parsed.positionals.join(' ') !== 'token')
-      throw cliUsageError('expected: edgeflow http token [--name NAME]');
-    const n = parsed.values.name;
+    values = parseVerb(argv, HTTP_OPTIONS, 'edgeflow http token [--name NAME]');
+    const n = values.name;
     if (n !== undefined && (n.length === 0 || n.length > 64))
       throw cliUsageError('--name must be 1-64 characters');
   } catch (err) {
     return Promise.resolve(usageFailure(io, 'edgeflow http token', err, httpUsage));
   }
-  if (parsed.values.help === true) {
+  if (values.help === true) {
     io.stdout.write(httpUsage);
     return Promise.resolve(ExitCode.OK);
   }
-  const name = parsed.values.name ?? 'operator';
+  const name = values.name ?? 'operator';
   const token = randomBytes(32).toString('base64url');
   const sha256 = createHash('sha256').update(token).digest('hex');
   io.stdout.write(`${token}\n`);

@@ -176,6 +176,13 @@ export async function runCli(
     io.stdout.write(USAGE);
     return 0;
   }
+  // Where a run reports while it goes, and what ends it early.
+  const progress = (jsonProgress: boolean) => ({
+    stdout: io.stdout,
+    stderr: io.stderr,
+    jsonProgress,
+    stopSignal,
+  });
   try {
     switch (cmd) {
       case 'list': {
@@ -191,13 +198,7 @@ export async function runCli(
       }
       case 'run': {
         const { opts, json } = runOptions(rest, io.env);
-        const o = await startRun(opts, {
-          stdout: io.stdout,
-          stderr: io.stderr,
-          jsonProgress: json,
-          stopSignal,
-        });
-        return outcome(io, o, json);
+        return outcome(io, await startRun(opts, progress(json)), json);
       }
       case 'resume': {
         const parsed = parseCommandLine(
@@ -214,13 +215,7 @@ export async function runCli(
         const dir = parsed.values.out ?? parsed.positionals[0];
         if (!dir) throw new EdgeReadyError('EDGEFLOW_ER_USAGE', 'resume needs the run directory');
         const json = parsed.values['json-progress'];
-        const o = await resumeRun(resolve(dir), {
-          stdout: io.stdout,
-          stderr: io.stderr,
-          jsonProgress: json,
-          stopSignal,
-        });
-        return outcome(io, o, json);
+        return outcome(io, await resumeRun(resolve(dir), progress(json)), json);
       }
       case 'verify-report': {
         const parsed = parseCommandLine(
