@@ -17,6 +17,16 @@ export const AEDES_PATCHES: readonly { name: string; file: string; why: string }
     why: 'the per-client duplicate filter drops only repeats of one message (issue 19 D1)',
   },
   {
+    name: 'subscription-qos',
+    file: 'lib/handlers/subscribe.js',
+    why: 'a message goes out at min(its QoS, the granted QoS) also for wildcard filters [MQTT-3.8.4-6]',
+  },
+  {
+    name: 'subscription-qos',
+    file: 'lib/client.js',
+    why: 'overlapping subscriptions: a copy at the highest matching QoS [MQTT-3.3.5-1]',
+  },
+  {
     name: 'empty-id-persistent',
     file: 'lib/handlers/connect.js',
     why: 'an empty client id with CleanSession=0 gets CONNACK 2 [MQTT-3.1.3-8] (D2)',

@@ -2,7 +2,13 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer as createTlsServer } from 'node:tls';
-import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes';
+import {
+  Aedes,
+  type AedesPublishPacket,
+  type Client,
+  type PublishPacket,
+  type Subscription,
+} from 'aedes';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors.js';
 import { assertAedesPatched } from './aedes-patches.js';
@@ -12,6 +18,7 @@ import {
   MemoryPersistence,
   type InflightLimits,
 } from './memory-persistence.js';
+import { connectViolation, filterViolation, publishViolation } from './protocol-checks.js';
 import { consumeQos2BeforeForwarding } from './qos2-forwarding.js';
 import { allocateIdsSkippingInFlight, type IdInUse } from './packet-ids.js';
 import { SessionExpiry, type ExpirableSessions } from './session-expiry.js';
@@ -223,10 +230,30 @@ async function createAedes(
     persistence,
     maxInflightInbound: limits.maxInflight,
     authenticate: security.authenticate,
+    preConnect(client: Client, packet: object, done: (err: Error | null, ok: boolean) => void) {
+      const bad = connectViolation(packet);
+      if (bad === undefined) return done(null, true);
+      // [MQTT-3.1.4-1]: close without CONNACK.
+      security.violation('protocol', {
+        remote: (client.conn as { remoteAddress?: string }).remoteAddress,
+        reason: bad,
+      });
+      done(new Error(bad), false);
+    },
     // QoS 1: aedes writes PUBACK before `published` runs, so a crash between the two would
     // lose an acknowledged message. The consumer runs here instead, after the ACL check and
     // before PUBACK (a retransmission after a crash is applied again: at least once).
     authorizePublish(client: Client | null, packet: PublishPacket, done) {
+      // The will (published by aedes as the client goes) is checked at CONNECT instead.
+      const isWill = client !== null && packet === (client as { will?: unknown }).will;
+      const bad = client === null || isWill ? undefined : publishViolation(packet);
+      if (bad !== undefined) {
+        security.violation('protocol', { clientId: client?.id, reason: bad });
+        return done(new Error(bad));
+      }
+      // [MQTT-3.3.1-3]: the DUP flag of an incoming PUBLISH is not passed on to subscribers
+      // (aedes copies it); the duplicate check of QoS 2 uses the packet id, not the flag.
+      packet.dup = false;
       security.authorizePublish(client, packet, (err) => {
         if (err || client === null || packet.qos !== 1) return done(err);
         consumedEarly.add(packet);
@@ -236,7 +263,12 @@ async function createAedes(
         });
       });
     },
-    authorizeSubscribe: security.authorizeSubscribe,
+    authorizeSubscribe(client: Client | null, sub: Subscription, done) {
+      const bad = filterViolation(sub.topic);
+      if (bad === undefined) return security.authorizeSubscribe(client, sub, done);
+      security.violation('protocol', { clientId: client?.id, reason: bad });
+      done(null, null);
+    },
     published(packet: AedesPublishPacket, client: Client | null, done) {
       // Broker-internal publishes ($SYS, dead letters, our own API) have no client.
       if (client === null || consumedEarly.has(packet)) return done(null);

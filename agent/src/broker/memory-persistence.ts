@@ -209,8 +209,40 @@ export class MemoryPersistence extends AsyncMemory {
     return Promise.resolve(this.outgoing.clear(client.id, id));
   }
 
+  /**
+   * A client's queue, oldest first, each PUBLISH at min(its QoS, the highest QoS granted to
+   * the client's subscriptions that match its topic) [MQTT-3.8.4-6]: entries are stored at
+   * the published QoS (one record for all subscribers), and aedes replays them as given.
+   */
   outgoingStream(client: Pick<Client, 'id'>): Readable {
-    return Readable.from(this.outgoing.list(client.id));
+    const entries = this.outgoing.list(client.id);
+    if (entries.length === 0) return Readable.from(entries);
+    const granted = new Map<string, Promise<number | undefined>>();
+    const grantedFor = (topic: string) => {
+      let g = granted.get(topic);
+      if (g === undefined) {
+        g = this.subscriptionsByTopic(topic).then((subs) => {
+          let max: number | undefined;
+          for (const s of subs as { clientId: string; qos?: number }[])
+            if (s.clientId === client.id) max = Math.max(max ?? 0, s.qos ?? 0);
+          return max;
+        });
+        granted.set(topic, g);
+      }
+      return g;
+    };
+    async function* downgraded() {
+      for (const e of entries) {
+        const p = e as OutgoingPacket & { topic?: string; qos?: number };
+        if (p.cmd !== 'publish' || p.topic === undefined || p.qos === undefined) {
+          yield e;
+          continue;
+        }
+        const max = await grantedFor(p.topic);
+        yield max === undefined || max >= p.qos ? e : { ...p, qos: max };
+      }
+    }
+    return Readable.from(downgraded());
   }
 
   /** Client ids with stored subscriptions (persistent sessions; see session-expiry.ts). */

@@ -15,7 +15,8 @@ export type ViolationKind =
   | 'inflight_exceeded'
   | 'rate_limited'
   | 'max_connections'
-  | 'tls_handshake';
+  | 'tls_handshake'
+  | 'protocol';
 
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'auth_failed',
@@ -26,6 +27,7 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'rate_limited',
   'max_connections',
   'tls_handshake',
+  'protocol',
 ];
 
 export interface BrokerSecurityDeps {

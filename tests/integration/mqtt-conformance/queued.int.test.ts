@@ -83,3 +83,34 @@ for (const durability of DURABILITY) {
     });
   }
 }
+
+for (const durability of DURABILITY) {
+  test(`[MQTT-3.8.4-6] [MQTT-3.3.5-1] a queued message goes out at min(published QoS, granted QoS), once per client even with overlapping subscriptions (${durability})`, async (t) => {
+    const { port } = await agentFor(t, durability);
+    const sub = await rawClient(t, port, 'qd', { clean: false });
+    await sub.c.subscribe([
+      { topic: 'qd/#', qos: 1 },
+      { topic: 'qd/+', qos: 0 },
+    ]);
+    sub.c.disconnect();
+    await sub.c.waitClosed();
+    const pub = await rawClient(t, port, 'qd-pub');
+    pub.c.publish('qd/a', 'two', 2, { id: 1 });
+    await pub.c.next('pubrec');
+    pub.c.send({ cmd: 'pubrel', messageId: 1 });
+    await pub.c.next('pubcomp');
+    pub.c.publish('qd/a', 'end', 1, { id: 2 });
+    await pub.c.next('puback');
+    const back = await rawClient(t, port, 'qd', { clean: false });
+    const got = await until(back.c, 'end');
+    assert.deepEqual(
+      got.map((p) => `${p.payload.toString()} q${p.qos}`),
+      ['two q1', 'end q1'],
+    );
+    for (const p of got) back.c.send({ cmd: 'puback', messageId: p.messageId as number });
+    back.c.disconnect();
+    await back.c.waitClosed();
+    const last = await rawClient(t, port, 'qd', { clean: false });
+    assert.deepEqual(publishes(await last.c.barrier()), [], 'nothing left in the session');
+  });
+}
