@@ -40,6 +40,18 @@ export const errorCatalog = {
     'The hal section of the config is invalid; the message gives the path of the bad key.',
   EDGEFLOW_HAL_BOARD_UNKNOWN:
     'The requested board profile id does not exist. Run `edgeflow hal detect` to see the detected board and the known ids.',
+  EDGEFLOW_HAL_MCU_NOT_FOUND:
+    "The board's GPIO co-processor (e.g. the LattePanda's ATmega32U4) was not found on USB by its VID:PID. Check `lsusb`, the co-processor's power/BIOS setting, or set hal.firmata.device to its serial device.",
+  EDGEFLOW_HAL_SERIAL_BUSY:
+    "The co-processor's serial device is held open by another process (the agent, a serial monitor, ModemManager). Stop it, or use the running agent (HTTP/MQTT GPIO commands) instead of the CLI.",
+  EDGEFLOW_HAL_FIRMATA_NO_FIRMWARE:
+    "No Firmata firmware answered on the co-processor's serial device (REPORT_VERSION/REPORT_FIRMWARE got no reply). Flash StandardFirmata (Arduino IDE: File > Examples > Firmata) onto the co-processor.",
+  EDGEFLOW_HAL_FIRMATA_VERSION:
+    'The co-processor runs Firmata, but a version or a capability the HAL needs is missing (protocol version below the minimum, no capability query, no I2C). Flash a current StandardFirmata.',
+  EDGEFLOW_HAL_FIRMATA_LINK_DOWN:
+    'The serial link to the co-processor is down (USB reset or unplug, or the co-processor reset). The HAL reconnects with backoff and restores every requested line; retry the operation.',
+  EDGEFLOW_HAL_FIRMATA_TIMEOUT:
+    'The co-processor did not answer a Firmata request in time (a stuck I2C bus blocks StandardFirmata, or the firmware hung). The link is resynchronised; persistent timeouts point to the wiring or the firmware.',
 } as const;
 
 /** One of the stable HAL error codes. */
@@ -53,6 +65,8 @@ export interface HalErrorDetails {
   readonly address?: number;
   readonly errno?: string;
   readonly sensor?: string;
+  /** Serial device of a co-processor link (/dev/ttyACM0). */
+  readonly device?: string;
 }
 
 /** Options of every HAL error. */

@@ -2,7 +2,7 @@
 export type BootLayout = 'rpi-config-txt' | 'armbian-env' | 'jetson-extlinux' | 'none';
 
 /** GPIO backends, in the order the HAL prefers them. */
-export type GpioBackendName = 'cdev' | 'sysfs' | 'sim';
+export type GpioBackendName = 'cdev' | 'sysfs' | 'sim' | 'firmata';
 
 /** One usable header pin: physical number, names, and the line behind it. */
 export interface HeaderPin {

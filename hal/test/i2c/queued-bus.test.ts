@@ -4,6 +4,7 @@ import { I2cBusError, I2cNoAckError, isHalError } from '../../src/errors.js';
 import { QueuedI2cBus } from '../../src/i2c/queued-bus.js';
 import type { I2cTransport } from '../../src/i2c/types.js';
 import { ByteRegisterDevice, SimI2cBus } from '../../src/sim/i2c-bus.js';
+import { i2cBusContract } from './contract.js';
 
 test('errno mapping: ENXIO/EREMOTEIO/ENODEV = NoAck, EIO = BusError, EOPNOTSUPP = unsupported', async () => {
   for (const errno of ['ENXIO', 'EREMOTEIO', 'ENODEV'] as const) {
@@ -54,3 +55,21 @@ test('scan lists the attached addresses', async () => {
     .attach(0x40, new ByteRegisterDevice());
   assert.deepEqual(await new QueuedI2cBus(1, sim).scan(), [0x40, 0x76]);
 });
+
+// The I2cBus contract on the simulated adapter; the Firmata adapter runs it against real
+// firmware in test/firmata/emulator.int.test.ts.
+class ScratchRegisters extends ByteRegisterDevice {
+  peek(register: number, length: number): number[] {
+    return [...this.regs.subarray(register, register + length)];
+  }
+}
+{
+  const scratchDevice = new ScratchRegisters();
+  const sim = new SimI2cBus().attach(0x10, scratchDevice).attach(0x76, new ByteRegisterDevice());
+  const bus = new QueuedI2cBus(1, sim);
+  const scratch = { address: 0x10, peek: (r: number, n: number) => scratchDevice.peek(r, n) };
+  i2cBusContract('sim', () => Promise.resolve({ bus, scratch, attached: [0x10, 0x76] }), {
+    plainTransfers: true,
+    writeNack: true,
+  });
+}
