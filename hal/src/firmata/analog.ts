@@ -70,15 +70,15 @@ export class FirmataAnalogInput {
     return 2 ** bits - 1;
   }
 
+  #sample(r: AnalogReport): AnalogSample {
+    return { raw: r.value, fullScale: this.#fullScale(), timestampNs: r.timestampNs };
+  }
+
+  /** The latest report, or the next one when the latest is older than `maxAgeMs`. */
   read(): Promise<AnalogSample> {
-    const sample = (r: AnalogReport): AnalogSample => ({
-      raw: r.value,
-      fullScale: this.#fullScale(),
-      timestampNs: r.timestampNs,
-    });
     const last = this.#link.analogValue(this.channel);
     if (this.#link.state === 'ready' && last && this.#now() - last.timestampNs <= this.#maxAgeNs) {
-      return Promise.resolve(sample(last));
+      return Promise.resolve(this.#sample(last));
     }
     if (this.#link.state !== 'ready') {
       return Promise.reject(
@@ -92,12 +92,17 @@ export class FirmataAnalogInput {
           ),
       );
     }
+    return this.next();
+  }
+
+  /** Waits for the next report of this channel (one sampling interval at most, normally). */
+  next(): Promise<AnalogSample> {
     return new Promise((resolve, reject) => {
       const on = (r: AnalogReport): void => {
         if (r.channel !== this.channel) return;
         clearTimeout(timer);
         this.#link.off('analog', on);
-        resolve(sample(r));
+        resolve(this.#sample(r));
       };
       const timer = setTimeout(() => {
         this.#link.off('analog', on);

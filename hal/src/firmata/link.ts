@@ -32,7 +32,7 @@ export interface AnalogReport {
 /** Typed events of a link. */
 export interface FirmataLinkEvents {
   state: [LinkState, HalError | undefined];
-  /** After every successful (re)connect, once the claimed pins are restored. */
+  /** After every successful (re)connect, and after an MCU reset, once the pins are restored. */
   ready: [FirmwareInfo];
   digital: [PortReport];
   analog: [AnalogReport];
@@ -332,7 +332,10 @@ export class FirmataLink extends EventEmitter<FirmataLinkEvents> {
     await this.#verify(x, false);
   }
 
-  /** Compares the claimed pins with the board; restores them on a mismatch unless `strict`. */
+  /**
+   * Compares the claimed pins with the board. On a mismatch: restores them (and emits 'ready')
+   * when `restoreOnMismatch`, else fails (a restore that did not take).
+   */
   async #verify(x: LinkExchange, restoreOnMismatch: boolean): Promise<void> {
     for (const [pin, claim] of this.pins.entries()) {
       if (claim.use === 'i2c' || claim.use === 'analog') continue;
@@ -352,6 +355,7 @@ export class FirmataLink extends EventEmitter<FirmataLinkEvents> {
         );
       }
       await this.#restore(x);
+      if (this.#firmware) this.emit('ready', this.#firmware);
       return;
     }
   }

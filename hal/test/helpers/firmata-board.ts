@@ -215,6 +215,11 @@ export class FirmataBoard {
     await this.command(reset ? 'plug reset' : 'plug');
   }
 
+  /** The MCU resets (watchdog, brown-out) while the USB link stays up. */
+  async reset(): Promise<void> {
+    await this.command('reset');
+  }
+
   async stop(): Promise<void> {
     if (this.#proc.exitCode === null) {
       this.#proc.stdin.write('quit\n');
