@@ -1,6 +1,8 @@
 import { HalError } from '../errors.js';
 import type { CdevChipInfo, ChipInfo, ScanNote } from './chips.js';
 import { findChip, scanChips } from './chips.js';
+import type { DetectedCoprocessor } from './coprocessor.js';
+import { detectCoprocessor } from './coprocessor.js';
 import type { HostFs } from './host-fs.js';
 import { hostPath, listDir, nodeHostFs, readText } from './host-fs.js';
 import { identifyBoard } from './identify.js';
@@ -39,6 +41,8 @@ export interface DetectedBoard {
   readonly gpioBackend: GpioBackendName | 'none';
   /** What is missing and why, one line each; empty when everything expected is there. */
   readonly missing: readonly ScanNote[];
+  /** The GPIO co-processor on USB, for boards that have one (LattePanda). */
+  readonly coprocessor?: DetectedCoprocessor;
 }
 
 /** Inputs of `detectBoard`. */
@@ -47,6 +51,8 @@ export interface DetectOptions {
   readonly root?: string;
   /** 'auto' detects; 'sim' or a profile id forces that profile. */
   readonly board?: string;
+  /** The co-processor's serial device, when set by hand (hal.firmata.device). */
+  readonly coprocessorDevice?: string;
 }
 
 /** World access for detection. */
@@ -55,7 +61,12 @@ export interface DetectDeps {
   readonly cdevInfo?: CdevChipInfo | undefined;
   /** Why the cdev addon is unavailable, reported when char devices exist. */
   readonly cdevUnavailableReason?: string | undefined;
+  /** Profiles tried before the built-in ones (tests describe emulated boards this way). */
+  readonly profiles?: readonly BoardProfile[];
 }
+
+/** Chip label of co-processor pins (the Firmata backend's FIRMATA_CHIP_LABEL). */
+const FIRMATA_CHIP = 'firmata';
 
 async function scanI2c(fs: HostFs, root: string): Promise<I2cAdapterInfo[]> {
   const out: I2cAdapterInfo[] = [];
@@ -73,12 +84,90 @@ async function scanI2c(fs: HostFs, root: string): Promise<I2cAdapterInfo[]> {
   return out.sort((a, b) => a.bus - b.bus);
 }
 
+/** The profile asked for: detected, or forced by id (an unknown id is an error). */
+function chooseProfile(
+  requested: string,
+  id: { profile: BoardProfile; matchedBy: DetectedBoard['matchedBy'] },
+  extra: readonly BoardProfile[] | undefined,
+): { profile: BoardProfile; matchedBy: DetectedBoard['matchedBy'] } {
+  if (requested === 'auto') return { profile: id.profile, matchedBy: id.matchedBy };
+  const forced = profileById(requested, extra);
+  if (!forced) {
+    throw new HalError(
+      'EDGEFLOW_HAL_BOARD_UNKNOWN',
+      `board profile "${requested}" does not exist; known: ${boardProfiles.map((p) => p.id).join(', ')}`,
+    );
+  }
+  return { profile: forced, matchedBy: 'forced' };
+}
+
+/** Header pins against what exists: a kernel chip by label, or the co-processor on USB. */
+function resolveHeader(
+  profile: BoardProfile,
+  chips: readonly ChipInfo[],
+  coprocessorFound: boolean,
+): ResolvedHeaderPin[] {
+  return profile.header.map((h) => {
+    const chip = findChip(chips, h.chip);
+    const present =
+      h.chip === FIRMATA_CHIP
+        ? coprocessorFound
+        : chip !== undefined && h.line < (chip.lines || Number.MAX_SAFE_INTEGER);
+    return {
+      pin: h.pin,
+      name: h.name,
+      chip: h.chip,
+      line: h.line,
+      present,
+      ...(chip?.sysfsBase === undefined ? {} : { sysfsNumber: chip.sysfsBase + h.line }),
+    };
+  });
+}
+
+/** What the profile expects and the host lacks: header chips, I2C buses, the TPM. */
+async function expectedButMissing(
+  profile: BoardProfile,
+  chips: readonly ChipInfo[],
+  i2c: readonly I2cAdapterInfo[],
+  fs: HostFs,
+  root: string,
+): Promise<ScanNote[]> {
+  const missing: ScanNote[] = [];
+  for (const label of new Set(profile.header.map((h) => h.chip))) {
+    // Co-processor pins have no kernel chip; a missing co-processor is noted by detection.
+    if (label !== FIRMATA_CHIP && !findChip(chips, label)) {
+      missing.push({
+        what: `gpio chip "${label}"`,
+        why: 'not found among the chips: header pins on it are unavailable',
+      });
+    }
+  }
+  for (const b of profile.i2c) {
+    if (b.via === 'firmata' || i2c.some((a) => a.bus === b.bus)) continue;
+    missing.push({
+      what: `${b.name} (/dev/i2c-${b.bus}, pins ${b.pins[0]}/${b.pins[1]})`,
+      why:
+        (b.enable ? `absent: enable it with ${b.enable}` : 'absent') +
+        (b.optional ? ' (optional: not needed for sensors)' : ''),
+    });
+  }
+  if (
+    profile.tpm.kind !== 'none' &&
+    !(await listDir(fs, hostPath(root, 'dev'))).includes('tpmrm0')
+  ) {
+    missing.push({
+      what: `TPM (${profile.tpm.device})`,
+      why: `absent: expected ${profile.tpm.note}`,
+    });
+  }
+  return missing;
+}
+
 /**
  * Detects the board under `root`: device-tree compatible/model (ARM), DMI (x86),
- * GPIO chips by label, I2C adapters. An unknown board is not an error: it gets
- * the generic profile. A forced unknown profile id is an error.
+ * GPIO chips by label, I2C adapters, the GPIO co-processor on USB (LattePanda). An unknown
+ * board is not an error: it gets the generic profile. A forced unknown profile id is an error.
  */
-// eslint-disable-next-line max-lines-per-function -- split by issue 20 (board detection is being reworked there)
 export async function detectBoard(
   options: DetectOptions = {},
   deps: DetectDeps = {},
@@ -88,24 +177,9 @@ export async function detectBoard(
   const requested = options.board ?? 'auto';
   if (requested === 'sim') return simDetected();
 
-  const id = await identifyBoard(root, fs);
+  const id = await identifyBoard(root, fs, deps.profiles);
   const { compatible, dmi, model } = id;
-  let profile: BoardProfile;
-  let matchedBy: DetectedBoard['matchedBy'];
-  if (requested === 'auto') {
-    ({ profile, matchedBy } = id);
-  } else {
-    const forced = profileById(requested);
-    if (!forced) {
-      throw new HalError(
-        'EDGEFLOW_HAL_BOARD_UNKNOWN',
-        `board profile "${requested}" does not exist; known: ${boardProfiles.map((p) => p.id).join(', ')}`,
-      );
-    }
-    profile = forced;
-    matchedBy = 'forced';
-  }
-
+  const { profile, matchedBy } = chooseProfile(requested, id, deps.profiles);
   const { chips, notes } = await scanChips(root, { fs, cdevInfo: deps.cdevInfo });
   const missing: ScanNote[] = [...notes];
   const i2c = await scanI2c(fs, root);
@@ -117,53 +191,22 @@ export async function detectBoard(
       why: `cdev addon unavailable (${deps.cdevUnavailableReason ?? 'not built'}): chips cannot be matched by label`,
     });
   }
-  const gpioBackend: DetectedBoard['gpioBackend'] = hasCdev ? 'cdev' : hasSysfs ? 'sysfs' : 'none';
-  if (gpioBackend === 'none') {
+  const co = await detectCoprocessor(profile, fs, root, options.coprocessorDevice);
+  if (co.missing) missing.push(co.missing);
+  // On a co-processor board the header is the co-processor's, whatever the SoC exposes.
+  const kernelBackend = hasCdev ? 'cdev' : hasSysfs ? 'sysfs' : 'none';
+  const gpioBackend: DetectedBoard['gpioBackend'] = profile.coprocessor
+    ? co.found
+      ? 'firmata'
+      : 'none'
+    : kernelBackend;
+  if (gpioBackend === 'none' && !profile.coprocessor) {
     missing.push({
       what: 'GPIO',
       why: 'no /dev/gpiochip* and no /sys/class/gpio: the kernel exposes no GPIO interface',
     });
   }
-
-  const header: ResolvedHeaderPin[] = profile.header.map((h) => {
-    const chip = findChip(chips, h.chip);
-    const present = chip !== undefined && h.line < (chip.lines || Number.MAX_SAFE_INTEGER);
-    return {
-      pin: h.pin,
-      name: h.name,
-      chip: h.chip,
-      line: h.line,
-      present,
-      ...(chip?.sysfsBase === undefined ? {} : { sysfsNumber: chip.sysfsBase + h.line }),
-    };
-  });
-  for (const label of new Set(profile.header.map((h) => h.chip))) {
-    if (!findChip(chips, label)) {
-      missing.push({
-        what: `gpio chip "${label}"`,
-        why: 'not found among the chips: header pins on it are unavailable',
-      });
-    }
-  }
-  for (const b of profile.i2c) {
-    if (!i2c.some((a) => a.bus === b.bus)) {
-      missing.push({
-        what: `${b.name} (/dev/i2c-${b.bus}, pins ${b.pins[0]}/${b.pins[1]})`,
-        why:
-          (b.enable ? `absent: enable it with ${b.enable}` : 'absent') +
-          (b.optional ? ' (optional: not needed for sensors)' : ''),
-      });
-    }
-  }
-  if (profile.tpm.kind !== 'none') {
-    const tpm = await listDir(fs, hostPath(root, 'dev'));
-    if (!tpm.includes('tpmrm0')) {
-      missing.push({
-        what: `TPM (${profile.tpm.device})`,
-        why: `absent: expected ${profile.tpm.note}`,
-      });
-    }
-  }
+  missing.push(...(await expectedButMissing(profile, chips, i2c, fs, root)));
   return {
     profile,
     matchedBy,
@@ -172,9 +215,10 @@ export async function detectBoard(
     dmi,
     chips,
     i2c,
-    header,
+    header: resolveHeader(profile, chips, co.found !== undefined),
     gpioBackend,
     missing,
+    ...(co.found === undefined ? {} : { coprocessor: co.found }),
   };
 }
 

@@ -21,12 +21,13 @@ export interface BoardIdentity {
 
 const DMI_FIELDS = ['board_vendor', 'board_name', 'product_name', 'sys_vendor'] as const;
 
-/** Picks the profile for a compatible list (ARM) or DMI strings (x86). */
+/** Picks the profile for a compatible list (ARM) or DMI strings (x86); `extra` first. */
 export function matchProfile(
   compatible: readonly string[],
   dmi: Readonly<Record<string, string>>,
+  extra: readonly BoardProfile[] = [],
 ): { profile: BoardProfile; matchedBy: BoardIdentity['matchedBy'] } {
-  for (const p of boardProfiles) {
+  for (const p of [...extra, ...boardProfiles]) {
     if (p.compatible.some((pat) => compatible.some((c) => globMatch(pat, c)))) {
       return { profile: p, matchedBy: 'compatible' };
     }
@@ -53,6 +54,8 @@ export function matchProfile(
 export async function identifyBoard(
   root = '/',
   fs: Pick<HostFs, 'readFile'> = nodeHostFs,
+  /** Profiles tried before the built-in ones (tests describe emulated boards this way). */
+  extra: readonly BoardProfile[] = [],
 ): Promise<BoardIdentity> {
   const rfs = fs as HostFs;
   const compatRaw = await readText(rfs, hostPath(root, 'proc/device-tree/compatible'));
@@ -64,7 +67,7 @@ export async function identifyBoard(
     if (v !== undefined) dmi[f] = v;
   }
   return {
-    ...matchProfile(compatible, dmi),
+    ...matchProfile(compatible, dmi, extra),
     compatible,
     ...(model === undefined ? {} : { model }),
     dmi,

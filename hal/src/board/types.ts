@@ -6,7 +6,10 @@ export type GpioBackendName = 'cdev' | 'sysfs' | 'sim' | 'firmata';
 
 /** One usable header pin: physical number, names, and the line behind it. */
 export interface HeaderPin {
-  /** Physical pin number on the header (1-40, or 1-26 on Orange Pi 5). */
+  /**
+   * Physical pin number on the header (1-40, or 1-26 on Orange Pi 5); on co-processor
+   * headers labelled by Arduino name (LattePanda) it is the Arduino/Firmata pin number.
+   */
   readonly pin: number;
   /** Primary name as printed in the vendor pinout (GPIO17, GPIO4_B3, PQ.05). */
   readonly name: string;
@@ -41,6 +44,34 @@ export interface HeaderI2cBus {
    * reported as a note, never as a defect.
    */
   readonly optional?: boolean;
+  /**
+   * Reached through the board's co-processor (Firmata I2C messages) instead of /dev/i2c-N;
+   * `bus` is then the number the HAL gives it (FIRMATA_I2C_BUS), not a kernel adapter.
+   */
+  readonly via?: 'firmata';
+}
+
+/** A USB identity of a co-processor (hex, as in /sys/bus/usb/devices/<dev>/idVendor). */
+export interface UsbId {
+  readonly vid: string;
+  readonly pid: string;
+  /** What enumerates with this id (for messages: "LattePanda Leonardo"). */
+  readonly name: string;
+}
+
+/**
+ * A microcontroller on the board that owns the header GPIO (LattePanda: an ATmega32U4 or an
+ * RP2040 on USB), reached over USB CDC serial running Firmata.
+ */
+export interface Coprocessor {
+  readonly mcu: 'atmega32u4' | 'rp2040' | 'atmega328p';
+  /** USB ids it enumerates with, most likely first; detection finds its tty by these. */
+  readonly usb: readonly UsbId[];
+  readonly protocol: 'firmata';
+  /** Firmata firmware the vendor ships or documents (shown by `hal detect`). */
+  readonly firmware: string;
+  /** False when the mapping is documented by the vendor but untested on hardware here. */
+  readonly verified: boolean;
 }
 
 /** Where a TPM 2.0 is expected on this board. */
@@ -55,7 +86,7 @@ export interface TpmExpectation {
 export interface BoardProfile {
   readonly id: string;
   readonly name: string;
-  readonly family: 'raspberry-pi' | 'jetson' | 'rockchip' | 'x86' | 'generic' | 'sim';
+  readonly family: 'raspberry-pi' | 'jetson' | 'rockchip' | 'x86' | 'generic' | 'sim' | 'usb-mcu';
   /** Device-tree compatible patterns (`*` wildcard), any of which selects the profile. */
   readonly compatible: readonly string[];
   /** DMI match on x86 (all given fields must match, case-insensitive substring). */
@@ -69,6 +100,8 @@ export interface BoardProfile {
    * on hardware jumpers are declared per run, e.g. EdgeReady's `--gpio-loopback OUT:IN`).
    */
   readonly jumpers?: readonly HeaderJumper[];
+  /** The GPIO co-processor, on boards whose header pins are not on the SoC. */
+  readonly coprocessor?: Coprocessor;
   /** Free-text facts that explain quirks (sysfs renumbering, missing sysfs, ...). */
   readonly notes: readonly string[];
 }

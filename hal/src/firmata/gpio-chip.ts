@@ -1,10 +1,10 @@
 import { HalError } from '../errors.js';
 import { LineBase, LineRegistry } from '../gpio/line-base.js';
 import type { GpioCapabilities, GpioChip, GpioLine, LineConfig, LineValue } from '../gpio/types.js';
-import type { LinkExchange, PortReport } from './link.js';
+import type { PortReport } from './link.js';
 import type { FirmataLink } from './link.js';
 import type { PinClaim } from './pin-table.js';
-import { PinMode, digitalPortWrite, pinStateQuery, reportDigital } from './protocol.js';
+import { PinMode, digitalPortWrite, reportDigital } from './protocol.js';
 
 /** Label of the co-processor's "chip": header pins on it are Firmata (Arduino) pin numbers. */
 export const FIRMATA_CHIP_LABEL = 'firmata';
@@ -19,46 +19,20 @@ function ioError(pin: number, message: string, device: string): HalError {
   });
 }
 
-/**
- * PIN_STATE_QUERY as a fence: the board answers in order, so once the answer is here every
- * port report it sent before has been read, and the answer says the pin still has our mode
- * (a reset MCU would show its boot mode instead).
- */
-async function pinState(
-  x: LinkExchange,
-  pin: number,
-  ms: number,
-): Promise<{ mode: number; state: number }> {
-  await x.send(pinStateQuery(pin));
-  return x.expect(
-    `pin state of ${pin}`,
-    (m) => (m.kind === 'pinState' && m.pin === pin ? m : undefined),
-    ms,
-  );
-}
-
 class FirmataLine extends LineBase {
   readonly #link: FirmataLink;
   readonly #pin: number;
   readonly #activeLow: boolean;
-  readonly #timeoutMs: number;
   /** Last electrical level seen on an input (edges are changes of it). */
   #level: 0 | 1 | undefined;
   #seqno = 0;
   readonly #onReport: (r: PortReport) => void;
 
-  constructor(
-    link: FirmataLink,
-    pin: number,
-    config: LineConfig,
-    timeoutMs: number,
-    onClose: () => void,
-  ) {
+  constructor(link: FirmataLink, pin: number, config: LineConfig, onClose: () => void) {
     super(FIRMATA_CHIP_LABEL, pin, config, onClose);
     this.#link = link;
     this.#pin = pin;
     this.#activeLow = config.activeLow ?? false;
-    this.#timeoutMs = timeoutMs;
     this.#onReport = (r) => this.#report(r);
     if (config.direction === 'input') link.on('digital', this.#onReport);
   }
@@ -91,7 +65,7 @@ class FirmataLine extends LineBase {
   protected readValue(): Promise<LineValue> {
     const pin = this.#pin;
     return this.#link.run(`get ${where(pin)}`, async (x) => {
-      const st = await pinState(x, pin, this.#timeoutMs);
+      const st = await this.#link.pinState(x, pin);
       let level: number;
       if (this.config.direction === 'output') {
         if (st.mode !== PinMode.OUTPUT)
@@ -123,9 +97,10 @@ class FirmataLine extends LineBase {
     return this.#link.run(`set ${where(pin)}`, async (x) => {
       const table = this.#link.pins;
       table.update(pin, { use: 'output', level });
+      await this.#link.learnPort(x, pin >> 3);
       await x.send(digitalPortWrite(pin >> 3, table.portImage(pin >> 3)));
       // Read back: a write is done once the board reports the pin at the new level.
-      const st = await pinState(x, pin, this.#timeoutMs);
+      const st = await this.#link.pinState(x, pin);
       if (st.mode !== PinMode.OUTPUT || st.state !== level) {
         throw ioError(
           pin,
@@ -140,14 +115,12 @@ class FirmataLine extends LineBase {
     this.#link.off('digital', this.#onReport);
     const pin = this.#pin;
     const table = this.#link.pins;
+    // The pin keeps its mode and level on the board (like a released cdev line: `edgeflow hal
+    // gpio set` must leave the pin set); only the port's reporting stops with its last input.
     table.release(pin);
-    if (this.#link.state !== 'ready') return;
-    // Back to a high-impedance input: the safe state for whatever is wired to the pin.
+    if (this.#link.state !== 'ready' || table.hasInputs(pin >> 3)) return;
     await this.#link
-      .run(`release ${where(pin)}`, async (x) => {
-        for (const msg of table.applyPin(pin)) await x.send(msg);
-        if (!table.hasInputs(pin >> 3)) await x.send(reportDigital(pin >> 3, false));
-      })
+      .run(`release ${where(pin)}`, (x) => x.send(reportDigital(pin >> 3, false)))
       .catch(() => undefined);
   }
 }
@@ -166,12 +139,10 @@ export class FirmataGpioChip implements GpioChip {
     kernelTimestamps: false,
   };
   readonly link: FirmataLink;
-  readonly #timeoutMs: number;
   readonly #lines = new LineRegistry();
 
-  constructor(link: FirmataLink, requestTimeoutMs = 1000) {
+  constructor(link: FirmataLink) {
     this.link = link;
-    this.#timeoutMs = requestTimeoutMs;
   }
 
   /** Pins the firmware reports (0 before the first connection). */
@@ -209,10 +180,11 @@ export class FirmataGpioChip implements GpioChip {
     const table = this.link.pins;
     return this.link.run(`request ${where(offset)}`, async (x) => {
       table.check(x.firmware, offset, claim);
+      await this.link.learnPort(x, offset >> 3);
       table.set(offset, claim, config.consumer ?? 'edgeflow');
       try {
         for (const msg of table.applyPin(offset)) await x.send(msg);
-        const st = await pinState(x, offset, this.#timeoutMs);
+        const st = await this.link.pinState(x, offset);
         const want =
           claim.use === 'output'
             ? [PinMode.OUTPUT, claim.level]
@@ -225,11 +197,11 @@ export class FirmataGpioChip implements GpioChip {
           );
       } catch (err) {
         table.release(offset);
+        // Half-applied: what the board holds on this port is no longer known.
+        table.forgetBoardState();
         throw err;
       }
-      const line = new FirmataLine(this.link, offset, config, this.#timeoutMs, () =>
-        this.#lines.remove(line),
-      );
+      const line = new FirmataLine(this.link, offset, config, () => this.#lines.remove(line));
       if (claim.use === 'input') {
         const port = this.link.portValue(offset >> 3) ?? 0;
         line.initLevel(((port >> (offset & 7)) & 1) as 0 | 1);

@@ -7,7 +7,7 @@ import { handshake } from './handshake.js';
 import type { FirmataMessage } from './parser.js';
 import { FirmataParser } from './parser.js';
 import { PinTable } from './pin-table.js';
-import { pinStateQuery, queryFirmware } from './protocol.js';
+import { PinMode, pinStateQuery, queryFirmware } from './protocol.js';
 import type { SerialLink, SerialOpener } from './serial.js';
 import { loadSerialOpener } from './serial.js';
 
@@ -326,8 +326,41 @@ export class FirmataLink extends EventEmitter<FirmataLinkEvents> {
     });
   }
 
+  /**
+   * PIN_STATE_QUERY, which doubles as a fence: the board answers in order, so once the answer
+   * is here every report it sent before has been read.
+   * @internal
+   */
+  async pinState(x: LinkExchange, pin: number): Promise<{ mode: number; state: number }> {
+    await x.send(pinStateQuery(pin));
+    return x.expect(
+      `pin state of ${pin}`,
+      (m) => (m.kind === 'pinState' && m.pin === pin ? m : undefined),
+      this.#o.requestTimeoutMs,
+    );
+  }
+
+  /**
+   * Before the first port write on `port` in this connection: asks the board for the state of
+   * the port's pins the HAL does not hold, so the port byte leaves them as they are.
+   * @internal
+   */
+  async learnPort(x: LinkExchange, port: number): Promise<void> {
+    if (!this.pins.needsLearning(port)) return;
+    let bits = 0;
+    for (const pin of this.pins.unheld(x.firmware, port)) {
+      const st = await this.pinState(x, pin);
+      const digital = st.mode === PinMode.INPUT || st.mode === PinMode.OUTPUT;
+      if (digital && (st.state & 1) === 1) bits |= 1 << (pin & 7);
+    }
+    this.pins.learn(port, bits);
+  }
+
   /** Sends the restore messages and checks every claimed pin back (PIN_STATE_QUERY). */
   async #restore(x: LinkExchange): Promise<void> {
+    this.pins.forgetBoardState();
+    const ports = new Set(this.pins.entries().map(([pin]) => pin >> 3));
+    for (const port of ports) await this.learnPort(x, port);
     for (const msg of this.pins.restoreMessages()) await x.send(msg);
     await this.#verify(x, false);
   }
@@ -339,12 +372,7 @@ export class FirmataLink extends EventEmitter<FirmataLinkEvents> {
   async #verify(x: LinkExchange, restoreOnMismatch: boolean): Promise<void> {
     for (const [pin, claim] of this.pins.entries()) {
       if (claim.use === 'i2c' || claim.use === 'analog') continue;
-      await x.send(pinStateQuery(pin));
-      const st = await x.expect(
-        `pin state of ${pin}`,
-        (m) => (m.kind === 'pinState' && m.pin === pin ? m : undefined),
-        this.#o.requestTimeoutMs,
-      );
+      const st = await this.pinState(x, pin);
       const want = claim.use === 'output' ? [1, claim.level] : [0, claim.pullUp ? 1 : 0];
       if (st.mode === want[0] && st.state === want[1]) continue;
       if (!restoreOnMismatch) {

@@ -30,6 +30,8 @@ export interface BoardPins {
 export class PinTable {
   readonly #claims = new Map<number, PinClaim>();
   readonly #owners = new Map<number, string>();
+  /** Port bits of pins the HAL does not hold, as the board reported them (see learn()). */
+  readonly #foreign = new Map<number, number>();
   #i2c = false;
 
   get i2cEnabled(): boolean {
@@ -93,9 +95,47 @@ export class PinTable {
     if (this.#claims.has(pin)) this.#claims.set(pin, claim);
   }
 
+  /**
+   * Forgets a claim. The pin keeps what it was doing (an output keeps its level, like a
+   * released cdev line), and later port writes keep it that way.
+   */
   release(pin: number): void {
+    const c = this.#claims.get(pin);
+    const port = pin >> 3;
+    const known = this.#foreign.get(port);
+    if (known !== undefined && c !== undefined) {
+      const on = (c.use === 'output' && c.level === 1) || (c.use === 'input' && c.pullUp);
+      const bit = 1 << (pin & 7);
+      this.#foreign.set(port, on ? known | bit : known & ~bit);
+    }
     this.#claims.delete(pin);
     this.#owners.delete(pin);
+  }
+
+  /** True until learn() was given this port's unheld pins (per connection). */
+  needsLearning(port: number): boolean {
+    return !this.#foreign.has(port);
+  }
+
+  /** Pins of `port` the HAL does not hold (their state must be asked before a port write). */
+  unheld(board: BoardPins, port: number): number[] {
+    const out: number[] = [];
+    for (let pin = port * 8; pin < port * 8 + 8; pin++) {
+      const caps = board.capabilities[pin];
+      if (caps && (caps.has(PinMode.INPUT) || caps.has(PinMode.OUTPUT)) && !this.#claims.has(pin))
+        out.push(pin);
+    }
+    return out;
+  }
+
+  /** Records the board's bits of the unheld pins of `port` (output level or pull-up). */
+  learn(port: number, bits: number): void {
+    this.#foreign.set(port, bits);
+  }
+
+  /** After a (re)connect or an MCU reset the board's unheld pins are unknown again. */
+  forgetBoardState(): void {
+    this.#foreign.clear();
   }
 
   enableI2c(): void {
@@ -104,15 +144,18 @@ export class PinTable {
 
   /**
    * The port byte for a DIGITAL_MESSAGE: outputs carry their level, inputs a 1 where their
-   * pull-up is wanted (StandardFirmata treats a 1 on an INPUT pin as "pull-up on"), every
-   * other pin a 0. Never the inputs' values: writing a 1 that was read from an input would
-   * switch that input's pull-up on (the defect of mirroring reads into the port byte).
+   * pull-up is wanted (StandardFirmata treats a 1 on an INPUT pin as "pull-up on"), and pins
+   * the HAL does not hold what the board said they have (so a write leaves them alone). Never
+   * the inputs' values: writing a 1 that was read from an input would switch that input's
+   * pull-up on (the defect of mirroring reads into the port byte).
    */
   portImage(port: number): number {
-    let v = 0;
+    let v = this.#foreign.get(port) ?? 0;
     for (let bit = 0; bit < 8; bit++) {
       const c = this.#claims.get(port * 8 + bit);
-      if ((c?.use === 'output' && c.level === 1) || (c?.use === 'input' && c.pullUp)) v |= 1 << bit;
+      if (c === undefined) continue;
+      if ((c.use === 'output' && c.level === 1) || (c.use === 'input' && c.pullUp)) v |= 1 << bit;
+      else v &= ~(1 << bit);
     }
     return v;
   }
@@ -132,7 +175,7 @@ export class PinTable {
   applyPin(pin: number): Uint8Array[] {
     const c = this.#claims.get(pin);
     const port = pin >> 3;
-    if (!c) return [setPinMode(pin, PinMode.INPUT), digitalPortWrite(port, this.portImage(port))];
+    if (!c) return [];
     switch (c.use) {
       case 'output':
         return [

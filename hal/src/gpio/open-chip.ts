@@ -5,6 +5,8 @@ import { HalError } from '../errors.js';
 import type { BindingLoad } from './cdev-binding.js';
 import { loadCdevBinding } from './cdev-binding.js';
 import { CdevGpioChip } from './cdev-chip.js';
+import { FIRMATA_CHIP_LABEL, FirmataGpioChip } from '../firmata/gpio-chip.js';
+import type { FirmataLink } from '../firmata/link.js';
 import { SimGpioChip } from './sim-chip.js';
 import { SimGpioChipModel } from './sim-model.js';
 import type { OnoffGpioCtor } from './sysfs-chip.js';
@@ -39,6 +41,8 @@ export interface GpioOpenDeps {
   /** Simulated chips by label (created on demand when absent). */
   readonly simChips?: Map<string, SimGpioChipModel>;
   readonly now?: () => bigint;
+  /** The board's co-processor link (LattePanda): pins on the "firmata" chip go through it. */
+  readonly firmata?: () => Promise<FirmataLink>;
 }
 
 function unavailable(backend: string, label: string, reason: string): HalError {
@@ -59,7 +63,31 @@ export async function openGpioChip(
   backend: GpioBackendName | 'auto',
   deps: GpioOpenDeps = {},
 ): Promise<GpioChip> {
-  const choice = backend === 'auto' ? detected.gpioBackend : backend;
+  if (label === FIRMATA_CHIP_LABEL && backend !== 'sim') {
+    if (!deps.firmata) {
+      const why = detected.missing.find((m) => m.what.startsWith('co-processor'))?.why;
+      throw unavailable(
+        'firmata',
+        label,
+        why ?? `the ${detected.profile.name} profile has no Firmata co-processor`,
+      );
+    }
+    return new FirmataGpioChip(await deps.firmata());
+  }
+  // On a co-processor board, "<kernel chip label>:<offset>" pins still use the kernel backends.
+  const kernel = detected.chips.some((c) => c.devPath !== undefined)
+    ? 'cdev'
+    : detected.chips.some((c) => c.sysfsBase !== undefined)
+      ? 'sysfs'
+      : 'none';
+  const auto = detected.gpioBackend === 'firmata' ? kernel : detected.gpioBackend;
+  const choice = backend === 'auto' ? auto : backend;
+  if (choice === 'firmata')
+    throw unavailable(
+      'firmata',
+      label,
+      'only the co-processor\'s "firmata" chip is reached through Firmata',
+    );
   if (choice === 'sim') {
     const sims = deps.simChips ?? new Map<string, SimGpioChipModel>();
     let model = sims.get(label);

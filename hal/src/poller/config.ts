@@ -90,6 +90,33 @@ export const gpioConfigSchema = z.strictObject({
   initial: z.union([z.literal(0), z.literal(1)]).default(0),
 });
 
+/** One analog input of a co-processor board (LattePanda A0-A5): a voltage reading. */
+export const analogConfigSchema = z.strictObject({
+  /** Reading key `<keyPrefix><name>/voltage`. */
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
+  /** Header pin number or name ("A0"), or "firmata:<pin>". */
+  pin: z.union([z.string().min(1), z.number().int().nonnegative()]),
+  intervalMs: z.number().int().min(20).default(1000),
+  /** Volts at full scale: the ADC reference (5 V on the LattePanda's ATmega32U4). */
+  vref: z.number().positive().default(5),
+  retry,
+});
+
+/** How the HAL reaches a Firmata co-processor (boards with one: LattePanda). */
+export const firmataConfigSchema = z
+  .strictObject({
+    /** Serial device of the co-processor; default: found on USB by the profile's VID:PID. */
+    device: z.string().min(1).optional(),
+    /** Oldest Firmata protocol version accepted ("major.minor"). */
+    minProtocol: z
+      .string()
+      .regex(/^\d+\.\d+$/, 'a version like "2.3"')
+      .default('2.3'),
+    /** Time for the firmware to answer after the link opens (a reset board blinks ~2 s first). */
+    handshakeTimeoutMs: z.number().int().min(500).max(60_000).default(6000),
+  })
+  .prefault({});
+
 /**
  * The `hal` section of the agent config. With no config at all it runs the
  * simulator board with the demo sensors when no board is detected, so
@@ -109,6 +136,8 @@ export const halConfigSchema = z
     keyPrefix: z.string().default('hal.'),
     sensors: z.array(sensorConfigSchema).default([]),
     gpio: z.array(gpioConfigSchema).default([]),
+    analog: z.array(analogConfigSchema).default([]),
+    firmata: firmataConfigSchema,
   })
   .superRefine((cfg, ctx) => {
     const ids = new Set<string>();
@@ -132,6 +161,16 @@ export const halConfigSchema = z
       ids.add(s.id);
     });
     const names = new Set<string>();
+    cfg.analog.forEach((a, i) => {
+      if (ids.has(a.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['analog', i, 'name'],
+          message: `"${a.name}" is already a sensor id: analog inputs share the reading keys`,
+        });
+      }
+      ids.add(a.name);
+    });
     cfg.gpio.forEach((g, i) => {
       if (names.has(g.name)) {
         ctx.addIssue({
@@ -150,6 +189,8 @@ export type HalConfig = z.output<typeof halConfigSchema>;
 export type HalConfigInput = z.input<typeof halConfigSchema>;
 export type SensorConfig = z.output<typeof sensorConfigSchema>;
 export type GpioConfig = z.output<typeof gpioConfigSchema>;
+export type AnalogConfig = z.output<typeof analogConfigSchema>;
+export type FirmataConfig = z.output<typeof firmataConfigSchema>;
 
 /** The sensors the simulator board polls when none are configured. */
 export const DEMO_SENSORS: readonly z.input<typeof sensorConfigSchema>[] = [

@@ -13,6 +13,12 @@ import type { GpioChip, GpioLine, LineValue } from '../gpio/types.js';
 import type { TransportFactory } from '../i2c/registry.js';
 import { I2cBusRegistry, i2cBusTransportFactory } from '../i2c/registry.js';
 import { SimWorld } from '../sim/sim-world.js';
+import type { BoardProfile } from '../board/types.js';
+import { boardLink } from '../firmata/board-link.js';
+import { FirmataI2cTransport } from '../firmata/i2c-transport.js';
+import type { FirmataLink, FirmataLinkOptions } from '../firmata/link.js';
+import { FirmataLinkRegistry } from '../firmata/registry.js';
+import { AnalogPoller } from './analog-inputs.js';
 import { Backoff } from './backoff.js';
 import type { GpioConfig, HalConfig, HalConfigInput, SensorConfig } from './config.js';
 import { addressConflict, DEMO_SENSORS, halConfigSchema, sensorConfigSchema } from './config.js';
@@ -70,6 +76,10 @@ export interface HalDeps {
   readonly random?: () => number;
   /** Simulator board to use when the board is `sim` (tests pass one with a fake clock). */
   readonly simWorld?: SimWorld;
+  /** Profiles tried before the built-in ones (tests describe emulated boards this way). */
+  readonly profiles?: readonly BoardProfile[];
+  /** Co-processor link settings beyond hal.firmata (serial opener, backoff), for tests. */
+  readonly firmataLink?: Partial<FirmataLinkOptions>;
 }
 
 type ResolvedDeps = Required<Pick<HalDeps, 'now' | 'setTimer' | 'clearTimer' | 'sleep'>> & HalDeps;
@@ -108,6 +118,10 @@ export class Hal extends EventEmitter<HalEvents> {
   readonly #chips = new Map<string, GpioChip>();
   readonly #lines = new Map<string, { cfg: GpioConfig; line: GpioLine; source: string }>();
   readonly #gpioState = new Map<string, LineValue>();
+  /** The board's co-processor link (LattePanda), opened on first use; undefined elsewhere. */
+  readonly #firmata: (() => Promise<FirmataLink>) | undefined;
+  readonly #firmataLinks: FirmataLinkRegistry;
+  readonly #analog: AnalogPoller;
   #stopped = true;
 
   /** @internal use createHal */
@@ -117,8 +131,29 @@ export class Hal extends EventEmitter<HalEvents> {
     simWorld: SimWorld | undefined,
     registry: I2cBusRegistry,
     deps: ResolvedDeps,
+    firmata: { links: FirmataLinkRegistry; link: (() => Promise<FirmataLink>) | undefined },
   ) {
     super();
+    this.#firmata = firmata.link;
+    this.#firmataLinks = firmata.links;
+    this.#analog = new AnalogPoller(config.analog, {
+      profile: board.profile,
+      link: firmata.link,
+      setTimer: deps.setTimer,
+      clearTimer: deps.clearTimer,
+      ...(deps.random ? { random: deps.random } : {}),
+      reading: (r) =>
+        this.emit('reading', {
+          key: `${config.keyPrefix}${r.name}/voltage`,
+          value: r.volts,
+          unit: 'V',
+          ts: deps.now(),
+          source: r.source,
+          quality: 'good',
+        }),
+      problem: (source, error, attempt, retryInMs) =>
+        this.emit('problem', { source, error, attempt, retryInMs }),
+    });
     this.config = config;
     this.board = board;
     this.simWorld = simWorld;
@@ -187,6 +222,7 @@ export class Hal extends EventEmitter<HalEvents> {
     this.#stopped = false;
     for (const g of this.config.gpio) await this.#requestLine(g);
     for (const t of this.#tasks) this.#schedule(t, 0);
+    this.#analog.start();
   }
 
   async #requestLine(g: GpioConfig): Promise<void> {
@@ -201,6 +237,7 @@ export class Hal extends EventEmitter<HalEvents> {
           ...(this.simWorld
             ? { simChips: new Map([[this.simWorld.gpio.label, this.simWorld.gpio]]) }
             : {}),
+          ...(this.#firmata ? { firmata: this.#firmata } : {}),
         });
         this.#chips.set(ref.chip, chip);
       }
@@ -335,10 +372,12 @@ export class Hal extends EventEmitter<HalEvents> {
       t.timer = undefined;
     }
     await Promise.all(this.#tasks.map((t) => t.running ?? Promise.resolve()));
+    await this.#analog.stop();
     for (const c of this.#chips.values()) await c.close();
     this.#chips.clear();
     this.#lines.clear();
     await this.#registry.closeAll();
+    await this.#firmataLinks.closeAll();
   }
 }
 
@@ -375,9 +414,16 @@ export async function createHal(
   else {
     const cdev = (deps.cdev ?? loadCdevBinding)();
     board = await detectBoard(
-      { root: config.root, board: config.board },
+      {
+        root: config.root,
+        board: config.board,
+        ...(config.firmata.device === undefined
+          ? {}
+          : { coprocessorDevice: config.firmata.device }),
+      },
       {
         ...(deps.fs ? { fs: deps.fs } : {}),
+        ...(deps.profiles ? { profiles: deps.profiles } : {}),
         cdevInfo: cdev.ok ? (p: string) => cdev.binding.chipInfo(p) : undefined,
         cdevUnavailableReason: cdev.ok ? undefined : cdev.reason,
       },
@@ -393,14 +439,45 @@ export async function createHal(
     }
   }
   const simWorld = board.profile.id === 'sim' ? (deps.simWorld ?? new SimWorld()) : undefined;
-  const factory: TransportFactory = simWorld
-    ? (bus) => simWorld.i2cTransport(bus)
-    : (deps.i2cTransport ?? i2cBusTransportFactory());
-  return new Hal(config, board, simWorld, new I2cBusRegistry(factory), {
-    ...deps,
-    now,
-    setTimer: deps.setTimer ?? ((fn, ms) => setTimeout(fn, ms)),
-    clearTimer: deps.clearTimer ?? ((h) => clearTimeout(h as NodeJS.Timeout)),
-    sleep: deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+  const links = new FirmataLinkRegistry();
+  const link = boardLink(board, links, {
+    root: config.root,
+    ...(deps.fs ? { fs: deps.fs } : {}),
+    ...(config.firmata.device === undefined ? {} : { device: config.firmata.device }),
+    minProtocol: config.firmata.minProtocol,
+    handshakeTimeoutMs: config.firmata.handshakeTimeoutMs,
+    ...(deps.firmataLink ? { link: deps.firmataLink } : {}),
   });
+  const kernelI2c = deps.i2cTransport ?? i2cBusTransportFactory();
+  const viaFirmata = new Set(
+    board.profile.i2c.filter((b) => b.via === 'firmata').map((b) => b.bus),
+  );
+  // A co-processor bus (LattePanda: 100) goes through Firmata, the others to /dev/i2c-N.
+  const hostI2c: TransportFactory = (bus) =>
+    viaFirmata.has(bus)
+      ? link
+        ? link().then((l) => new FirmataI2cTransport(l))
+        : Promise.reject(
+            new HalError(
+              'EDGEFLOW_HAL_MCU_NOT_FOUND',
+              `i2c-${bus} is the co-processor's I2C and the co-processor was not found: ${board.missing.map((m) => m.why).join('; ')}`,
+              { details: { bus } },
+            ),
+          )
+      : kernelI2c(bus);
+  const factory: TransportFactory = simWorld ? (bus) => simWorld.i2cTransport(bus) : hostI2c;
+  return new Hal(
+    config,
+    board,
+    simWorld,
+    new I2cBusRegistry(factory),
+    {
+      ...deps,
+      now,
+      setTimer: deps.setTimer ?? ((fn, ms) => setTimeout(fn, ms)),
+      clearTimer: deps.clearTimer ?? ((h) => clearTimeout(h as NodeJS.Timeout)),
+      sleep: deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+    },
+    { links, link },
+  );
 }

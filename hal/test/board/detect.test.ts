@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectBoard } from '../../src/board/detect.js';
+import { nodeHostFs } from '../../src/board/host-fs.js';
 import { resolvePin } from '../../src/board/pins.js';
 import { raspberryPi5 } from '../../src/board/profiles/raspberry-pi.js';
+import { scanUsbSerial } from '../../src/board/usb-serial.js';
 import { isHalError } from '../../src/errors.js';
 
 // Fixtures are source files: resolve them from the compiled test's location.
@@ -107,12 +110,78 @@ test('jetson JetPack 6 exposes no sysfs; pad names resolve as aliases', async ()
   });
 });
 
-test('lattepanda is matched by DMI and has no device tree layout', async () => {
+test('LattePanda 3 Delta: DMI model, the 32U4 found on USB by VID:PID, its pins and I2C', async () => {
   const d = await detectBoard({ root: fixture('lattepanda-3-delta') });
-  assert.equal(d.profile.id, 'lattepanda');
+  assert.equal(d.profile.id, 'lattepanda-3-delta');
   assert.equal(d.matchedBy, 'dmi');
   assert.equal(d.profile.bootLayout, 'none');
   assert.equal(d.i2c[0]?.bus, 0);
+  assert.equal(d.gpioBackend, 'firmata');
+  assert.deepEqual(d.missing, []);
+  const co = d.coprocessor;
+  assert.ok(co);
+  assert.equal(co.mcu, 'atmega32u4');
+  assert.deepEqual(
+    [co.usb.vid, co.usb.pid, co.usb.tty, co.usb.usbPath],
+    ['3343', '803a', 'ttyACM0', '1-4'],
+  );
+  assert.equal(co.usb.product, 'LattePanda Leonardo');
+  // udev's by-id link survives a re-enumeration as ttyACM1: it is the device to open.
+  assert.match(co.device, /dev\/serial\/by-id\/usb-LattePanda_LattePanda_Leonardo-if00$/);
+  assert.ok(d.header.every((h) => h.present && h.chip === 'firmata'));
+  assert.deepEqual(resolvePin(d.profile, 'D13'), {
+    chip: 'firmata',
+    line: 13,
+    pin: 13,
+    name: 'D13',
+  });
+  assert.equal(resolvePin(d.profile, 'A0').line, 18);
+  assert.equal(resolvePin(d.profile, 'sda').line, 2);
+  assert.equal(resolvePin(d.profile, 'A9').line, 9);
+  assert.deepEqual(
+    d.profile.i2c.map((b) => [b.bus, b.via, b.pins]),
+    [[100, 'firmata', [2, 3]]],
+  );
+});
+
+test('LattePanda Sigma with a stock-Leonardo 32U4 (2341:8036) and no udev by-id link', async () => {
+  const d = await detectBoard({ root: fixture('lattepanda-sigma') });
+  assert.equal(d.profile.id, 'lattepanda-sigma');
+  assert.equal(d.coprocessor?.id.name, 'Arduino Leonardo');
+  assert.equal(d.coprocessor?.device, join(fixture('lattepanda-sigma'), 'dev/ttyACM1'));
+  assert.deepEqual(d.missing, []);
+});
+
+test('a LattePanda whose co-processor is not on USB says so; the header is not present', async () => {
+  const d = await detectBoard({ root: fixture('generic-x86'), board: 'lattepanda-3-delta' });
+  assert.equal(d.gpioBackend, 'none');
+  assert.equal(d.coprocessor, undefined);
+  assert.ok(d.header.every((h) => !h.present));
+  const note = d.missing.find((m) => m.what.startsWith('co-processor atmega32u4'));
+  assert.ok(note, JSON.stringify(d.missing));
+  assert.match(note.what, /3343:803a or 2341:8036/);
+  assert.match(note.why, /hal\.firmata\.device/);
+});
+
+test('hal.firmata.device overrides the USB search', async () => {
+  const d = await detectBoard({
+    root: fixture('generic-x86'),
+    board: 'lattepanda',
+    coprocessorDevice: '/dev/ttyS4',
+  });
+  assert.equal(d.gpioBackend, 'firmata');
+  assert.equal(d.coprocessor?.device, '/dev/ttyS4');
+});
+
+test('an unrelated USB serial bridge is listed but never taken for the co-processor', async () => {
+  const all = await scanUsbSerial(nodeHostFs, fixture('lattepanda-3-delta'));
+  assert.deepEqual(
+    all.map((d) => [d.tty, d.vid, d.pid, d.usbPath]),
+    [
+      ['ttyACM0', '3343', '803a', '1-4'],
+      ['ttyUSB0', '1a86', '7523', '1-3'],
+    ],
+  );
 });
 
 test('an unknown machine is the generic profile, with what is missing', async () => {

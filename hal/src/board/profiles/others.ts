@@ -1,30 +1,5 @@
 import type { BoardProfile, HeaderPin } from '../types.js';
 
-/**
- * LattePanda (x86): no device tree, identified by DMI. Its header GPIO sits on an
- * ATmega32U4 co-processor reached over USB serial (Firmata), not on a gpiochip,
- * so the header map is empty here; I2C buses are the x86 DesignWare adapters.
- */
-export const lattePanda: BoardProfile = {
-  id: 'lattepanda',
-  name: 'LattePanda',
-  family: 'x86',
-  compatible: [],
-  dmi: { boardVendor: 'LattePanda' },
-  header: [],
-  i2c: [],
-  bootLayout: 'none',
-  tpm: {
-    kind: 'firmware',
-    device: '/dev/tpmrm0',
-    note: 'firmware TPM (Intel PTT / AMD fTPM) enabled in the UEFI setup',
-  },
-  notes: [
-    'header GPIO is on the ATmega32U4 co-processor (Firmata over USB serial): not a Linux gpiochip',
-    'x86: no device tree, no overlays',
-  ],
-};
-
 /** Any other Linux machine: chips and buses are listed, no header map. */
 export const genericLinux: BoardProfile = {
   id: 'generic',

@@ -1,0 +1,86 @@
+// A serial link that answers from recorded exchanges, for the cases real firmware cannot be
+// made to show on demand (a reply that never comes, a firmware without the capability query).
+// The answers are bytes recorded from StandardFirmata 2.4 in the simavr rig
+// (test/fixtures/firmata/standardfirmata-2.4-uno.json) or edits of them, said where used.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { SerialLink } from '../../src/firmata/serial.js';
+
+/** A recorded request and what the firmware sent back. */
+export interface Recorded {
+  readonly name: string;
+  readonly request: string;
+  readonly response: string;
+}
+
+/** The recorded exchanges with StandardFirmata 2.4, by name. */
+export function recording(): { boot: string; byName: (name: string) => Recorded } {
+  const path = fileURLToPath(
+    new URL('../../../test/fixtures/firmata/standardfirmata-2.4-uno.json', import.meta.url),
+  );
+  const rec = JSON.parse(readFileSync(path, 'utf8')) as { boot: string; exchanges: Recorded[] };
+  return {
+    boot: rec.boot,
+    byName: (name) => {
+      const r = rec.exchanges.find((e) => e.name === name);
+      if (!r) throw new Error(`no recorded exchange "${name}"`);
+      return r;
+    },
+  };
+}
+
+/** Answers a written chunk (hex) with bytes (hex) or nothing. */
+export type Responder = (requestHex: string, link: ScriptedSerial) => string | undefined;
+
+export class ScriptedSerial implements SerialLink {
+  readonly path: string;
+  readonly written: string[] = [];
+  readonly #data: ((b: Buffer) => void)[] = [];
+  readonly #close: ((disconnected: boolean) => void)[] = [];
+  #respond: Responder;
+  closed = false;
+
+  constructor(respond: Responder, path = '/dev/ttyFAKE0') {
+    this.#respond = respond;
+    this.path = path;
+  }
+
+  /** Replaces the responder (the "firmware" changes its mind, e.g. stops answering). */
+  set responder(r: Responder) {
+    this.#respond = r;
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    const req = Buffer.from(data).toString('hex');
+    this.written.push(req);
+    const answer = this.#respond(req, this);
+    if (answer !== undefined && answer.length > 0) setImmediate(() => this.send(answer));
+    return Promise.resolve();
+  }
+
+  /** Bytes from the "firmware", unasked. */
+  send(hex: string): void {
+    if (this.closed) return;
+    for (const l of this.#data) l(Buffer.from(hex, 'hex'));
+  }
+
+  onData(l: (b: Buffer) => void): void {
+    this.#data.push(l);
+  }
+  onClose(l: (disconnected: boolean) => void): void {
+    this.#close.push(l);
+  }
+  /** The device goes away. */
+  drop(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const l of this.#close) l(true);
+  }
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      for (const l of this.#close) l(false);
+    }
+    return Promise.resolve();
+  }
+}
