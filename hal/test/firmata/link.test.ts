@@ -57,7 +57,9 @@ test('nothing answers: EDGEFLOW_HAL_FIRMATA_NO_FIRMWARE, asked again every secon
     assert.match((e as Error).message, /for 1500 ms and nothing came back/);
     return true;
   });
-  assert.deepEqual(s.written, ['f9f079f7', 'f9f079f7']);
+  // Asked again (a board that just reset reads the line only after its boot blink).
+  assert.ok(s.written.length >= 2, s.written.join(' '));
+  assert.ok(s.written.every((w) => w === 'f9f079f7'));
   assert.equal(link.state, 'down');
   await link.close();
 });
