@@ -31,6 +31,8 @@ PKGS=(
   libelf1             # runtime of objtool/modpost from the linux-kbuild package (apt-get download, not installed)
   libssl3             # runtime of sign-file/extract-cert from the same linux-kbuild package
   xz-utils            # unpacks gpio-sim.c/irq_sim.c from the linux-source tarball fetched with apt-get download
+  # --- hal Firmata co-processor tests (LattePanda) ---
+  libsimavr-dev       # simavr AVR emulator (libsimavr2 + headers): the rig, built at test time with gcc-12, runs real StandardFirmata
   # --- edgeready ---
   chromium            # headless Chromium opens report.html and screenshots its plots in the edgeready test
 )

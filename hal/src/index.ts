@@ -14,6 +14,8 @@ export type {
   HeaderI2cBus,
   HeaderJumper,
   TpmExpectation,
+  Coprocessor,
+  UsbId,
 } from './board/types.js';
 export {
   boardProfiles,
@@ -21,6 +23,8 @@ export {
   simBoard,
   genericLinux,
   SIM_CHIP_LABEL,
+  FIRMATA_I2C_BUS,
+  lattePandaProfiles,
 } from './board/profiles/index.js';
 export { detectBoard, simDetected } from './board/detect.js';
 export { busNotFound, deviceGaps, type DeviceGaps } from './board/gaps.js';
@@ -39,6 +43,9 @@ export type {
   ResolvedHeaderPin,
 } from './board/detect.js';
 export type { ChipInfo } from './board/chips.js';
+export type { DetectedCoprocessor } from './board/coprocessor.js';
+export { scanUsbSerial, findUsbSerial } from './board/usb-serial.js';
+export type { UsbSerialDevice } from './board/usb-serial.js';
 export { resolvePin } from './board/pins.js';
 export type { LineRef } from './board/pins.js';
 export type { HostFs } from './board/host-fs.js';
@@ -92,9 +99,42 @@ export {
   halConfigSchema,
   sensorConfigSchema,
   gpioConfigSchema,
+  analogConfigSchema,
+  firmataConfigSchema,
   DEMO_SENSORS,
 } from './poller/config.js';
-export type { HalConfig, HalConfigInput, SensorConfig, GpioConfig } from './poller/config.js';
+export type {
+  HalConfig,
+  HalConfigInput,
+  SensorConfig,
+  GpioConfig,
+  AnalogConfig,
+  FirmataConfig,
+} from './poller/config.js';
+export {
+  FirmataLink,
+  FirmataLinkRegistry,
+  FirmataGpioChip,
+  FirmataI2cTransport,
+  FirmataAnalogInput,
+  FirmataParser,
+  FIRMATA_CHIP_LABEL,
+  loadSerialOpener,
+} from './firmata/index.js';
+export type {
+  AnalogOptions,
+  AnalogReport,
+  AnalogSample,
+  FirmataLinkEvents,
+  FirmataLinkOptions,
+  FirmataMessage,
+  FirmwareInfo,
+  LinkState,
+  PinCapability,
+  PortReport,
+  SerialLink,
+  SerialOpener,
+} from './firmata/index.js';
 export { Backoff } from './poller/backoff.js';
 export type { BackoffOptions } from './poller/backoff.js';
 export { runCli } from './cli/cli.js';

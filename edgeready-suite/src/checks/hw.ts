@@ -14,6 +14,13 @@ function boardEvidence(b: DetectedBoard): Record<string, unknown> {
     i2c: b.i2c.map((a) => ({ bus: a.bus, name: a.name ?? null })),
     gpioBackend: b.gpioBackend,
     missing: b.missing,
+    coprocessor: b.coprocessor
+      ? {
+          mcu: b.coprocessor.mcu,
+          usb: `${b.coprocessor.usb.vid}:${b.coprocessor.usb.pid}`,
+          device: b.coprocessor.device,
+        }
+      : null,
   };
 }
 
@@ -88,6 +95,13 @@ export const gpioCheck: CheckImpl = async (ctx) => {
   const loops: Record<string, unknown>[] = [];
   try {
     await hal.start();
+    // On a co-processor board (LattePanda) one process holds the serial link: while the agent
+    // uses it, this check cannot drive the header and says so instead of failing the board.
+    if (problems.length > 0 && problems.every((p) => p.includes('EDGEFLOW_HAL_SERIAL_BUSY')))
+      return skip(
+        `cannot judge: the agent holds the co-processor's serial link (${b.coprocessor?.device ?? 'Firmata'}), so the header cannot be driven from here; ER-HW-SENSORS judges its I2C through the agent's readings`,
+        { problems },
+      );
     const requested = hal.gpio().length;
     for (const [i, pair] of pairs.entries()) {
       const r = await exerciseLoop(hal, pair, i);
@@ -116,18 +130,25 @@ export const gpioCheck: CheckImpl = async (ctx) => {
 export const i2cCheck: CheckImpl = async (ctx) => {
   const b = await ctx.board();
   if (b.profile.i2c.length === 0) return skip(`the ${b.profile.id} profile routes no I2C bus`);
-  // Optional buses (the Pi's HAT EEPROM bus) are off on stock images and carry no sensors.
-  const absent = b.profile.i2c.filter((x) => !x.optional && !b.i2c.some((a) => a.bus === x.bus));
+  // Optional buses (the Pi's HAT EEPROM bus) are off on stock images and carry no sensors. A
+  // co-processor's bus (LattePanda: Firmata I2C) is there when the co-processor is on USB.
+  const there = (x: (typeof b.profile.i2c)[number]): boolean =>
+    x.via === 'firmata' ? b.coprocessor !== undefined : b.i2c.some((a) => a.bus === x.bus);
+  const absent = b.profile.i2c.filter((x) => !x.optional && !there(x));
+  const where = (x: (typeof b.profile.i2c)[number]): string =>
+    x.via === 'firmata'
+      ? `bus ${x.bus} (Firmata I2C of the ${b.profile.coprocessor?.mcu ?? 'co-processor'})`
+      : `/dev/i2c-${x.bus}`;
   const ev = {
     expected: b.profile.i2c.map((x) => ({ name: x.name, bus: x.bus, pins: x.pins })),
     detected: b.i2c.map((a) => ({ bus: a.bus, devPath: a.devPath, name: a.name ?? null })),
   };
   if (absent.length > 0)
     return fail(
-      `absent: ${absent.map((x) => `${x.name} (/dev/i2c-${x.bus}${x.enable ? `, enable with ${x.enable}` : ''})`).join(', ')}`,
+      `absent: ${absent.map((x) => `${x.name} (${where(x)}${x.enable ? `, enable with ${x.enable}` : ''})`).join(', ')}`,
       ev,
     );
-  return pass(`${b.profile.i2c.map((x) => `/dev/i2c-${x.bus}`).join(', ')} present`, ev);
+  return pass(`${b.profile.i2c.map(where).join(', ')} present`, ev);
 };
 
 /** ER-HW-SENSORS: the agent's HAL readings are good and advancing. */

@@ -110,6 +110,8 @@ export class FirmataLink extends EventEmitter<FirmataLinkEvents> {
       ...options,
     };
     this.#backoff = new Backoff(this.#o.reconnect, this.#o.random);
+    // Every input line listens to the port reports: one listener per pin, by design.
+    this.setMaxListeners(256);
   }
 
   get state(): LinkState {
