@@ -4,7 +4,7 @@
  * ...), which must be one of the boards overlays exist for. One table of compatible patterns
  * (the HAL profiles) serves `edgeflow hal`, `edgeflow dt` and `edgeflow ota`.
  */
-import { identifyBoard } from '@edgeflow/hal';
+import { identifyBoard, lattePandaProfiles } from '@edgeflow/hal';
 import { BOARD_IDS, isBoardId, type BoardId } from './boards.js';
 import { dtError } from './errors.js';
 import type { FsOps } from './fs-ops.js';
@@ -13,6 +13,8 @@ import type { FsOps } from './fs-ops.js';
 export async function detectBoard(root: string, fs: FsOps): Promise<BoardId> {
   const id = await identifyBoard(root, fs);
   if (id.matchedBy !== 'none' && isBoardId(id.profile.id)) return id.profile.id;
+  // The HAL has one profile per LattePanda model; for overlays they are one (x86) board.
+  if (id.matchedBy !== 'none' && isLattePanda(id.profile.id)) return 'lattepanda';
   const seen =
     id.compatible.length > 0
       ? `/proc/device-tree/compatible is ${JSON.stringify(id.compatible)}`
@@ -24,10 +26,15 @@ export async function detectBoard(root: string, fs: FsOps): Promise<BoardId> {
   );
 }
 
+function isLattePanda(id: string): boolean {
+  return lattePandaProfiles.some((p) => p.id === id);
+}
+
 /** Resolve `--board auto|<id>`. */
 export async function resolveBoard(board: string, root: string, fs: FsOps): Promise<BoardId> {
   if (board === 'auto') return detectBoard(root, fs);
   if (isBoardId(board)) return board;
+  if (isLattePanda(board)) return 'lattepanda';
   throw dtError(
     'EDGEFLOW_DT_UNKNOWN_BOARD',
     `unknown board ${JSON.stringify(board)}; use auto or one of ${BOARD_IDS.join(', ')}`,

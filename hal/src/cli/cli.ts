@@ -106,7 +106,6 @@ async function watchUntilStopped(
  * `edgeflow hal ...`. Returns 0 on success, 1 when the operation failed, 2 on
  * a usage error. Never throws.
  */
-// eslint-disable-next-line max-lines-per-function -- split by issue 20 (the hal CLI is being reworked there)
 export async function runCli(
   argv: readonly string[],
   io: CliIo,

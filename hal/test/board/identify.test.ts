@@ -23,7 +23,8 @@ test('each fixture is named by its profile id', async () => {
     'jetson-agx-orin-jp5': 'jetson-agx-orin',
     'rock-5b-mainline': 'rock-5b',
     'orangepi-5-vendor': 'orangepi-5',
-    'lattepanda-3-delta': 'lattepanda',
+    'lattepanda-3-delta': 'lattepanda-3-delta',
+    'lattepanda-sigma': 'lattepanda-sigma',
     'generic-x86': 'generic',
   };
   for (const [dir, id] of Object.entries(want)) {
@@ -63,6 +64,11 @@ test('the vocabulary lists real boards only', () => {
     'jetson-agx-orin',
     'jetson-orin-nano',
     'lattepanda',
+    'lattepanda-3-delta',
+    'lattepanda-alpha',
+    'lattepanda-delta',
+    'lattepanda-iota',
+    'lattepanda-sigma',
     'orangepi-5',
     'rock-5b',
     'rpi5',
