@@ -37,9 +37,11 @@ for applet in $("$busybox" --list); do
 done
 cp "$node" "$stage/bin/node"
 
-# Shared libraries of node and of the native addons, at their host paths.
+# Shared libraries of node and of the native addons, at their host paths. Packages that ship
+# prebuilds for other platforms (@serialport/bindings-cpp: arm64, musl, darwin) hold .node files
+# ldd cannot read ("not a dynamic executable"): they have no host libraries to copy.
 copy_libs() {
-  ldd "$1" | awk '/=> \//{print $3} /^[ \t]*\//{print $1}' | while read -r lib; do
+  { ldd "$1" 2>/dev/null || true; } | awk '/=> \//{print $3} /^[ \t]*\//{print $1}' | while read -r lib; do
     [ -e "$stage$lib" ] && continue
     mkdir -p "$stage$(dirname "$lib")"
     cp -L "$lib" "$stage$lib"
@@ -76,7 +78,8 @@ deps=$(
 )
 for d in $deps; do
   mkdir -p "$stage/ef/node_modules/$(dirname "$d")"
-  cp -r "$repo/node_modules/$d" "$stage/ef/node_modules/$d"
+  # -L: workspace packages (@edgeflow/core) are symlinks into the repo, dangling in the guest.
+  cp -rL "$repo/node_modules/$d" "$stage/ef/node_modules/$d"
 done
 while read -r addon_file; do copy_libs "$addon_file"; done < <(find "$stage/ef" -name '*.node')
 
