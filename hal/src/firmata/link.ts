@@ -7,7 +7,8 @@ import { handshake } from './handshake.js';
 import type { FirmataMessage } from './parser.js';
 import { FirmataParser } from './parser.js';
 import { PinTable } from './pin-table.js';
-import { PinMode, pinStateQuery, queryFirmware } from './protocol.js';
+import { firstMismatch, learnPort, queryPin, restorePins } from './pin-sync.js';
+import { queryFirmware } from './protocol.js';
 import type { SerialLink, SerialOpener } from './serial.js';
 import { loadSerialOpener } from './serial.js';
 
@@ -328,66 +329,25 @@ export class FirmataLink extends EventEmitter<FirmataLinkEvents> {
     });
   }
 
-  /**
-   * PIN_STATE_QUERY, which doubles as a fence: the board answers in order, so once the answer
-   * is here every report it sent before has been read.
-   * @internal
-   */
-  async pinState(x: LinkExchange, pin: number): Promise<{ mode: number; state: number }> {
-    await x.send(pinStateQuery(pin));
-    return x.expect(
-      `pin state of ${pin}`,
-      (m) => (m.kind === 'pinState' && m.pin === pin ? m : undefined),
-      this.#o.requestTimeoutMs,
-    );
+  /** PIN_STATE_QUERY as a fence (pin-sync.ts). @internal */
+  pinState(x: LinkExchange, pin: number): Promise<{ mode: number; state: number }> {
+    return queryPin(x, pin, this.#o.requestTimeoutMs);
   }
 
-  /**
-   * Before the first port write on `port` in this connection: asks the board for the state of
-   * the port's pins the HAL does not hold, so the port byte leaves them as they are.
-   * @internal
-   */
-  async learnPort(x: LinkExchange, port: number): Promise<void> {
-    if (!this.pins.needsLearning(port)) return;
-    let bits = 0;
-    for (const pin of this.pins.unheld(x.firmware, port)) {
-      const st = await this.pinState(x, pin);
-      const digital = st.mode === PinMode.INPUT || st.mode === PinMode.OUTPUT;
-      if (digital && (st.state & 1) === 1) bits |= 1 << (pin & 7);
-    }
-    this.pins.learn(port, bits);
+  /** Learns the unheld pins of `port` before its first port write (pin-sync.ts). @internal */
+  learnPort(x: LinkExchange, port: number): Promise<void> {
+    return learnPort(x, this.pins, port, this.#o.requestTimeoutMs);
   }
 
-  /** Sends the restore messages and checks every claimed pin back (PIN_STATE_QUERY). */
-  async #restore(x: LinkExchange): Promise<void> {
-    this.pins.forgetBoardState();
-    const ports = new Set(this.pins.entries().map(([pin]) => pin >> 3));
-    for (const port of ports) await this.learnPort(x, port);
-    for (const msg of this.pins.restoreMessages()) await x.send(msg);
-    await this.#verify(x, false);
+  #restore(x: LinkExchange): Promise<void> {
+    return restorePins(x, this.pins, this.#o.requestTimeoutMs, this.#device);
   }
 
-  /**
-   * Compares the claimed pins with the board. On a mismatch: restores them (and emits 'ready')
-   * when `restoreOnMismatch`, else fails (a restore that did not take).
-   */
-  async #verify(x: LinkExchange, restoreOnMismatch: boolean): Promise<void> {
-    for (const [pin, claim] of this.pins.entries()) {
-      if (claim.use === 'i2c' || claim.use === 'analog') continue;
-      const st = await this.pinState(x, pin);
-      const want = claim.use === 'output' ? [1, claim.level] : [0, claim.pullUp ? 1 : 0];
-      if (st.mode === want[0] && st.state === want[1]) continue;
-      if (!restoreOnMismatch) {
-        throw new HalError(
-          'EDGEFLOW_HAL_GPIO_IO',
-          `${this.#device}: pin ${pin} reads back mode ${st.mode} state ${st.state} after restoring ${claim.use}`,
-          { details: { device: this.#device, chip: 'firmata', pin: `firmata:${pin}` } },
-        );
-      }
-      await this.#restore(x);
-      if (this.#firmware) this.emit('ready', this.#firmware);
-      return;
-    }
+  /** After an MCU reset may have happened: restores (and emits 'ready') if a pin differs. */
+  async #verify(x: LinkExchange): Promise<void> {
+    if (!(await firstMismatch(x, this.pins, this.#o.requestTimeoutMs))) return;
+    await this.#restore(x);
+    if (this.#firmware) this.emit('ready', this.#firmware);
   }
 
   /**
@@ -404,7 +364,7 @@ export class FirmataLink extends EventEmitter<FirmataLinkEvents> {
       if (this.#needs === 'resync') await this.#resync();
       if (this.#needs === 'verify') {
         this.#needs = 'none';
-        await this.#verify(this.#exchange(), true);
+        await this.#verify(this.#exchange());
       }
       try {
         return await fn(this.#exchange());
