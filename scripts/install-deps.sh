@@ -7,6 +7,7 @@ PKGS=(
   # --- foundation / agent ---
   mosquitto-clients   # mosquitto_pub/sub: the README's manual check and CLI interop tests
   mosquitto           # real external MQTT broker for integration tests (127.0.0.1 only)
+  python3-paho-mqtt   # paho-mqtt (Python) client for the MQTT interop test (PyPI is unreachable)
   libsystemd-dev      # headers for the sd-notify addon (READY=1 / WATCHDOG=1 to systemd)
   pkg-config          # locating native libraries for node-gyp builds
   systemd-container   # systemd-nspawn: boots real systemd as PID 1 for the service tests
