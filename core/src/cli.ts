@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EdgeflowError } from './error-factory.js';
+import { closestMatch } from './suggest.js';
 
 /** What a CLI command may touch of the process: its streams and environment. */
 export interface CliIo {
@@ -49,8 +50,28 @@ export function parseCommandLine<const T extends Omit<ParseArgsConfig, 'args' | 
   try {
     return parseArgs({ ...config, args: [...argv], strict: true });
   } catch (cause) {
+    const friendly = unknownOptionMessage(cause, config.options);
+    // The friendly message says all parseArgs said: no cause, so it is not printed twice.
+    if (friendly !== undefined) throw toUsageError(friendly, undefined);
     throw toUsageError(cause instanceof Error ? cause.message : String(cause), cause);
   }
+}
+
+/**
+ * For an unknown option, a message that says what the command takes instead of parseArgs's
+ * advice about positionals: `unknown option --dryrun (did you mean --dry-run?); this command
+ * takes --board, --boot-root, --dry-run, --help`. The list is the parser's own, so it can never
+ * disagree with what is accepted (tests compare it with each command's --help).
+ */
+function unknownOptionMessage(cause: unknown, options: CliOptions | undefined): string | undefined {
+  if ((cause as { code?: string }).code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return undefined;
+  const given = /'(-[^']*)'/.exec((cause as Error).message)?.[1];
+  if (given === undefined) return undefined;
+  const names = Object.keys(options ?? {}).map((n) => `--${n}`);
+  const near = given.startsWith('--') ? closestMatch(given, names) : undefined;
+  const hint = near === undefined ? '' : ` (did you mean ${near}?)`;
+  const takes = names.length === 0 ? 'no options' : names.join(', ');
+  return `unknown option ${given}${hint}; this command takes ${takes}`;
 }
 
 /** True when the arguments ask for help (`-h`, `--help`) anywhere. */

@@ -27,3 +27,4 @@ export {
   type ParsedCommandLine,
 } from './cli.js';
 export { globMatch } from './glob.js';
+export { closestMatch, editDistance } from './suggest.js';

@@ -60,3 +60,24 @@ test('formatCliError names the code and a plain cause; usageFailure prints usage
   assert.equal(text, 'edgeflow demo: EDGEFLOW_DEMO_USAGE: missing --out\n\nusage: x\n');
   assert.ok(wantsHelp(['a', '-h']) && wantsHelp(['--help']) && !wantsHelp(['--helpful']));
 });
+
+test('an unknown option names what the command takes, and the closest one', () => {
+  const usage = (message: string, cause: unknown) => Object.assign(new Error(message), { cause });
+  const options = { 'dry-run': { type: 'boolean' }, board: { type: 'string' } } as const;
+  assert.throws(
+    () => parseCommandLine(['--dryrun'], { options }, usage),
+    (e: Error) =>
+      e.message ===
+        'unknown option --dryrun (did you mean --dry-run?); this command takes --dry-run, --board' &&
+      e.cause === undefined,
+  );
+  assert.throws(
+    () => parseCommandLine(['--zzz'], { options }, usage),
+    /^Error: unknown option --zzz; this command takes --dry-run, --board$/,
+  );
+  // Any other parse error keeps parseArgs's message and its error as the cause.
+  assert.throws(
+    () => parseCommandLine(['--board'], { options }, usage),
+    (e: Error) => /--board/.test(e.message) && e.cause instanceof Error,
+  );
+});

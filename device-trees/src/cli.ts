@@ -3,6 +3,13 @@
  * The agent's `edgeflow` binary calls runCli with what follows `dt`.
  */
 import { parseCommandLine, usageFailure, type CliIo } from '@edgeflow/core';
+import {
+  createCliLogger,
+  LOG_CLI_HELP,
+  LOG_CLI_OPTIONS,
+  logChoice,
+  LogOptionError,
+} from '@edgeflow/core/log';
 import { BOARDS, BOARD_IDS, type BoardId } from './boards.js';
 import { OVERLAYS } from './catalog.js';
 import { resolveBoard } from './detect.js';
@@ -40,15 +47,20 @@ options:
   --board auto|<id>    board (default auto: /proc/device-tree/compatible, DMI); ids: ${BOARD_IDS.join(', ')}
   --boot-root DIR      root of the system to change (default /): boot files are under DIR/boot
   --dry-run            print the unified diff of every file that would change, change nothing
+${LOG_CLI_HELP}
   -h, --help           this help
+
+Every change (install, remove, rollback) is also logged on stderr (event dt.installed, ...).
 
 <overlay> is a name from \`list\` or a path to a .dtbo built for this board.
 `;
 
-const DT_OPTIONS = {
+/** The parser's options (exported so a test can compare them with the help text). */
+export const DT_OPTIONS = {
   board: { type: 'string', default: 'auto' },
   'boot-root': { type: 'string', default: '/' },
   'dry-run': { type: 'boolean', default: false },
+  ...LOG_CLI_OPTIONS,
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -113,6 +125,13 @@ export async function runCli(
   }
   const root = values['boot-root'];
   const dry = values['dry-run'];
+  let log;
+  try {
+    log = createCliLogger('edgeflow-dt', io, logChoice(values, io.env));
+  } catch (e) {
+    if (!(e instanceof LogOptionError)) throw e;
+    return usageFailure(io, 'edgeflow dt', usageError(e.message, e), USAGE);
+  }
   try {
     const board: BoardId = await resolveBoard(values.board, root, deps.fs);
     const t: Target = { board, root };
@@ -148,6 +167,18 @@ export async function runCli(
             ? renderDiff(plan.changes)
             : `rolled back "${plan.action}" (${plan.changes.length} file(s) restored)\n`,
         );
+        if (!dry) {
+          log.info(
+            {
+              event: 'dt.rolled_back',
+              board,
+              root,
+              undone: plan.action,
+              files: plan.changes.map((c) => c.rel),
+            },
+            `rolled back "${plan.action}"`,
+          );
+        }
         return 0;
       }
       default: {
@@ -164,6 +195,16 @@ export async function runCli(
           return 0;
         }
         await applyPlan(t, plan, `${cmd} ${plan.overlay}`, deps);
+        log.info(
+          {
+            event: cmd === 'install' ? 'dt.installed' : 'dt.removed',
+            board,
+            root,
+            overlay: plan.overlay,
+            files: plan.changes.map((c) => c.rel),
+          },
+          `${cmd === 'install' ? 'installed' : 'removed'} overlay ${plan.overlay}; reboot to apply`,
+        );
         out(
           `${cmd === 'install' ? 'installed' : 'removed'} ${plan.overlay} on ${board}: ${plan.changes.map((c) => c.rel).join(', ')}; reboot to apply\n`,
         );

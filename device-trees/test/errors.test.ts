@@ -141,7 +141,10 @@ test('usage errors return 2 with EDGEFLOW_DT_USAGE and the usage, --help returns
   for (const [argv, why] of [
     [['install'], /bad usage of install/],
     [['frobnicate'], /bad usage of frobnicate/],
-    [['list', '--bogus'], /Unknown option '--bogus'/],
+    [
+      ['list', '--bogus'],
+      /unknown option --bogus; this command takes --board, --boot-root, --dry-run/,
+    ],
     [[], /missing command/],
     [['remove', 'bme280', 'extra'], /unexpected arguments: extra/],
   ] as const) {

@@ -33,7 +33,8 @@ export async function startMosquitto(port: number, dir: string): Promise<Mosquit
   const shipped = await readFile(shippedConfig, 'utf8');
   const conf = shipped
     .replace(/^listener 1883 127\.0\.0\.1$/m, `listener ${port} 127.0.0.1`)
-    .replace(/^persistence_location .*$/m, `persistence_location ${dir}/`);
+    // The shipped file leaves persistence_location to Debian's main file: give it one here.
+    .concat(`\npersistence_location ${dir}/\n`);
   if (!conf.includes(`listener ${port} `)) throw new Error('shipped config has no listener line');
   const path = join(dir, 'mosquitto.conf');
   // Started as root, mosquitto drops to the `mosquitto` user, which cannot write into a

@@ -24,9 +24,11 @@ Options:
 
 export const httpUsage = `Usage: edgeflow http token [--name NAME]
 
-Creates a random API token for the state-changing HTTP endpoints (PUT /v1/gpio/..., the
-attestation activation). Prints the token once on standard output, and the http.apiTokens
-entry (its SHA-256, which is all the configuration keeps) on standard error.
+Creates a random API token for the HTTP API: state-changing routes (PUT /v1/gpio/..., the
+console's OTA commit and rollback) and reads on a non-loopback listener. Attestation quote and
+activation also need the token's name in attestation.access.apiTokens (docs/attestation.md).
+Prints the token once on standard output, and the http.apiTokens entry (its SHA-256, which is
+all the configuration keeps) on standard error.
 
 Options:
   -n, --name NAME   the token's name in the configuration and in logs (default: operator)

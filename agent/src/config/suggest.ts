@@ -1,3 +1,4 @@
+import { closestMatch } from '@edgeflow/core';
 import type { z } from 'zod';
 
 /** The parts of zod 4's internal definition that key suggestions read. */
@@ -59,36 +60,10 @@ function unwrapArray(def: Def): Def | undefined {
   return undefined;
 }
 
-/** Levenshtein distance, case-insensitive (a wrong case is a typo of one). */
-function distance(a: string, b: string): number {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  let prev = Array.from({ length: y.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= x.length; i += 1) {
-    const cur = [i];
-    for (let j = 1; j <= y.length; j += 1) {
-      const sub = (prev[j - 1] as number) + (x[i - 1] === y[j - 1] ? 0 : 1);
-      cur.push(Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, sub));
-    }
-    prev = cur;
-  }
-  return (prev[y.length] as number) + (a !== b && x === y ? 1 : 0);
-}
-
 /**
- * The accepted key closest to `key`, if it is close enough to be the intended one: at most a
- * third of its letters changed (two for short keys). Undefined when nothing is that close.
+ * The accepted key closest to `key`, if it is close enough to be the intended one (core's
+ * closestMatch: at most a third of its letters changed, two for short keys).
  */
 export function closestKey(key: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = distance(key, c);
-    if (d < bestD) {
-      best = c;
-      bestD = d;
-    }
-  }
-  const limit = Math.max(2, Math.floor(key.length / 3));
-  return bestD <= limit ? best : undefined;
+  return closestMatch(key, candidates);
 }

@@ -1,4 +1,7 @@
-import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
+import { isatty } from 'node:tty';
+import type { Logger } from 'pino';
+import { isJournalStream } from './journal.js';
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
 
 /** parseArgs options every EdgeFlow CLI accepts for its logs. */
 export const LOG_CLI_OPTIONS = {
@@ -62,4 +65,26 @@ export function logChoice(
       env.EDGEFLOW_LOG_FORMAT,
     ),
   };
+}
+
+/**
+ * The logger of a command-line tool: records go to the command's stderr (its stdout is its
+ * output), with the journald priority prefix when that stderr is the process's own and systemd
+ * connected it to the journal (the OTA hooks run as units), readable at a terminal.
+ */
+export function createCliLogger(
+  service: string,
+  io: { stderr: NodeJS.WritableStream; env: NodeJS.ProcessEnv },
+  choice: { level?: LogLevel | undefined; format?: LogFormat | undefined } = {},
+): Logger {
+  const own = io.stderr === process.stderr;
+  return createLogger({
+    service,
+    level: choice.level ?? 'info',
+    format: choice.format ?? 'auto',
+    env: io.env,
+    destination: io.stderr,
+    journal: own && isJournalStream(2, { env: io.env }),
+    tty: own && isatty(2),
+  });
 }

@@ -15,4 +15,10 @@ export {
 } from './logger.js';
 export { isJournalStream, syslogPriority, type JournalProbe } from './journal.js';
 export { formatPretty, levelNumber, type PrettyOptions } from './pretty.js';
-export { LOG_CLI_HELP, LOG_CLI_OPTIONS, LogOptionError, logChoice } from './cli-options.js';
+export {
+  createCliLogger,
+  LOG_CLI_HELP,
+  LOG_CLI_OPTIONS,
+  LogOptionError,
+  logChoice,
+} from './cli-options.js';

@@ -1,6 +1,6 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { atomicWriteFile, parseCommandLine, type CliIo } from '@edgeflow/core';
+import { atomicWriteFile, parseCommandLine, type CliIo, type CliOptions } from '@edgeflow/core';
 import { httpAgentApi } from './attest/client.js';
 import { enrol, parsePcrList, type AgentApi } from './attest/enrol.js';
 import { parseEnrolment, parsePolicy, policyPcrs, type GoldenPolicy } from './attest/records.js';
@@ -27,20 +27,46 @@ const TOKEN_HELP = `  --token-file FILE: an API token granted in the agent's att
 const DEFAULT_PCRS = '0-7,23';
 
 const USAGE = {
-  enroll: `usage: edgeflow attest enroll --agent URL --out FILE [--ek-roots PEM] [--token-file FILE]
+  enroll: `usage: edgeflow attest enroll --agent URL --out FILE [--ek-roots PEM] [--token-file FILE] [-h|--help]
   PEM: bundle of trusted EK CA certificates (manufacturer roots and intermediates).
 ${TOKEN_HELP}
   Reads the device identity, checks the AK, binds it to the EK by credential activation,
   takes a first quote and writes the enrolment record to FILE. Exit 0 only if every check passed.`,
-  verify: `usage: edgeflow attest verify --agent URL --enrolment FILE [--policy FILE] [--pcrs LIST] [--ek-roots PEM] [--no-update] [--token-file FILE]
+  verify: `usage: edgeflow attest verify --agent URL --enrolment FILE [--policy FILE] [--pcrs LIST] [--bank sha256] [--ek-roots PEM] [--no-update] [--token-file FILE] [-h|--help]
   Sends a fresh nonce, verifies the quote and prints the JSON verdict. Exit 0 only if every
   check passed; then the enrolment's lastQuote is updated (replay detection) unless --no-update.
   LIST defaults to the policy's PCRs, else ${DEFAULT_PCRS}.
 ${TOKEN_HELP}`,
-  policy: `usage: edgeflow attest policy --agent URL --out FILE [--pcrs LIST] [--bank sha256] [--enrolment FILE] [--token-file FILE]
+  policy: `usage: edgeflow attest policy --agent URL --out FILE [--pcrs LIST] [--bank sha256] [--enrolment FILE] [--token-file FILE] [-h|--help]
   Captures golden PCR values from the device (verified against FILE first when --enrolment is given).
 ${TOKEN_HELP}`,
 };
+const common = {
+  help: { type: 'boolean', short: 'h' },
+  agent: { type: 'string' },
+  'token-file': { type: 'string' },
+} as const;
+
+const OPTIONS = {
+  enroll: { ...common, out: { type: 'string' }, 'ek-roots': { type: 'string' } },
+  verify: {
+    ...common,
+    enrolment: { type: 'string' },
+    policy: { type: 'string' },
+    pcrs: { type: 'string' },
+    bank: { type: 'string' },
+    'ek-roots': { type: 'string' },
+    'no-update': { type: 'boolean' },
+  },
+  policy: {
+    ...common,
+    out: { type: 'string' },
+    pcrs: { type: 'string' },
+    bank: { type: 'string' },
+    enrolment: { type: 'string' },
+  },
+} as const;
+
 const TOP = `usage: edgeflow attest <enroll|verify|policy> [options]   (--help on each for details)`;
 
 function write(s: NodeJS.WritableStream, text: string): void {
@@ -100,24 +126,15 @@ export async function runCli(
   }
   let values: Record<string, string | boolean | undefined>;
   try {
+    // Each subcommand accepts only the options it reads (and its --help lists them all).
+    const options: CliOptions = OPTIONS[sub];
     ({ values } = parseCommandLine(
       rest,
-      {
-        options: {
-          help: { type: 'boolean', short: 'h' },
-          agent: { type: 'string' },
-          out: { type: 'string' },
-          enrolment: { type: 'string' },
-          policy: { type: 'string' },
-          pcrs: { type: 'string' },
-          bank: { type: 'string' },
-          'ek-roots': { type: 'string' },
-          'no-update': { type: 'boolean' },
-          'token-file': { type: 'string' },
-        },
-      },
+      { options },
       (message, cause) => new Error(message, { cause }),
-    ));
+    ) as {
+      values: Record<string, string | boolean | undefined>;
+    });
   } catch (err) {
     write(io.stderr, `${(err as Error).message}\n${USAGE[sub]}`);
     return 2;

@@ -2,6 +2,7 @@ import { formatCliError, parseCommandLine, type CliIo } from '@edgeflow/core';
 import type { DetectedBoard } from '../board/detect.js';
 import { detectBoard, simDetected } from '../board/detect.js';
 import { busNotFound } from '../board/gaps.js';
+import { BOARD_PROFILE_IDS } from '../board/identify.js';
 import { resolvePin } from '../board/pins.js';
 import type { GpioLine } from '../gpio/types.js';
 import { loadCdevBinding } from '../gpio/cdev-binding.js';
@@ -33,7 +34,9 @@ const USAGE = `usage: edgeflow hal <command>
   gpio set <pin> <0|1> [...]                  drive a line as an output
   gpio watch <pin> [--count N] [...]          print edges until Ctrl-C (or N edges)
 options: --root DIR (default /), --board auto|sim|<profile id>, --backend auto|cdev|sysfs|sim,
-  --device TTY (the co-processor's serial device instead of the USB search)
+  --device TTY (the co-processor's serial device instead of the USB search),
+  --json, --no-probe (detect), --count N (watch), -h|--help
+board ids: ${BOARD_PROFILE_IDS.join(', ')}, sim
 `;
 
 class UsageError extends Error {}

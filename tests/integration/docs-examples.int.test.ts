@@ -1,0 +1,208 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startAgent, type AgentProcess } from '../helpers/agent-process.js';
+import { docCommands, flagsOf, isSynopsis, type DocCommand } from '../helpers/doc-examples.js';
+
+/**
+ * Every shell example in README.md and docs/*.md stays true: each command is either run here
+ * (in a scratch directory, against scratch roots, with only the changes its rule states), or
+ * skipped with the reason it cannot run here, printed. Every `edgeflow`/`edgeready` line, run
+ * or not, may only use options its command's --help lists. A new example with no rule fails.
+ */
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface Ctx {
+  dir: string;
+  vars: Record<string, string>;
+}
+
+interface Rule {
+  match: RegExp;
+  /** Why it cannot run here (printed as the subtest's skip reason). */
+  skip?: string;
+  /** How it runs here: the text changes applied (none by default), then the expectation. */
+  replace?: (text: string, ctx: Ctx) => string;
+  expect?: RegExp;
+}
+
+/** The scratch boot root instead of `/`: replaces a `--boot-root /` the example has, else appends. */
+const withRoot = (text: string, ctx: Ctx): string =>
+  / --boot-root \/(\s|$)/.test(text)
+    ? text.replace(/ --boot-root \/(?=\s|$)/, ` --boot-root ${ctx.vars.ROOT}`)
+    : `${text} --boot-root ${ctx.vars.ROOT}`;
+
+/** A Raspberry Pi 5 boot partition (the device-trees fixture), changed instead of /. */
+const piRoot = (ctx: Ctx): Promise<void> => {
+  ctx.vars.ROOT = join(ctx.dir, 'pi5');
+  cpSync(join(repo, 'device-trees/test/fixtures/roots/rpi5'), ctx.vars.ROOT, { recursive: true });
+  return Promise.resolve();
+};
+
+const RULES: readonly Rule[] = [
+  {
+    match: /^npm ci && npm start$/,
+    skip: 'runs the agent in the foreground on the fixed ports 1883/8080; the README checks below run against the same agent on free ports',
+  },
+  { match: /^npm run test:ci$/, skip: 'is the CI run itself' },
+  {
+    match: /^mosquitto_pub /,
+    replace: (t, c) => t.replace(/^mosquitto_pub /, `mosquitto_pub -p ${c.vars.MQTT} `),
+  },
+  {
+    match: /^curl -s 127\.0\.0\.1:8080\/v1\/sensors\//,
+    replace: (t, c) => t.replace('127.0.0.1:8080', `127.0.0.1:${c.vars.HTTP}`),
+    expect: /"key":"dev1\/temp","value":21\.5/,
+  },
+  {
+    match: /^curl -s 127\.0\.0\.1:8080\/metrics/,
+    replace: (t, c) => t.replace('127.0.0.1:8080', `127.0.0.1:${c.vars.HTTP}`),
+    expect: /^edgeflow_ingest_messages_total\{source="mqtt"\} 1$/m,
+  },
+  {
+    match: /^edgeflow attest /,
+    skip: 'needs an agent with a TPM and an enrolment (node-tpm2 integration tier runs these against swtpm)',
+  },
+  { match: /^(openssl|printf) / },
+  {
+    match: /^journalctl -u edgeflow-agent -p warning/,
+    skip: 'needs the agent under systemd: tests/system/agent-service.sys.test.ts runs it in nspawn',
+  },
+  { match: /^edgeflow agent /, skip: 'runs the agent in the foreground until stopped' },
+  { match: /^edgeflow hal .*--board sim/ },
+  { match: /^edgeflow dt /, replace: withRoot },
+  {
+    match: /^edgeready run .*--duration 72h/,
+    skip: 'a 72-hour run on a board with the agent under systemd',
+  },
+  {
+    match: /^edgeready run .*--duration 2m/,
+    skip: "a 2-minute stress run with swtpm: edgeready-suite's stress test runs exactly this",
+  },
+  {
+    match: /^edgeready resume /,
+    skip: "needs an interrupted run: edgeready-suite's resume test",
+  },
+  {
+    match: /^(cp systemd\/mosquitto\/|systemctl restart mosquitto)/,
+    skip: "changes the host's mosquitto: tests/integration/mosquitto-conf.int.test.ts starts mosquitto with this very layout",
+  },
+  {
+    match: /^edgeflow ota (keygen|build|sign|verify|inspect) /,
+    // The device's keys directory is the one keygen just filled.
+    replace: (t) => t.replace('/opt/edgeflow/keys', '~/ota-keys'),
+  },
+  {
+    match: /^edgeflow ota install /,
+    skip: 'installs into /opt/edgeflow and restarts the agent service',
+  },
+];
+
+/** Per document: what its examples need (scratch roots, a running agent). */
+const PREPARE: Record<string, (ctx: Ctx) => Promise<(() => Promise<void>) | void>> = {
+  'README.md': async (ctx) => {
+    const agent: AgentProcess = await startAgent({ dataDir: join(ctx.dir, 'data') });
+    ctx.vars.MQTT = String(agent.mqttPort);
+    ctx.vars.HTTP = String(agent.httpPort);
+    return async () => void (await agent.stop());
+  },
+  'docs/device-trees.md': piRoot,
+  'docs/cli.md': piRoot,
+  'docs/ota.md': (ctx) => {
+    mkdirSync(join(ctx.dir, 'release', 'agent'), { recursive: true });
+    writeFileSync(join(ctx.dir, 'release', 'agent', 'cli.js'), 'console.log("release 1.4.0")\n');
+    return Promise.resolve();
+  },
+};
+
+/** `edgeflow` and `edgeready` on PATH, as an installed gateway has them. */
+function binDir(): string {
+  const bin = mkdtempSync(join(tmpdir(), 'ef-docs-bin-'));
+  for (const [name, cli] of [
+    ['edgeflow', 'agent/dist/src/cli.js'],
+    ['edgeready', 'edgeready-suite/dist/src/cli.js'],
+  ] as const) {
+    writeFileSync(
+      join(bin, name),
+      `#!/bin/sh\nexec "${process.execPath}" "${join(repo, cli)}" "$@"\n`,
+    );
+    chmodSync(join(bin, name), 0o755);
+  }
+  return bin;
+}
+
+function sh(text: string, cwd: string, bin: string): { status: number | null; out: string } {
+  const r = spawnSync('sh', ['-c', text], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, HOME: join(cwd, 'home'), PATH: `${bin}:${process.env.PATH ?? ''}` },
+    timeout: 120_000,
+  });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+/** `edgeflow ota install URL …` → `edgeflow ota install --help`: the tool and up to two command words. */
+function helpCommand(text: string): string {
+  const words = text.split(/\s+/);
+  const cmd = [words[0] as string];
+  for (const w of words.slice(1, 3)) {
+    if (!/^[a-z][a-z0-9-]*$/.test(w)) break;
+    cmd.push(w);
+  }
+  return `${cmd.join(' ')} --help`;
+}
+
+const docs = [
+  'README.md',
+  ...readdirSync(join(repo, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
+
+const bin = binDir();
+
+for (const doc of docs) {
+  const commands: DocCommand[] = docCommands(join(repo, doc), doc);
+  if (commands.length === 0) continue;
+  test(`shell examples of ${doc}`, async (t) => {
+    const ctx: Ctx = { dir: mkdtempSync(join(tmpdir(), 'ef-docs-')), vars: {} };
+    mkdirSync(join(ctx.dir, 'home'));
+    const teardown = await PREPARE[doc]?.(ctx);
+    try {
+      for (const c of commands) {
+        await t.test(`${c.where}: ${c.text}`, (st) => {
+          if (/^(edgeflow|edgeready) /.test(c.text)) {
+            const help = sh(helpCommand(c.text), ctx.dir, bin);
+            assert.equal(help.status, 0, `${helpCommand(c.text)}: ${help.out}`);
+            for (const flag of flagsOf(c.text)) {
+              assert.ok(help.out.includes(flag), `${flag} is not in ${helpCommand(c.text)}`);
+            }
+          }
+          if (isSynopsis(c.text)) {
+            st.diagnostic('synopsis: options checked against --help');
+            return;
+          }
+          const rule = RULES.find((r) => r.match.test(c.text));
+          assert.ok(rule, `no rule says how to run or why to skip ${c.where}: ${c.text}`);
+          if (rule.skip !== undefined) {
+            st.skip(rule.skip);
+            return;
+          }
+          const run = rule.replace ? rule.replace(c.text, ctx) : c.text;
+          if (run !== c.text) st.diagnostic(`run here as: ${run}`);
+          const r = sh(run, ctx.dir, bin);
+          assert.equal(r.status, 0, `${run}\n${r.out}`);
+          if (rule.expect) assert.match(r.out, rule.expect, run);
+        });
+      }
+    } finally {
+      await teardown?.();
+    }
+  });
+}
