@@ -51,9 +51,12 @@ for (const [tool, run, words] of COMMANDS) {
     const accepted = takes === 'no options' ? [] : takes.split(', ');
     const help = await capture(run, [...words, '--help']);
     assert.equal(help.code, 0, help.text);
-    const missing = accepted.filter(
-      (o) => !new RegExp(`(^|[\\s[,|])${o}(?![a-z-])`, 'm').test(help.text),
-    );
+    // A boolean that defaults to true is documented by its negation (`--no-probe`).
+    const listed = (o: string): boolean =>
+      [o, o.replace(/^--/, '--no-')].some((f) =>
+        new RegExp(`(^|[\\s[,|])${f}(?![a-z-])`, 'm').test(help.text),
+      );
+    const missing = accepted.filter((o) => !listed(o));
     assert.deepEqual(
       missing,
       [],
