@@ -67,6 +67,8 @@ export const errorCatalog = {
     'The release installed by an OTA request was rolled back (the message says why: crash, watchdog, failed health, probation timeout). The previous release runs; fix the release and send a new request.',
   EDGEFLOW_OTA_REQUEST_WRITE_FAILED:
     'The agent could not write the OTA request file in its data directory. Check the data directory (permissions, full disk).',
+  EDGEFLOW_OTA_UNSAFE_PATH:
+    'A root-side OTA step refused a path another user could have redirected: a symlink or non-directory where a directory of the agent (or of the OTA root) was expected, a file not owned by the agent in its state directory, or an OTA root writable by non-root. The message names the path; nothing was written through it. Check who changed it (`ls -la`), remove it, and run again.',
 } as const;
 
 export type OtaErrorCode = keyof typeof errorCatalog;

@@ -1,8 +1,7 @@
 import { lstat, mkdir, open, symlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { PayloadSink } from './bundle-reader.js';
 import { OtaError } from './errors.js';
-import { fsyncTree } from './fs-atomic.js';
 
 /**
  * A sink that writes a verified payload into a fresh staging directory. It never follows a
@@ -63,10 +62,4 @@ export function stagingSink(staging: string, onFirstFile?: () => Promise<void>):
       }
     },
   };
-}
-
-/** fsyncs the staged tree (files and directories) and its parent. */
-export async function syncStaging(staging: string): Promise<void> {
-  await fsyncTree(staging);
-  await mkdir(dirname(staging), { recursive: true });
 }

@@ -10,6 +10,7 @@ import { OtaError, ioError } from './errors.js';
 import { stagingSink } from './extract.js';
 import { exists, fsyncDir, fsyncTree, switchSymlink } from './fs-atomic.js';
 import { loadTrustedKeys } from './keys.js';
+import type { TrustedKeys } from './keys.js';
 import { currentTarget, pruneReleases, releaseDir, withLock } from './layout.js';
 import { payloadSize } from './manifest.js';
 import type { Manifest } from './manifest.js';
@@ -19,6 +20,7 @@ import { compareSemver } from './semver.js';
 import { pruneSnapshots, takeSnapshot } from './snapshot.js';
 import { record, saveState } from './state.js';
 import type { OtaState } from './state.js';
+import { removeReport } from './report.js';
 import { reconcileReport, recover } from './transitions.js';
 
 /** Options of `edgeflow ota install`. */
@@ -113,123 +115,7 @@ export async function install(
   o: InstallOptions,
   deps: OtaDeps,
 ): Promise<InstallResult> {
-  const result = await withLock(paths, async () => {
-    let s = await recover(paths, deps);
-    s = await reconcileReport(paths, s, deps);
-    if (s.trial) {
-      throw new OtaError(
-        'EDGEFLOW_OTA_TRIAL_RUNNING',
-        `${s.trial.version} is on trial; commit or roll back first`,
-      );
-    }
-    const keys = await loadTrustedKeys(o.keysDir);
-    let file = o.source;
-    if (/^https?:\/\//.test(o.source)) {
-      if (!o.sha256)
-        throw new OtaError('EDGEFLOW_OTA_USAGE', 'installing from a URL needs --sha256');
-      file = await downloadBundle({
-        url: o.source,
-        sha256: o.sha256,
-        dir: paths.downloads,
-        maxBytes: o.maxDownloadBytes ?? 1024 ** 3,
-      });
-      await deps.checkpoint('downloaded');
-    }
-    const limits = o.limits ?? DEFAULT_LIMITS;
-    const b = await openBundle(file);
-    const staging = join(paths.staging, `${b.manifest.version}.${randomBytes(4).toString('hex')}`);
-    let m: Readonly<Manifest>;
-    try {
-      b.verify(keys); // before anything is written, even to staging
-      m = b.manifest;
-      checkCompat(m, s, o);
-      const need = payloadSize(m) + SPACE_PER_FILE * (m.files.length + 1);
-      const free = await deps.freeBytes(paths.root);
-      if (free < need) {
-        throw new OtaError(
-          'EDGEFLOW_OTA_NO_SPACE',
-          `${paths.root} has ${free} bytes free, the release needs ${need}`,
-        );
-      }
-      await deps.checkpoint('verified');
-      await mkdir(staging, { mode: 0o755 });
-      await b.walkPayload(
-        stagingSink(staging, () => deps.checkpoint('mid-extract')),
-        limits,
-      );
-      await fsyncTree(staging);
-      await deps.checkpoint('extracted');
-    } catch (e) {
-      await rm(staging, { recursive: true, force: true });
-      throw e;
-    } finally {
-      await b.close();
-    }
-    const from = s.current;
-    const dest = releaseDir(paths, m.version);
-    try {
-      await rm(dest, { recursive: true, force: true });
-      await rename(staging, dest);
-      await fsyncDir(paths.releases);
-    } catch (e) {
-      throw ioError('cannot move the release into', dest, e);
-    }
-    await deps.checkpoint('released');
-    if (from) await takeSnapshot(paths, from);
-    await deps.checkpoint('snapshotted');
-    const trial = from !== null && !o.commit;
-    const probationSec = o.probationSec ?? DEFAULT_PROBATION_SEC;
-    const deadlineSec = o.deadlineSec ?? DEFAULT_DEADLINE_SEC;
-    const startedAt = deps.now().toISOString();
-    // A report left by an earlier attempt of the same version must not commit or fail this trial.
-    await rm(paths.reportFile, { force: true });
-    s.install = {
-      version: m.version,
-      from,
-      step: 'switching',
-      trial,
-      probationSec,
-      deadlineSec,
-      startedAt,
-    };
-    await saveState(paths, s);
-    await deps.checkpoint('switching');
-    await switchSymlink(paths.current, currentTarget(m.version));
-    await deps.checkpoint('switched');
-    s.install = null;
-    s.current = m.version;
-    s.previous = from;
-    s.trial = trial
-      ? {
-          version: m.version,
-          from,
-          installedAt: startedAt,
-          starts: 0,
-          firstStartAt: null,
-          probationSec,
-          deadlineSec,
-          lastStop: null,
-        }
-      : null;
-    record(s, {
-      at: startedAt,
-      event: 'installed',
-      version: m.version,
-      from,
-      ...(trial ? {} : { reason: from ? 'committed at install (--commit)' : 'first install' }),
-    });
-    await saveState(paths, s);
-    await deps.checkpoint('state-written');
-    const keep = new Set([m.version, ...(from ? [from] : [])]);
-    await pruneReleases(paths, keep);
-    await pruneSnapshots(paths, new Set(from ? [from] : []));
-    if (file !== o.source) await rm(file, { force: true });
-    deps.log.info(
-      { event: 'ota.installed', version: m.version, from, trial },
-      `installed ${m.version}${trial ? ' (trial)' : ''}`,
-    );
-    return { version: m.version, from, trial, restarted: false };
-  });
+  const result = await withLock(paths, () => installLocked(paths, o, deps));
   if (o.noRestart || !(await exists(paths.current))) return result;
   try {
     await deps.restartService();
@@ -241,4 +127,151 @@ export async function install(
     );
   }
   return { ...result, restarted: true };
+}
+
+async function installLocked(
+  paths: OtaPaths,
+  o: InstallOptions,
+  deps: OtaDeps,
+): Promise<InstallResult> {
+  let s = await recover(paths, deps);
+  s = await reconcileReport(paths, s, deps);
+  if (s.trial) {
+    throw new OtaError(
+      'EDGEFLOW_OTA_TRIAL_RUNNING',
+      `${s.trial.version} is on trial; commit or roll back first`,
+    );
+  }
+  const keys = await loadTrustedKeys(o.keysDir);
+  const file = await fetchSource(paths, o, deps);
+  const { manifest: m, staging } = await unpack(paths, file, keys, s, o, deps);
+  const from = s.current;
+  const dest = releaseDir(paths, m.version);
+  try {
+    await rm(dest, { recursive: true, force: true });
+    await rename(staging, dest);
+    await fsyncDir(paths.releases);
+  } catch (e) {
+    throw ioError('cannot move the release into', dest, e);
+  }
+  await deps.checkpoint('released');
+  if (from) await takeSnapshot(paths, from, deps.log);
+  await deps.checkpoint('snapshotted');
+  const trial = from !== null && !o.commit;
+  await switchRelease(paths, s, m.version, trial, o, deps);
+  await pruneReleases(paths, new Set([m.version, ...(from ? [from] : [])]));
+  await pruneSnapshots(paths, new Set(from ? [from] : []));
+  if (file !== o.source) await rm(file, { force: true });
+  deps.log.info(
+    { event: 'ota.installed', version: m.version, from, trial },
+    `installed ${m.version}${trial ? ' (trial)' : ''}`,
+  );
+  return { version: m.version, from, trial, restarted: false };
+}
+
+/** The bundle file: `source` itself, or a verified download of the URL. */
+async function fetchSource(paths: OtaPaths, o: InstallOptions, deps: OtaDeps): Promise<string> {
+  if (!/^https?:\/\//.test(o.source)) return o.source;
+  if (!o.sha256) throw new OtaError('EDGEFLOW_OTA_USAGE', 'installing from a URL needs --sha256');
+  const file = await downloadBundle({
+    url: o.source,
+    sha256: o.sha256,
+    dir: paths.downloads,
+    maxBytes: o.maxDownloadBytes ?? 1024 ** 3,
+  });
+  await deps.checkpoint('downloaded');
+  return file;
+}
+
+/**
+ * Verifies the bundle (signature before anything is written, even to staging), checks it
+ * against this device and the disk space, and extracts it into a fresh staging directory.
+ * Any failure removes the staging directory.
+ */
+async function unpack(
+  paths: OtaPaths,
+  file: string,
+  keys: TrustedKeys,
+  s: OtaState,
+  o: InstallOptions,
+  deps: OtaDeps,
+): Promise<{ manifest: Readonly<Manifest>; staging: string }> {
+  const b = await openBundle(file);
+  const staging = join(paths.staging, `${b.manifest.version}.${randomBytes(4).toString('hex')}`);
+  try {
+    b.verify(keys);
+    const m = b.manifest;
+    checkCompat(m, s, o);
+    const need = payloadSize(m) + SPACE_PER_FILE * (m.files.length + 1);
+    const free = await deps.freeBytes(paths.root);
+    if (free < need) {
+      throw new OtaError(
+        'EDGEFLOW_OTA_NO_SPACE',
+        `${paths.root} has ${free} bytes free, the release needs ${need}`,
+      );
+    }
+    await deps.checkpoint('verified');
+    await mkdir(staging, { mode: 0o755 });
+    await b.walkPayload(
+      stagingSink(staging, () => deps.checkpoint('mid-extract')),
+      o.limits ?? DEFAULT_LIMITS,
+    );
+    await fsyncTree(staging);
+    await deps.checkpoint('extracted');
+    return { manifest: m, staging };
+  } catch (e) {
+    await rm(staging, { recursive: true, force: true });
+    throw e;
+  } finally {
+    await b.close();
+  }
+}
+
+/**
+ * Journals the switch, points `current` at `version` (rename(2) of a new link), then records the
+ * new state (with a trial when `trial`). A crash between the two writes is finished by recovery.
+ */
+async function switchRelease(
+  paths: OtaPaths,
+  s: OtaState,
+  version: string,
+  trial: boolean,
+  o: InstallOptions,
+  deps: OtaDeps,
+): Promise<void> {
+  const from = s.current;
+  const probationSec = o.probationSec ?? DEFAULT_PROBATION_SEC;
+  const deadlineSec = o.deadlineSec ?? DEFAULT_DEADLINE_SEC;
+  const startedAt = deps.now().toISOString();
+  // A report left by an earlier attempt of the same version must not commit or fail this trial.
+  await removeReport(paths);
+  s.install = { version, from, step: 'switching', trial, probationSec, deadlineSec, startedAt };
+  await saveState(paths, s);
+  await deps.checkpoint('switching');
+  await switchSymlink(paths.current, currentTarget(version));
+  await deps.checkpoint('switched');
+  s.install = null;
+  s.current = version;
+  s.previous = from;
+  s.trial = trial
+    ? {
+        version,
+        from,
+        installedAt: startedAt,
+        starts: 0,
+        firstStartAt: null,
+        probationSec,
+        deadlineSec,
+        lastStop: null,
+      }
+    : null;
+  record(s, {
+    at: startedAt,
+    event: 'installed',
+    version,
+    from,
+    ...(trial ? {} : { reason: from ? 'committed at install (--commit)' : 'first install' }),
+  });
+  await saveState(paths, s);
+  await deps.checkpoint('state-written');
 }

@@ -1,8 +1,10 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ioError } from './errors.js';
+import { asOtaError } from './boundary.js';
+import { OtaError, ioError } from './errors.js';
 import { acquireLock } from './lock.js';
 import type { OtaPaths } from './paths.js';
+import { Dir, UnsafePathError } from './safe-fs/index.js';
 
 /** `releases/<version>` as an absolute path. */
 export function releaseDir(paths: OtaPaths, version: string): string {
@@ -20,14 +22,31 @@ export function versionOfTarget(target: string | undefined): string | undefined 
   return m?.[1];
 }
 
-/** Creates the root-owned directories of the layout. */
+/**
+ * Creates the directories of the layout (scratch and snapshots 0700) and checks that each can be
+ * changed by root only: the OTA tool runs as root and trusts what it finds there.
+ */
 export async function ensureLayout(paths: OtaPaths): Promise<void> {
-  for (const d of [paths.root, paths.releases, paths.staging, paths.snapshots, paths.stateDir]) {
+  const dirs: [string, number][] = [
+    [paths.root, 0o755],
+    [paths.releases, 0o755],
+    [paths.staging, 0o700],
+    [paths.snapshots, 0o700],
+    [paths.stateDir, 0o755],
+  ];
+  for (const [d, mode] of dirs) {
+    let dir: Dir;
     try {
-      await mkdir(d, { recursive: true, mode: 0o755 });
+      dir = await Dir.open(d, { create: mode });
     } catch (e) {
-      throw ioError('cannot create', d, e);
+      throw e instanceof UnsafePathError ? asOtaError(e, d) : ioError('cannot create', d, e);
     }
+    await dir.close();
+    if (!dir.trusted)
+      throw new OtaError(
+        'EDGEFLOW_OTA_UNSAFE_PATH',
+        `${d} can be changed by a user other than root (owner uid ${dir.uid}, mode 0${dir.mode.toString(8)}): the OTA root must be root's alone`,
+      );
   }
 }
 

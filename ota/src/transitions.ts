@@ -8,7 +8,7 @@ import type { OtaPaths } from './paths.js';
 import { finishRestores, pruneSnapshots, restoreSnapshot } from './snapshot.js';
 import { loadState, record, saveState } from './state.js';
 import type { OtaState } from './state.js';
-import { readReport } from './report.js';
+import { readReport, removeReport } from './report.js';
 
 /**
  * Rolls back to `state.previous`: journal, restore its config/cache snapshot, switch `current`,
@@ -36,10 +36,10 @@ export async function rollbackTo(
 async function finishRollback(paths: OtaPaths, s: OtaState, deps: OtaDeps): Promise<OtaState> {
   const rb = s.rollback;
   if (!rb) return s;
-  await restoreSnapshot(paths, rb.to);
+  await restoreSnapshot(paths, rb.to, deps.log);
   await switchSymlink(paths.current, currentTarget(rb.to));
   s.current = rb.to;
-  await rm(paths.reportFile, { force: true });
+  await removeReport(paths);
   // The failed release is not a rollback target; the next install provides a new one.
   s.previous = null;
   s.trial = null;
@@ -94,7 +94,7 @@ export async function reconcileReport(
 ): Promise<OtaState> {
   const t = s.trial;
   if (!t) return s;
-  const r = await readReport(paths);
+  const r = await readReport(paths, deps.log);
   if (!r || r.version !== t.version) return s;
   if (r.committedAt)
     return commitTrial(paths, s, `healthy for ${t.probationSec}s after READY (agent report)`, deps);

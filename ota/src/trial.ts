@@ -64,7 +64,7 @@ export async function prestart(paths: OtaPaths, deps: OtaDeps): Promise<TrialDec
   return withLock(paths, async () => {
     let s = await recover(paths, deps);
     s = await reconcileReport(paths, s, deps);
-    const d = await decide(paths, s, deps, await readReport(paths));
+    const d = await decide(paths, s, deps, await readReport(paths, deps.log));
     if (d) return d;
     const t = s.trial;
     if (!t) return { action: 'none', current: s.current };
@@ -127,7 +127,7 @@ export async function check(
     const before = s.trial?.version;
     s = await reconcileReport(paths, s, deps);
     if (before && !s.trial) return { action: 'committed', version: before };
-    const r = await decide(paths, s, deps, await readReport(paths));
+    const r = await decide(paths, s, deps, await readReport(paths, deps.log));
     if (r) return r;
     const t = s.trial;
     if (t && serviceFailed) {
@@ -183,5 +183,5 @@ export async function status(
       throw e;
     s = await loadState(paths);
   }
-  return { state: s, report: await readReport(paths) };
+  return { state: s, report: await readReport(paths, deps.log) };
 }

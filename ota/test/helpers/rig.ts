@@ -5,6 +5,7 @@ import type { OtaDeps } from '../../src/deps.js';
 import { otaPaths } from '../../src/paths.js';
 import type { OtaPaths } from '../../src/paths.js';
 import type { InstallOptions } from '../../src/install.js';
+import { agentStateDir, asAgent } from './agent-uid.js';
 import { makeKeys, tempDir } from './releases.js';
 
 /** A temp OTA root with config/cache dirs, trusted keys and deps with a fake clock. */
@@ -60,4 +61,27 @@ export async function localRig(): Promise<LocalRig> {
       ...extra,
     }),
   };
+}
+
+/**
+ * A local rig whose cache and trial report live in a state directory owned by the (simulated)
+ * agent uid, as under systemd's StateDirectory= with DynamicUser=: the agent can create, replace
+ * and rename anything in it. Needs root (see agent-uid.ts).
+ */
+export async function agentRig(): Promise<LocalRig & { agentDir: string }> {
+  const r = await localRig();
+  const agentDir = join(r.dir, 'agent-state');
+  const paths = otaPaths({
+    root: r.paths.root,
+    configDir: r.paths.configDir,
+    cacheDir: join(agentDir, 'cache'),
+    reportFile: join(agentDir, 'ota-trial.json'),
+  });
+  await agentStateDir(agentDir, [r.dir]);
+  asAgent(
+    `import { mkdir, writeFile } from 'node:fs/promises';
+     await mkdir(${JSON.stringify(paths.cacheDir)});
+     await writeFile(${JSON.stringify(join(paths.cacheDir, 'snapshot.bin'))}, 'cache-one');`,
+  );
+  return { ...r, paths, agentDir };
 }
