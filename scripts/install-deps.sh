@@ -34,6 +34,8 @@ PKGS=(
   xz-utils            # unpacks gpio-sim.c/irq_sim.c from the linux-source tarball fetched with apt-get download
   # --- hal Firmata co-processor tests (LattePanda) ---
   libsimavr-dev       # simavr AVR emulator (libsimavr2 + headers): the rig, built at test time with gcc-12, runs real StandardFirmata
+  # --- ota ---
+  python3             # tarfile: the oracle of the tar reader's differential fuzz test (ota/test/tar)
   # --- edgeready ---
   chromium            # headless Chromium opens report.html and screenshots its plots in the edgeready test
 )

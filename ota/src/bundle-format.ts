@@ -1,4 +1,3 @@
-import { posix } from 'node:path';
 import { OtaError } from './errors.js';
 import type { Manifest } from './manifest.js';
 
@@ -43,9 +42,49 @@ export function safeRelPath(p: string, where: string): string {
   return s;
 }
 
+/** Symlinks resolved while following one link (Linux's own limit, path_resolution(7)). */
+const MAX_LINK_HOPS = 40;
+
 /**
- * Checks what the schema cannot: symlink targets stay inside the release, no entry lives beneath a
- * symlink (the classic "link a dir to /etc, then write through it" escape), and size limits.
+ * Resolves link `path` the way the kernel will once the release is on disk: component by
+ * component, each one that is itself a listed link replaced by its target (relative to the link's
+ * directory), ".." popping a level. Text normalisation is not enough: in
+ * `a/b/c/up -> ../../..`, `esc -> a/b/c/up/../../../x`, the ".." after `up` apply to the release
+ * root, not to `a/b/c`. Throws when a ".." would leave the release root or the links loop.
+ * Returns the release-relative path the link names (which need not exist).
+ */
+export function resolveLink(links: ReadonlyMap<string, string>, path: string): string {
+  let hops = 0;
+  const unsafe = (why: string): OtaError =>
+    new OtaError('EDGEFLOW_OTA_UNSAFE_ENTRY', `symlink ${path} -> ${links.get(path) ?? ''} ${why}`);
+  const walk = (base: readonly string[], target: string): string[] => {
+    const out = [...base];
+    for (const seg of target.split('/')) {
+      if (seg === '' || seg === '.') continue;
+      if (seg === '..') {
+        if (out.length === 0) throw unsafe('escapes the release (through the links before it)');
+        out.pop();
+        continue;
+      }
+      out.push(seg);
+      const next = links.get(out.join('/'));
+      if (next === undefined) continue;
+      if (++hops > MAX_LINK_HOPS) throw unsafe(`loops (more than ${MAX_LINK_HOPS} links)`);
+      out.pop();
+      out.splice(0, out.length, ...walk(out, next));
+    }
+    return out;
+  };
+  const target = links.get(path);
+  if (target === undefined) return path;
+  hops++;
+  return walk(path.split('/').slice(0, -1), target).join('/');
+}
+
+/**
+ * Checks what the schema cannot: every symlink, resolved through the links before and after it,
+ * stays inside the release; no entry lives beneath a symlink (the classic "link a dir to /etc,
+ * then write through it" escape); size limits.
  */
 export function checkManifestSafety(m: Manifest, limits: SizeLimits): void {
   if (m.files.length > limits.maxEntries) {
@@ -54,7 +93,7 @@ export function checkManifestSafety(m: Manifest, limits: SizeLimits): void {
       `manifest lists ${m.files.length} entries, limit ${limits.maxEntries}`,
     );
   }
-  const links = new Set<string>();
+  const links = new Map<string, string>();
   let total = 0;
   for (const f of m.files) {
     safeRelPath(f.path, 'manifest.json');
@@ -65,14 +104,7 @@ export function checkManifestSafety(m: Manifest, limits: SizeLimits): void {
           `symlink ${f.path} -> ${f.target} is absolute`,
         );
       }
-      const resolved = posix.normalize(posix.join(posix.dirname(f.path), f.target));
-      if (resolved === '..' || resolved.startsWith('../')) {
-        throw new OtaError(
-          'EDGEFLOW_OTA_UNSAFE_ENTRY',
-          `symlink ${f.path} -> ${f.target} escapes the release`,
-        );
-      }
-      links.add(f.path);
+      links.set(f.path, f.target);
     } else {
       if (f.size > limits.maxFileSize) {
         throw new OtaError(
@@ -89,12 +121,18 @@ export function checkManifestSafety(m: Manifest, limits: SizeLimits): void {
       `payload is ${total} bytes, limit ${limits.maxTotalSize}`,
     );
   }
+  for (const path of links.keys()) resolveLink(links, path);
+  // A listed path is a file or a link, never also a directory that holds another listed path.
+  const listed = new Set(m.files.map((f) => f.path));
   for (const f of m.files) {
     const segs = f.path.split('/');
     for (let i = 1; i < segs.length; i++) {
       const parent = segs.slice(0, i).join('/');
-      if (links.has(parent)) {
-        throw new OtaError('EDGEFLOW_OTA_UNSAFE_ENTRY', `${f.path} lies beneath symlink ${parent}`);
+      if (listed.has(parent)) {
+        throw new OtaError(
+          'EDGEFLOW_OTA_UNSAFE_ENTRY',
+          `${f.path} lies beneath ${links.has(parent) ? 'symlink' : 'file'} ${parent}`,
+        );
       }
     }
   }

@@ -43,11 +43,46 @@ function bad(msg: string, cause?: unknown): OtaError {
   return new OtaError('EDGEFLOW_OTA_BAD_BUNDLE', msg, cause === undefined ? undefined : { cause });
 }
 
-async function readSmall(e: TarEntry, max: number): Promise<Buffer> {
+/**
+ * A failure of the archive itself (TarError, a gzip error, a read error of the file) as
+ * EDGEFLOW_OTA_BAD_BUNDLE; an OtaError passes through. Every malformed input gets a code.
+ */
+function asBundleError(file: string, cause: unknown): OtaError {
+  if (cause instanceof OtaError) return cause;
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return bad(`${file}: ${why}`, cause);
+}
+
+/** A member's body, with archive failures mapped by {@link asBundleError}. */
+async function* bodyOf(file: string, e: TarEntry): AsyncGenerator<Buffer> {
+  const it = e.body()[Symbol.asyncIterator]();
+  for (;;) {
+    let r: IteratorResult<Buffer>;
+    try {
+      r = await it.next();
+    } catch (cause) {
+      throw asBundleError(file, cause);
+    }
+    if (r.done) return;
+    yield r.value;
+  }
+}
+
+async function readSmall(file: string, e: TarEntry, max: number): Promise<Buffer> {
   if (e.size > max) throw bad(`${e.name} is ${e.size} bytes, limit ${max}`);
   const parts: Buffer[] = [];
-  for await (const c of e.body()) parts.push(c);
+  for await (const c of bodyOf(file, e)) parts.push(c);
   return Buffer.concat(parts);
+}
+
+/** Directories a manifest implies: every proper ancestor of a listed path. */
+function impliedDirs(m: Manifest): Set<string> {
+  const out = new Set<string>();
+  for (const f of m.files) {
+    const segs = f.path.split('/');
+    for (let i = 1; i < segs.length; i++) out.add(segs.slice(0, i).join('/'));
+  }
+  return out;
 }
 
 /** Opens a .tar.gz bundle and reads manifest.json (+ manifest.sig) from its head. */
@@ -59,8 +94,7 @@ export async function openBundle(file: string): Promise<OpenBundle> {
       const r = await it.next();
       return r.done ? undefined : r.value;
     } catch (cause) {
-      if (cause instanceof OtaError) throw cause;
-      throw bad(`${file}: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
+      throw asBundleError(file, cause);
     }
   };
   const close = async (): Promise<void> => {
@@ -72,12 +106,12 @@ export async function openBundle(file: string): Promise<OpenBundle> {
     if (!first || first.name !== MANIFEST_NAME || first.type !== 'file') {
       throw bad(`${file}: the first member must be ${MANIFEST_NAME}`);
     }
-    const manifestBytes = await readSmall(first, MAX_MANIFEST_BYTES);
+    const manifestBytes = await readSmall(file, first, MAX_MANIFEST_BYTES);
     const manifest = parseManifest(manifestBytes);
     let peeked = await next();
     let signature: DetachedSignature | undefined;
     if (peeked?.name === SIGNATURE_NAME && peeked.type === 'file') {
-      signature = parseSignature(await readSmall(peeked, 4096));
+      signature = parseSignature(await readSmall(file, peeked, 4096));
       peeked = await next();
     }
     let walked = false;
@@ -95,10 +129,10 @@ export async function openBundle(file: string): Promise<OpenBundle> {
         walked = true;
         checkManifestSafety(manifest, limits);
         const want = new Map<string, ManifestEntry>(manifest.files.map((f) => [f.path, f]));
-        const seen = new Set<string>();
+        const ctx: WalkContext = { file, want, dirs: impliedDirs(manifest), seen: new Set() };
         let total = 0;
         for (let e = peeked; e; e = await next()) {
-          await walkOne(e, want, seen, sink, limits, (n) => {
+          await walkOne(e, ctx, sink, limits, (n) => {
             total += n;
             if (total > limits.maxTotalSize) {
               throw new OtaError(
@@ -109,7 +143,7 @@ export async function openBundle(file: string): Promise<OpenBundle> {
           });
         }
         for (const p of want.keys()) {
-          if (!seen.has(p))
+          if (!ctx.seen.has(p))
             throw new OtaError(
               'EDGEFLOW_OTA_DIGEST_MISMATCH',
               `${p} is listed in the manifest but missing`,
@@ -124,10 +158,18 @@ export async function openBundle(file: string): Promise<OpenBundle> {
   }
 }
 
+interface WalkContext {
+  readonly file: string;
+  /** Listed files and symlinks by path. */
+  readonly want: ReadonlyMap<string, ManifestEntry>;
+  /** Directories the manifest implies (ancestors of listed paths): the only ones accepted. */
+  readonly dirs: ReadonlySet<string>;
+  readonly seen: Set<string>;
+}
+
 async function walkOne(
   e: TarEntry,
-  want: ReadonlyMap<string, ManifestEntry>,
-  seen: Set<string>,
+  ctx: WalkContext,
   sink: PayloadSink,
   limits: SizeLimits,
   account: (n: number) => void,
@@ -139,21 +181,35 @@ async function walkOne(
       `member ${JSON.stringify(e.name)} is outside ${PAYLOAD_PREFIX}`,
     );
   }
-  const path = safeRelPath(e.name.slice(PAYLOAD_PREFIX.length), 'bundle');
-  if (e.type === 'dir') return sink.dir(path);
+  const rel = e.name.slice(PAYLOAD_PREFIX.length);
+  const path = safeRelPath(rel, 'bundle');
+  if (e.type === 'dir') {
+    // Every member must be listed: a directory only as the parent of something listed.
+    if (!ctx.dirs.has(path) || ctx.want.has(path)) {
+      throw new OtaError(
+        'EDGEFLOW_OTA_UNSAFE_ENTRY',
+        `directory member ${path} is not listed in the manifest (as the parent of a listed file)`,
+      );
+    }
+    return sink.dir(path);
+  }
+  if (rel.endsWith('/')) {
+    throw new OtaError('EDGEFLOW_OTA_UNSAFE_ENTRY', `${e.type} member ${rel} ends with "/"`);
+  }
   if (e.type !== 'file' && e.type !== 'symlink') {
     throw new OtaError(
       'EDGEFLOW_OTA_UNSAFE_ENTRY',
       `member ${path} has tar type ${JSON.stringify(e.typeflag)} (${e.type}): only files, dirs and symlinks are allowed`,
     );
   }
-  const m = want.get(path);
+  const m = ctx.want.get(path);
   if (!m || m.type !== e.type) {
     throw new OtaError(
       'EDGEFLOW_OTA_DIGEST_MISMATCH',
       `member ${path} (${e.type}) is not listed in the manifest`,
     );
   }
+  const seen = ctx.seen;
   if (seen.has(path))
     throw new OtaError('EDGEFLOW_OTA_UNSAFE_ENTRY', `member ${path} appears twice`);
   seen.add(path);
@@ -182,7 +238,7 @@ async function walkOne(
   let n = 0;
   let finished = false;
   async function* checked(): AsyncGenerator<Buffer> {
-    for await (const c of e.body()) {
+    for await (const c of bodyOf(ctx.file, e)) {
       n += c.length;
       account(c.length);
       hash.update(c);

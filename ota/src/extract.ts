@@ -1,7 +1,7 @@
 import { lstat, mkdir, open, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PayloadSink } from './bundle-reader.js';
-import { OtaError } from './errors.js';
+import { OtaError, ioError } from './errors.js';
 
 /**
  * A sink that writes a verified payload into a fresh staging directory. It never follows a
@@ -36,30 +36,44 @@ export function stagingSink(staging: string, onFirstFile?: () => Promise<void>):
     }
   }
 
-  return {
-    async dir(path) {
-      await ensureParent(`${path}/x`);
-    },
-    async symlink(path, target) {
-      await ensureParent(path);
-      await symlink(target, join(staging, path));
-    },
-    async file(path, mode, chunks) {
-      await ensureParent(path);
-      const fh = await open(join(staging, path), 'wx', 0o600);
-      try {
-        for await (const c of chunks) {
-          await fh.write(c);
-          if (first) {
-            first = false;
-            await onFirstFile?.();
-          }
-        }
-        await fh.chmod(mode);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    },
+  // A failure of the disk (or a clash the manifest checks should have caught) names the path.
+  const guard = async (path: string, fn: () => Promise<void>): Promise<void> => {
+    try {
+      await fn();
+    } catch (e) {
+      throw e instanceof OtaError ? e : ioError('cannot extract', join(staging, path), e);
+    }
   };
+
+  return {
+    dir: (path) => guard(path, () => ensureParent(`${path}/x`)),
+    symlink: (path, target) =>
+      guard(path, async () => {
+        await ensureParent(path);
+        await symlink(target, join(staging, path));
+      }),
+    file: (path, mode, chunks) => guard(path, () => writeFile(path, mode, chunks)),
+  };
+
+  async function writeFile(
+    path: string,
+    mode: 0o644 | 0o755,
+    chunks: AsyncIterable<Buffer>,
+  ): Promise<void> {
+    await ensureParent(path);
+    const fh = await open(join(staging, path), 'wx', 0o600);
+    try {
+      for await (const c of chunks) {
+        await fh.write(c);
+        if (first) {
+          first = false;
+          await onFirstFile?.();
+        }
+      }
+      await fh.chmod(mode);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
 }

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_LIMITS, checkManifestSafety, safeRelPath } from '../src/bundle-format.js';
+import {
+  DEFAULT_LIMITS,
+  checkManifestSafety,
+  resolveLink,
+  safeRelPath,
+} from '../src/bundle-format.js';
 import { OtaError } from '../src/errors.js';
 import { parseManifest } from '../src/manifest.js';
 import type { Manifest } from '../src/manifest.js';
@@ -123,4 +128,42 @@ test('manifest schema names the bad key and rejects unknown keys and duplicates'
     /duplicate/,
   );
   assert.ok(Object.isFrozen(parseManifest(JSON.stringify(base))));
+});
+
+test('symlink targets are resolved through the other links, as the kernel will', () => {
+  const links = new Map([
+    ['bin/edgeflow', '../agent/dist/src/cli.js'],
+    ['lib', 'agent/dist'],
+    ['via', 'lib/src/../src/cli.js'],
+    ['a/b/c/up', '../../..'],
+    ['a/b/c/ok', 'up/lib'],
+    ['esc', 'a/b/c/up/../../../x'],
+    ['self', '.'],
+    ['p', 'q'],
+    ['q', 'p'],
+  ]);
+  assert.equal(resolveLink(links, 'bin/edgeflow'), 'agent/dist/src/cli.js');
+  assert.equal(resolveLink(links, 'via'), 'agent/dist/src/cli.js');
+  assert.equal(resolveLink(links, 'a/b/c/up'), '');
+  assert.equal(resolveLink(links, 'a/b/c/ok'), 'agent/dist');
+  assert.equal(resolveLink(links, 'self'), '');
+  const refused = (re: RegExp) => (e: unknown) =>
+    e instanceof OtaError && e.code === 'EDGEFLOW_OTA_UNSAFE_ENTRY' && re.test(e.message);
+  assert.throws(() => resolveLink(links, 'esc'), refused(/esc .* escapes the release/));
+  assert.throws(() => resolveLink(links, 'p'), refused(/loops/));
+  // Text normalisation would have accepted the escape: a/b/c/up/../../../x -> a/x.
+  assert.throws(
+    () =>
+      checkManifestSafety(
+        {
+          ...base,
+          files: [
+            { path: 'a/b/c/up', type: 'symlink', target: '../../..' },
+            { path: 'esc', type: 'symlink', target: 'a/b/c/up/../../../x' },
+          ],
+        },
+        DEFAULT_LIMITS,
+      ),
+    refused(/escapes/),
+  );
 });

@@ -4,9 +4,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cli } from './helpers/cli.js';
-import { treeListing, writeRawTarGz, writeTarGz } from './helpers/craft.js';
+import { hostileBundle, treeListing, writeTarGz } from './helpers/craft.js';
+import type { RawMember } from './helpers/craft.js';
 import { makeBundle, makeKeys, makeRelease, tempDir } from './helpers/releases.js';
-import { signManifest } from '../src/keys.js';
 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
@@ -56,33 +56,7 @@ test('keygen, build, sign, verify, inspect through runCli', async () => {
   assert.equal((await cli(['verify', out, '--bogus'])).code, 2);
 });
 
-/** A signed manifest + payload as hostile tar members. */
-async function hostile(
-  dir: string,
-  privatePem: string,
-  files: object[],
-  members: Parameters<typeof writeRawTarGz>[1],
-): Promise<string> {
-  const manifest = Buffer.from(
-    JSON.stringify({
-      format: 1,
-      name: 'edgeflow',
-      version: '2.0.0',
-      boards: ['test-board'],
-      rollout: 100,
-      created: '2025-01-01T00:00:00.000Z',
-      files,
-    }),
-  );
-  const sig = Buffer.from(JSON.stringify(signManifest(manifest, privatePem)));
-  const out = join(dir, `h-${Math.random().toString(36).slice(2)}.tar.gz`);
-  await writeRawTarGz(out, [
-    { name: 'manifest.json', typeflag: '0', body: manifest },
-    { name: 'manifest.sig', typeflag: '0', body: sig },
-    ...members,
-  ]);
-  return out;
-}
+const hostile = hostileBundle;
 
 test('hostile archives are refused by verify and install, and install writes nothing', async () => {
   const d = await tempDir();
@@ -116,7 +90,7 @@ test('hostile archives are refused by verify and install, and install writes not
     sha256: sha(b),
     mode: 0o644,
   });
-  const cases: [string, string, Parameters<typeof writeRawTarGz>[1], object[]][] = [
+  const cases: [string, string, RawMember[], object[]][] = [
     ['absolute path', 'UNSAFE_ENTRY', [{ name: '/etc/evil', typeflag: '0', body }], [f('x')]],
     ['dot-dot', 'UNSAFE_ENTRY', [{ name: 'payload/../../evil', typeflag: '0', body }], [f('x')]],
     ['outside payload/', 'UNSAFE_ENTRY', [{ name: 'evil', typeflag: '0', body }], [f('x')]],

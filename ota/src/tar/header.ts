@@ -34,22 +34,50 @@ const TYPES: Record<string, TarType> = {
   '2': 'symlink',
   '1': 'hardlink',
   x: 'pax',
+  // Solaris's extended header: the same records as 'x' (other readers apply them the same way).
+  X: 'pax',
   g: 'pax-global',
   L: 'gnu-longname',
   K: 'gnu-longlink',
 };
 
-function str(b: Buffer, off: number, len: number): string {
+/**
+ * A malformed archive: bad checksum, truncated header or body, data after the end, a field this
+ * reader will not guess at. Thrown by the reader only; callers map it to their own error code.
+ */
+export class TarError extends Error {
+  constructor(message: string) {
+    super(`tar: ${message}`);
+    this.name = 'TarError';
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decodes a name or pax value. Invalid UTF-8 is refused: decoding it with replacement characters
+ * would let two different byte strings name the same member (other readers keep the bytes).
+ */
+export function decodeUtf8(b: Uint8Array, what: string): string {
+  try {
+    return utf8.decode(b);
+  } catch {
+    throw new TarError(`${what} is not valid UTF-8`);
+  }
+}
+
+/** A NUL-terminated field (the first NUL ends it, as in POSIX and every other reader). */
+function str(b: Buffer, off: number, len: number, what: string): string {
   const s = b.subarray(off, off + len);
   const z = s.indexOf(0);
-  return s.subarray(0, z === -1 ? len : z).toString('utf8');
+  return decodeUtf8(s.subarray(0, z === -1 ? len : z), what);
 }
 
 function octal(b: Buffer, off: number, len: number, what: string): number {
-  if ((b[off] ?? 0) & 0x80) throw new Error(`tar header: base-256 ${what} not supported`);
-  const s = str(b, off, len).trim();
+  if ((b[off] ?? 0) & 0x80) throw new TarError(`header: base-256 ${what} not supported`);
+  const s = str(b, off, len, what).trim();
   if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw new Error(`tar header: bad octal ${what} "${s}"`);
+  if (!/^[0-7]+$/.test(s)) throw new TarError(`header: bad octal ${what} "${s}"`);
   return parseInt(s, 8);
 }
 
@@ -65,21 +93,45 @@ export function isZeroBlock(b: Buffer): boolean {
   return true;
 }
 
-/** Decodes one 512-byte header; throws on a bad checksum. */
+/**
+ * The ustar `prefix` field (bytes 345-499), joined to the name only in a POSIX ustar header
+ * (magic "ustar\0", version "00"). Elsewhere those bytes mean other things (GNU's atime) or
+ * nothing, and readers disagree about them: they must be empty there.
+ */
+function prefixOf(b: Buffer): string {
+  const posix = b.subarray(257, 265).toString('latin1') === 'ustar\x0000';
+  const prefix = str(b, 345, 155, 'name prefix');
+  if (!posix && prefix !== '')
+    throw new TarError('header: a name prefix outside a POSIX ustar header');
+  return prefix;
+}
+
+/** Decodes one 512-byte header; throws TarError on a bad checksum or field. */
 export function decodeHeader(b: Buffer): TarHeader {
   const stored = octal(b, 148, 8, 'checksum');
-  if (stored !== checksum(b)) throw new Error('tar header: checksum mismatch');
+  if (stored !== checksum(b)) throw new TarError('header: checksum mismatch');
   const typeflag = String.fromCharCode(b[156] ?? 0);
-  const prefix = b.subarray(257, 262).toString('latin1') === 'ustar' ? str(b, 345, 155) : '';
-  const name = str(b, 0, 100);
+  const prefix = prefixOf(b);
+  const name = str(b, 0, 100, 'name');
+  const full = prefix ? `${prefix}/${name}` : name;
+  // Not used here, but other readers refuse a header whose numeric fields are not numbers.
+  for (const [off, what] of [
+    [108, 'uid'],
+    [116, 'gid'],
+    [329, 'devmajor'],
+    [337, 'devminor'],
+  ] as const)
+    octal(b, off, 8, what);
+  // v7 compatibility: a typeflag NUL "file" whose name field ends in "/" is a directory.
+  const type = typeflag === '\0' && name.endsWith('/') ? 'dir' : (TYPES[typeflag] ?? 'other');
   return {
-    name: prefix ? `${prefix}/${name}` : name,
+    name: full,
     mode: octal(b, 100, 8, 'mode'),
     size: octal(b, 124, 12, 'size'),
     mtime: octal(b, 136, 12, 'mtime'),
-    type: TYPES[typeflag] ?? 'other',
+    type,
     typeflag,
-    linkname: str(b, 157, 100),
+    linkname: str(b, 157, 100, 'link name'),
   };
 }
 
@@ -150,21 +202,28 @@ export function paxBody(fields: Record<string, string>): Buffer {
   return Buffer.from(out, 'utf8');
 }
 
-/** Parses a pax extended header body. */
+/**
+ * Parses a pax extended header body: `"<len> <key>=<value>\n"` records (POSIX.1-2008, pax,
+ * "extended header"). The length must be plain decimal digits and each record must end in
+ * "\n" exactly where its length says; a key given twice is refused (readers disagree on which
+ * one wins).
+ */
 export function parsePax(body: Buffer): Record<string, string> {
   const out: Record<string, string> = {};
   let off = 0;
   while (off < body.length) {
     const sp = body.indexOf(0x20, off);
-    if (sp === -1) throw new Error('tar pax header: malformed record');
-    const len = Number(body.subarray(off, sp).toString('latin1'));
-    if (!Number.isInteger(len) || len <= 0 || off + len > body.length) {
-      throw new Error('tar pax header: bad record length');
-    }
-    const rec = body.subarray(sp + 1, off + len - 1).toString('utf8');
+    const digits = sp === -1 ? '' : body.subarray(off, sp).toString('latin1');
+    if (!/^[1-9]\d{0,8}$/.test(digits)) throw new TarError('pax header: bad record length');
+    const len = Number(digits);
+    if (off + len > body.length || body[off + len - 1] !== 0x0a || sp + 1 > off + len - 1)
+      throw new TarError('pax header: malformed record');
+    const rec = decodeUtf8(body.subarray(sp + 1, off + len - 1), 'pax record');
     const eq = rec.indexOf('=');
-    if (eq === -1) throw new Error('tar pax header: record without "="');
-    out[rec.slice(0, eq)] = rec.slice(eq + 1);
+    if (eq <= 0) throw new TarError('pax header: record without a key');
+    const key = rec.slice(0, eq);
+    if (Object.hasOwn(out, key)) throw new TarError(`pax header: ${key} given twice`);
+    out[key] = rec.slice(eq + 1);
     off += len;
   }
   return out;

@@ -1,9 +1,10 @@
 import { createWriteStream } from 'node:fs';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
+import { signManifest } from '../../src/keys.js';
 import { BLOCK, encodeHeader } from '../../src/tar/header.js';
 import { writeTar } from '../../src/tar/tar-writer.js';
 import type { TarWriteEntry } from '../../src/tar/tar-writer.js';
@@ -35,8 +36,22 @@ export function rawHeader(m: RawMember): Buffer {
   return h;
 }
 
+/** What follows the members: the end-of-archive blocks, then `trailer`; `cut` truncates the tar. */
+export interface RawTail {
+  /** Bytes after the two zero blocks (hidden data, padding). */
+  readonly trailer?: Buffer;
+  /** Keep only the first `cut` bytes of the tar (before gzip); negative: drop that many at the end. */
+  readonly cut?: number;
+  /** Keep only the first `gzipCut` bytes of the gzip stream. */
+  readonly gzipCut?: number;
+}
+
 /** Writes a gzip tar of raw members (no checks at all). */
-export async function writeRawTarGz(out: string, members: readonly RawMember[]): Promise<void> {
+export async function writeRawTarGz(
+  out: string,
+  members: readonly RawMember[],
+  tail: RawTail = {},
+): Promise<void> {
   const parts: Buffer[] = [];
   for (const m of members) {
     parts.push(rawHeader(m));
@@ -47,7 +62,45 @@ export async function writeRawTarGz(out: string, members: readonly RawMember[]):
     }
   }
   parts.push(Buffer.alloc(BLOCK * 2));
-  await pipeline(Readable.from([Buffer.concat(parts)]), createGzip(), createWriteStream(out));
+  if (tail.trailer) parts.push(tail.trailer);
+  let tar = Buffer.concat(parts);
+  if (tail.cut !== undefined)
+    tar = tar.subarray(0, tail.cut < 0 ? tar.length + tail.cut : tail.cut);
+  const gz = gzipSync(tar);
+  await writeFile(out, tail.gzipCut === undefined ? gz : gz.subarray(0, tail.gzipCut));
+}
+
+/** A bundle header (manifest over `files`, signed with `privatePem`) followed by raw members. */
+export async function hostileBundle(
+  dir: string,
+  privatePem: string,
+  files: object[],
+  members: readonly RawMember[],
+  tail: RawTail = {},
+): Promise<string> {
+  const manifest = Buffer.from(
+    JSON.stringify({
+      format: 1,
+      name: 'edgeflow',
+      version: '2.0.0',
+      boards: ['test-board'],
+      rollout: 100,
+      created: '2025-01-01T00:00:00.000Z',
+      files,
+    }),
+  );
+  const sig = Buffer.from(JSON.stringify(signManifest(manifest, privatePem)));
+  const out = join(dir, `h-${Math.random().toString(36).slice(2)}.tar.gz`);
+  await writeRawTarGz(
+    out,
+    [
+      { name: 'manifest.json', typeflag: '0', body: manifest },
+      { name: 'manifest.sig', typeflag: '0', body: sig },
+      ...members,
+    ],
+    tail,
+  );
+  return out;
 }
 
 /** Writes a gzip tar through the production writer. */

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readTar } from '../../src/tar/tar-reader.js';
+import { TarError, readTar } from '../../src/tar/tar-reader.js';
 import { writeTar } from '../../src/tar/tar-writer.js';
 import type { TarWriteEntry } from '../../src/tar/tar-writer.js';
 import { paxBody, parsePax } from '../../src/tar/header.js';
 import { rawHeader } from '../helpers/craft.js';
+import { fixChecksum } from '../helpers/tar-fuzz.js';
 
 async function collect(gen: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -99,4 +100,89 @@ test('pax records round-trip, including lengths that change digit count', () => 
     const v = 'v'.repeat(len);
     assert.deepEqual(parsePax(paxBody({ path: v })), { path: v });
   }
+});
+
+async function refusal(tar: Buffer): Promise<string> {
+  try {
+    for await (const e of readTar(chunks(tar, 512))) await collect(e.body());
+  } catch (e) {
+    assert.ok(e instanceof TarError, String(e));
+    return e.message;
+  }
+  return 'accepted';
+}
+
+const END = Buffer.alloc(1024);
+const member = (name: string, typeflag: string, body?: Buffer, linkname?: string): Buffer => {
+  const b = body ?? Buffer.alloc(0);
+  const pad = Buffer.alloc((512 - (b.length % 512)) % 512);
+  return Buffer.concat([
+    rawHeader({ name, typeflag, body: b, ...(linkname ? { linkname } : {}) }),
+    b,
+    pad,
+  ]);
+};
+
+test('reader refuses each malformed archive for the reason it names', async () => {
+  const ok = member('a', '0', Buffer.from('x'));
+  assert.equal(await refusal(Buffer.concat([ok, END])), 'accepted');
+  assert.equal(await refusal(Buffer.concat([ok, END, Buffer.alloc(8704)])), 'accepted');
+  assert.equal(await refusal(Buffer.concat([END])), 'accepted', 'an empty archive is valid');
+  assert.match(await refusal(Buffer.alloc(0)), /empty archive/);
+  assert.match(await refusal(Buffer.concat([ok, END, ok])), /after the end-of-archive/);
+  assert.match(
+    await refusal(Buffer.concat([ok, END, Buffer.alloc(2 * 1024 * 1024)])),
+    /more than 1048576 bytes after/,
+  );
+  assert.match(
+    await refusal(Buffer.concat([member('d/', '5', Buffer.alloc(600)), END])),
+    /"d\/" \(dir\) declares a 600-byte body/,
+  );
+  assert.match(
+    await refusal(Buffer.concat([member('l', '2', Buffer.alloc(1), 't'), END])),
+    /\(symlink\) declares a 1-byte body/,
+  );
+  const pax = (body: string) => member('PaxHeader', 'x', Buffer.from(body));
+  assert.match(
+    await refusal(Buffer.concat([pax('9 path=a\n'), pax('9 path=b\n'), ok, END])),
+    /path of one member given twice/,
+  );
+  assert.match(
+    await refusal(Buffer.concat([pax('9 path=a\n'), END])),
+    /extended header with no member/,
+  );
+  assert.match(await refusal(Buffer.concat([pax('0x9 path=a\n'), ok, END])), /bad record length/);
+  assert.match(await refusal(Buffer.concat([pax('9 path=aX'), ok, END])), /malformed record/);
+  assert.match(
+    await refusal(Buffer.concat([pax('18 hdrcharset=BIN\n'), ok, END])),
+    /hdrcharset is not supported/,
+  );
+  assert.match(
+    await refusal(Buffer.concat([member('g', 'g', Buffer.from('9 path=a\n')), ok, END])),
+    /global pax header sets path/,
+  );
+  const longName = member('././@LongLink', 'L', Buffer.from('abc'));
+  longName[512 + 10] = 0x41; // beyond the declared 3 bytes
+  assert.match(await refusal(Buffer.concat([longName, ok, END])), /beyond its declared size/);
+  assert.match(await refusal(Buffer.concat([member('s', 'S'), END])), /sparse/);
+  const badUtf8 = member('a', '0');
+  badUtf8[1] = 0xff;
+  fixChecksum(badUtf8);
+  assert.match(await refusal(Buffer.concat([badUtf8, END])), /name is not valid UTF-8/);
+  const badUid = member('a', '0');
+  badUid.write('9', 108, 1, 'latin1');
+  fixChecksum(badUid);
+  assert.match(await refusal(Buffer.concat([badUid, END])), /bad octal uid/);
+  const prefixed = member('a', '0');
+  prefixed.write('\0\0\0\0\0\0\0\0', 257, 8, 'latin1');
+  prefixed.write('dir', 345, 3, 'latin1');
+  fixChecksum(prefixed);
+  assert.match(await refusal(Buffer.concat([prefixed, END])), /prefix outside a POSIX ustar/);
+});
+
+test('a v7 "file" whose name ends in "/" is a directory', async () => {
+  const types: string[] = [];
+  for await (const e of readTar(chunks(Buffer.concat([member('d/', '\0'), END]), 512)))
+    types.push(e.type);
+  assert.deepEqual(types, ['dir']);
 });
