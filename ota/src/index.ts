@@ -62,5 +62,5 @@ export {
   type RequestInstallOptions,
   type RequestInstallOutcome,
 } from './request-install.js';
-export { readTar, type TarEntry } from './tar/tar-reader.js';
+export { readTar, TarError, type TarEntry } from './tar/tar-reader.js';
 export { writeTar, type TarWriteEntry } from './tar/tar-writer.js';

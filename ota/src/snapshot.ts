@@ -109,8 +109,8 @@ export async function takeSnapshot(paths: OtaPaths, version: string, log: Logger
  * Restores config and cache from `snapshots/<version>/`. A live directory only root controls
  * (the config, which may be a mount point) is restored entry by entry inside it; one in a
  * directory another user controls (the agent's cache) is replaced as a whole by a fresh
- * directory. A failure to restore the agent's part is logged and does not stop the rollback:
- * the agent must not be able to keep a failed release running by breaking its own cache.
+ * directory. A failure to restore into the agent's directory is logged and does not stop the
+ * rollback: the agent must not be able to keep a failed release running by breaking its cache.
  * Idempotent, so a rollback interrupted by power loss is simply redone.
  */
 export async function restoreSnapshot(
@@ -134,11 +134,7 @@ export async function restoreSnapshot(
       try {
         await restorePart(from, live, name, log);
       } catch (e) {
-        if (name === 'config') throw asOtaError(e, live);
-        log.error(
-          { event: 'ota.restore_failed', part: name, path: live, err: asOtaError(e, live) },
-          `the ${name} snapshot was not restored into ${live}; the rollback goes on`,
-        );
+        throw asOtaError(e, live);
       } finally {
         await from.close();
       }
@@ -176,7 +172,15 @@ async function restorePart(from: Dir, live: string, name: string, log: Logger): 
     await dir?.close();
     // The agent's directory (or the agent's parent): root's uid must never own it afterwards.
     const owner = parent.trusted && dir ? dir : parent;
-    await replaceDir(from, parent, base, { uid: owner.uid, gid: owner.gid }, onSkip);
+    try {
+      await replaceDir(from, parent, base, { uid: owner.uid, gid: owner.gid }, onSkip);
+    } catch (e) {
+      // The agent can break its own directory; it must not keep a failed release running by it.
+      log.error(
+        { event: 'ota.restore_failed', part: name, path: live, err: asOtaError(e, live) },
+        `the ${name} snapshot was not restored into ${live}; the rollback goes on`,
+      );
+    }
   } finally {
     await parent.close();
   }

@@ -1,7 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+/** The repository's systemd/ directory (from dist/test/helpers/). */
+const SYSTEMD_DIR = fileURLToPath(new URL('../../../../systemd/', import.meta.url));
 
 /** Why the nspawn system tests cannot run here, or undefined when they can. */
 export function nspawnMissing(): string | undefined {
@@ -66,6 +71,15 @@ export async function bootContainer(
     '--register=no',
     '--keep-unit',
     '--console=pipe',
+    // The units run /usr/bin/node; the native addons (sd-notify) were built by `npm ci` for the
+    // Node running the tests, so that Node is /usr/bin/node inside the container.
+    ...(realpathSync(process.execPath) === '/usr/bin/node'
+      ? []
+      : [`--bind-ro=${realpathSync(process.execPath)}:/usr/bin/node`]),
+    // The project's sysusers.d (the edgeflow group the agent unit needs) and tmpfiles.d (the
+    // root-owned layout), as a package installs them; systemd applies both while it boots.
+    `--bind-ro=${join(SYSTEMD_DIR, 'sysusers.d/edgeflow.conf')}:/etc/sysusers.d/edgeflow.conf`,
+    `--bind-ro=${join(SYSTEMD_DIR, 'tmpfiles.d/edgeflow-ota.conf')}:/etc/tmpfiles.d/edgeflow-ota.conf`,
     ...binds,
     '-b',
     '--',
