@@ -15,7 +15,7 @@ import type { SizeLimits } from './bundle-format.js';
 import { parseSignature, verifyManifest } from './keys.js';
 import type { DetachedSignature, TrustedKeys } from './keys.js';
 import { parseManifest } from './manifest.js';
-import type { Manifest, ManifestEntry } from './manifest.js';
+import type { Manifest, ManifestEntry, ManifestFile } from './manifest.js';
 import { readTar } from './tar/tar-reader.js';
 import type { TarEntry } from './tar/tar-reader.js';
 
@@ -222,6 +222,19 @@ async function walkOne(
     }
     return sink.symlink(path, m.target);
   }
+  return writeChecked(e, path, m, ctx, sink, limits, account);
+}
+
+/** Streams a listed file into the sink, checking its size, the limit and its sha256. */
+async function writeChecked(
+  e: TarEntry,
+  path: string,
+  m: ManifestFile,
+  ctx: WalkContext,
+  sink: PayloadSink,
+  limits: SizeLimits,
+  account: (n: number) => void,
+): Promise<void> {
   if (e.size !== m.size) {
     throw new OtaError(
       'EDGEFLOW_OTA_DIGEST_MISMATCH',
