@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -70,6 +70,15 @@ test(
   { skip: missing ?? false },
   async () => {
     const root = await tempDir('ota-tmpfiles-');
+    // sysusers first, as at boot: tmpfiles gives /etc/edgeflow to its edgeflow group.
+    await mkdir(join(root, 'etc'));
+    const su = spawnSync(
+      'systemd-sysusers',
+      [`--root=${root}`, join(sd, 'sysusers.d/edgeflow.conf')],
+      { encoding: 'utf8' },
+    );
+    assert.equal(su.status, 0, su.stderr);
+    assert.doesNotMatch(su.stderr, /error|invalid/i);
     const conf = join(sd, 'tmpfiles.d/edgeflow-ota.conf');
     const tf = spawnSync('systemd-tmpfiles', [`--root=${root}`, '--create', conf], {
       encoding: 'utf8',
@@ -77,10 +86,10 @@ test(
     assert.equal(tf.status, 0, tf.stderr);
     assert.equal(tf.stderr.trim(), '');
     assert.ok(existsSync(join(root, 'opt/edgeflow/state')));
-    const su = spawnSync('systemd-sysusers', ['--dry-run', join(sd, 'sysusers.d/edgeflow.conf')], {
-      encoding: 'utf8',
-    });
-    assert.equal(su.status, 0, su.stderr);
-    assert.doesNotMatch(su.stderr, /error|invalid/i);
+    const gid = /^edgeflow:x:(\d+):/m.exec(readFileSync(join(root, 'etc/group'), 'utf8'))?.[1];
+    const cfg = statSync(join(root, 'etc/edgeflow'));
+    assert.deepEqual([cfg.uid, cfg.gid, cfg.mode & 0o7777], [0, Number(gid), 0o750]);
+    assert.equal(statSync(join(root, 'var/lib/edgeflow-dt')).mode & 0o7777, 0o700);
+    assert.equal(statSync(join(root, 'opt/edgeflow/snapshots')).mode & 0o7777, 0o700);
   },
 );
