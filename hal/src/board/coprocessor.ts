@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { ScanNote } from './chips.js';
 import type { HostFs } from './host-fs.js';
 import type { BoardProfile, Coprocessor, UsbId } from './types.js';
@@ -32,19 +33,8 @@ export async function detectCoprocessor(
   const c = profile.coprocessor;
   if (!c) return {};
   const all = await scanUsbSerial(fs, root);
+  if (device !== undefined) return { found: await configuredDevice(c, all, device, fs) };
   const hit = findUsbSerial(all, c.usb);
-  if (device !== undefined) {
-    const usb = hit?.device ?? all.find((d) => d.device === device || d.byId === device);
-    const id = hit?.id ?? c.usb[0] ?? { vid: '?', pid: '?', name: 'configured device' };
-    const fallback: UsbSerialDevice = {
-      tty: device,
-      device,
-      vid: id.vid,
-      pid: id.pid,
-      usbPath: '?',
-    };
-    return { found: { mcu: c.mcu, protocol: c.protocol, id, usb: usb ?? fallback, device } };
-  }
   if (!hit) {
     const seen = all.map((d) => `${d.tty} ${d.vid}:${d.pid}`).join(', ') || 'none';
     return {
@@ -63,4 +53,29 @@ export async function detectCoprocessor(
       device: hit.device.byId ?? hit.device.device,
     },
   };
+}
+
+/**
+ * The co-processor at a configured device: described by the USB serial device it is (matched by
+ * path, by-id link or the node a link leads to), never by another device that merely has the
+ * expected VID:PID; a device that is no USB serial device has no USB identity ('?').
+ */
+async function configuredDevice(
+  c: Coprocessor,
+  all: readonly UsbSerialDevice[],
+  device: string,
+  fs: HostFs,
+): Promise<DetectedCoprocessor> {
+  const real = await fs.realpath(device).catch(() => resolve(device));
+  const is = (p: string | undefined): boolean =>
+    p !== undefined && (resolve(p) === resolve(device) || resolve(p) === real);
+  const usb = all.find((d) => is(d.device) || is(d.byId));
+  const known = usb && c.usb.find((u) => u.vid === usb.vid && u.pid === usb.pid);
+  const id: UsbId = known ?? {
+    vid: usb?.vid ?? '?',
+    pid: usb?.pid ?? '?',
+    name: usb?.product ?? 'configured device',
+  };
+  const fallback: UsbSerialDevice = { tty: device, device, vid: '?', pid: '?', usbPath: '?' };
+  return { mcu: c.mcu, protocol: c.protocol, id, usb: usb ?? fallback, device };
 }

@@ -88,18 +88,21 @@ export async function handshake(x: Exchange, o: HandshakeOptions): Promise<Firmw
       { details: { device: o.device } },
     );
   }
-  const missing = (what: string): HalError =>
-    new HalError(
-      'EDGEFLOW_HAL_FIRMATA_VERSION',
-      `${o.device} runs ${firmware?.name ?? '?'} ${p.major}.${p.minor}, which does not answer ${what}: pins cannot be checked; flash StandardFirmata`,
-      { details: { device: o.device } },
-    );
+  // Only silence is the firmware's fault; a link that went down or was closed meanwhile says so.
+  const missing =
+    (what: string) =>
+    (err: unknown): never => {
+      if (!(err instanceof HalError && err.code === 'EDGEFLOW_HAL_FIRMATA_TIMEOUT')) throw err;
+      throw new HalError(
+        'EDGEFLOW_HAL_FIRMATA_VERSION',
+        `${o.device} runs ${firmware?.name ?? '?'} ${p.major}.${p.minor}, which does not answer ${what}: pins cannot be checked; flash StandardFirmata`,
+        { cause: err, details: { device: o.device } },
+      );
+    };
   await x.send(capabilityQuery());
   const capabilities = await x
     .expect('CAPABILITY_RESPONSE', (m) => (m.kind === 'capabilities' ? m.pins : undefined), 2000)
-    .catch(() => {
-      throw missing('the capability query');
-    });
+    .catch(missing('the capability query'));
   await x.send(analogMappingQuery());
   const analogChannels = await x
     .expect(
@@ -107,9 +110,7 @@ export async function handshake(x: Exchange, o: HandshakeOptions): Promise<Firmw
       (m) => (m.kind === 'analogMapping' ? m.channels : undefined),
       2000,
     )
-    .catch(() => {
-      throw missing('the analog mapping query');
-    });
+    .catch(missing('the analog mapping query'));
   return {
     name: firmware.name,
     version: `${firmware.major}.${firmware.minor}`,

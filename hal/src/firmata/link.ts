@@ -138,6 +138,11 @@ export class FirmataLink extends EventEmitter<FirmataLinkEvents> {
     return this.#analog.get(channel);
   }
 
+  /** A method, not a comparison: close() may run during any await of a connect. */
+  #isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+
   #setState(s: LinkState, err?: HalError): void {
     this.#state = s;
     this.#error = err;
@@ -164,6 +169,11 @@ export class FirmataLink extends EventEmitter<FirmataLinkEvents> {
       this.#device = await this.#o.locate();
       const open = await (this.#o.open ?? (() => loadSerialOpener()))();
       const serial = await open(this.#device);
+      if (this.#isClosed()) {
+        // close() came while the device was being opened: nobody will close this port later.
+        await serial.close().catch(() => undefined);
+        throw this.#closedError();
+      }
       this.#attach(serial);
       this.#handshaking = true;
       try {
@@ -178,6 +188,7 @@ export class FirmataLink extends EventEmitter<FirmataLinkEvents> {
         this.#handshaking = false;
       }
       await this.#restore(this.#exchange());
+      if (this.#isClosed()) throw this.#closedError();
       this.#backoff.reset();
       this.#needs = 'none';
       this.#setState('ready');
@@ -398,8 +409,11 @@ export class FirmataLink extends EventEmitter<FirmataLinkEvents> {
       // The board does not answer at all: drop the link and let the reconnect loop handle it.
       const e = toLinkError(err, this.#device);
       await this.#detach();
-      this.#setState('down', e);
-      this.#scheduleReconnect();
+      // close() during the resync: the link stays closed (no reconnect after it).
+      if (this.#state !== 'closed') {
+        this.#setState('down', e);
+        this.#scheduleReconnect();
+      }
       throw e;
     } finally {
       this.#handshaking = false;
@@ -412,6 +426,13 @@ export class FirmataLink extends EventEmitter<FirmataLinkEvents> {
     this.#setState('closed');
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     this.#failWaiter(this.#closedError());
+    const connecting = this.#connecting;
+    if (connecting) {
+      // A connect in progress: its port goes first (its next send or wait fails at once), then
+      // it is waited for, so that no port it opens late is left behind a closed link.
+      await this.#detach();
+      await connecting.catch(() => undefined);
+    }
     await this.#tail;
     await this.#detach();
   }

@@ -173,6 +173,26 @@ test('hal.firmata.device overrides the USB search', async () => {
   assert.equal(d.coprocessor?.device, '/dev/ttyS4');
 });
 
+test('a configured device is described as itself, not as the USB device with the expected id', async () => {
+  const root = fixture('lattepanda-3-delta');
+  // The CH340 on the same board, configured by hand: its own USB identity is reported.
+  const ch340 = await detectBoard({ root, coprocessorDevice: join(root, 'dev/ttyUSB0') });
+  assert.equal(ch340.coprocessor?.usb.tty, 'ttyUSB0');
+  assert.deepEqual([ch340.coprocessor?.id.vid, ch340.coprocessor?.id.pid], ['1a86', '7523']);
+  // Through a link to the co-processor's node: that is the co-processor.
+  const byId = join(root, 'dev/serial/by-id/usb-LattePanda_LattePanda_Leonardo-if00');
+  const co = await detectBoard({ root, coprocessorDevice: byId });
+  assert.deepEqual([co.coprocessor?.usb.tty, co.coprocessor?.usb.usbPath], ['ttyACM0', '1-4']);
+  assert.equal(co.coprocessor?.id.name, 'LattePanda Leonardo');
+  // A device that is no USB serial device has no USB identity to show.
+  const other = await detectBoard({ root, coprocessorDevice: '/dev/ttyS4' });
+  assert.equal(other.coprocessor?.device, '/dev/ttyS4');
+  assert.deepEqual(
+    [other.coprocessor?.usb.vid, other.coprocessor?.usb.pid, other.coprocessor?.usb.usbPath],
+    ['?', '?', '?'],
+  );
+});
+
 test('an unrelated USB serial bridge is listed but never taken for the co-processor', async () => {
   const all = await scanUsbSerial(nodeHostFs, fixture('lattepanda-3-delta'));
   assert.deepEqual(

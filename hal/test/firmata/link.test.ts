@@ -196,3 +196,91 @@ test('an unsolicited boot announcement (MCU reset) makes the link check and rest
   });
   await link.close();
 });
+
+test('close() while a resynchronisation is waiting leaves the link closed, never reconnecting', async () => {
+  let opened = 0;
+  const s = new ScriptedSerial(firmware());
+  const link = linkOver(
+    () => {
+      opened += 1;
+      return s;
+    },
+    { reconnect: { minMs: 1, maxMs: 1, factor: 1, jitter: 0 } },
+  );
+  await link.connect();
+  s.responder = () => undefined; // hung firmware: the next request resynchronises first
+  await assert.rejects(
+    link.run('first', (x) => link.pinState(x, 5)),
+    (e) => isHalError(e, 'EDGEFLOW_HAL_FIRMATA_TIMEOUT'),
+  );
+  const resyncing = link.run('second', (x) => link.pinState(x, 5));
+  await new Promise<void>((r) => setImmediate(r));
+  assert.deepEqual(s.written.at(-1), 'f079f7', 'the resync is in flight');
+  await link.close();
+  await assert.rejects(resyncing, (e) => isHalError(e, 'EDGEFLOW_HAL_FIRMATA_LINK_DOWN'));
+  assert.equal(link.state, 'closed');
+  // The reconnect loop (1 ms backoff) would have opened the device again by now.
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(link.state, 'closed');
+  assert.equal(opened, 1);
+});
+
+test('close() while the device is being opened: the late port is closed, the link stays closed', async () => {
+  let release: (s: ScriptedSerial) => void = () => undefined;
+  const s = new ScriptedSerial(firmware());
+  const link = new FirmataLink({
+    locate: () => Promise.resolve('/dev/ttyFAKE0'),
+    open: () =>
+      Promise.resolve(() => new Promise<ScriptedSerial>((resolve) => (release = resolve))),
+    handshakeTimeoutMs: 400,
+    requestTimeoutMs: 100,
+    reconnect: { minMs: 1, maxMs: 1, factor: 1, jitter: 0 },
+  });
+  const connecting = link.connect();
+  await new Promise<void>((r) => setImmediate(r));
+  const closing = link.close();
+  release(s); // the open finishes after close() was asked for
+  await closing;
+  await assert.rejects(connecting, (e) => isHalError(e, 'EDGEFLOW_HAL_FIRMATA_LINK_DOWN'));
+  assert.equal(link.state, 'closed');
+  assert.equal(s.closed, true, 'the port opened too late is closed again');
+  assert.deepEqual(s.written, [], 'nothing was sent to a link closed before it was up');
+});
+
+test('a USB drop during the capability query is LINK_DOWN, not a firmware refusal', async () => {
+  const s = new ScriptedSerial((req, serial) => {
+    if (req === 'f06bf7') {
+      setImmediate(() => serial.drop());
+      return undefined;
+    }
+    return answers[req];
+  });
+  const link = linkOver(() => s);
+  await assert.rejects(link.connect(), (e) => {
+    assert.ok(isHalError(e, 'EDGEFLOW_HAL_FIRMATA_LINK_DOWN'), String(e));
+    return true;
+  });
+  await link.close();
+});
+
+test('close() during the handshake ends it at once, without asking the board again', async () => {
+  let gate: () => void = () => undefined;
+  const s = new ScriptedSerial(() => undefined); // silent: the handshake would ask every second
+  const write = s.write.bind(s);
+  let first = true;
+  s.write = (data) => {
+    const done = write(data);
+    if (!first) return done;
+    first = false;
+    return new Promise<void>((r) => (gate = r)); // the first request is still being written
+  };
+  const link = linkOver(() => s, { handshakeTimeoutMs: 5000 });
+  const connecting = link.connect();
+  await new Promise<void>((r) => setImmediate(r));
+  const closing = link.close();
+  gate();
+  await closing;
+  await assert.rejects(connecting, (e) => isHalError(e, 'EDGEFLOW_HAL_FIRMATA_LINK_DOWN'));
+  assert.deepEqual(s.written, ['f9f079f7'], 'one request, no retries after close()');
+  assert.equal(link.state, 'closed');
+});
