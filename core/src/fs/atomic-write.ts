@@ -40,6 +40,19 @@ async function serialised(path: string, write: () => Promise<void>): Promise<voi
   }
 }
 
+/**
+ * mkdir -p, and every directory it created made durable in its parent: the rename's directory
+ * fsync covers the file's entry, not the entry of a directory created for it (fsync(2)).
+ */
+async function makeDirDurable(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    await fsyncDir(dirname(d));
+    if (d === resolve(first)) return;
+  }
+}
+
 async function createExclusive(tmp: string, mode: number): Promise<FileHandle> {
   try {
     return await open(tmp, CREATE_FLAGS, mode);
@@ -68,7 +81,7 @@ export async function atomicReplace(
 ): Promise<void> {
   const mode = options.mode ?? 0o600;
   const dir = dirname(path);
-  if (options.createDir === true) await mkdir(dir, { recursive: true });
+  if (options.createDir === true) await makeDirDurable(dir);
   await serialised(path, async () => {
     const tmp = `${path}.new`;
     const fh = await createExclusive(tmp, mode);

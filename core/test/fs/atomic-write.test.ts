@@ -1,4 +1,6 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
+import { readlinkSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -90,4 +92,31 @@ test('fsyncDir refuses a file, fsyncFile refuses a link, fsyncTree walks a tree'
   await fsyncFile(join(dir, 'f'));
   await atomicWriteFile(join(dir, 'sub', 'deeper', 'g'), 'y', { createDir: true });
   await fsyncTree(dir);
+});
+
+test('createDir makes each directory it creates durable in its parent', async (t) => {
+  const dir = await scratch();
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  // Which paths get fsynced: FileHandle.sync, with the path read back from /proc/self/fd.
+  const probe = await open(dir, 'r');
+  const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+  await probe.close();
+  const synced: string[] = [];
+  const original = proto.sync;
+  mock.method(proto, 'sync', function (this: { fd: number }) {
+    synced.push(readlinkSync(`/proc/self/fd/${this.fd}`));
+    return original.call(this);
+  });
+  t.after(() => mock.restoreAll());
+  await atomicWriteFile(join(dir, 'a', 'b', 'f'), 'x', { createDir: true });
+  // The entries of b/ (in a/) and of a/ (in dir) are durable, then the file and its entry.
+  assert.deepEqual(synced, [
+    join(dir, 'a'),
+    dir,
+    join(dir, 'a', 'b', 'f.new'),
+    join(dir, 'a', 'b'),
+  ]);
+  synced.length = 0;
+  await atomicWriteFile(join(dir, 'a', 'b', 'f'), 'y', { createDir: true });
+  assert.deepEqual(synced, [join(dir, 'a', 'b', 'f.new'), join(dir, 'a', 'b')], 'nothing new made');
 });
