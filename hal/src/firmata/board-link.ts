@@ -24,7 +24,7 @@ export interface BoardLinkOptions {
  * The shared link to the detected board's co-processor, or undefined on a board without one.
  * The link looks the device up again before every reconnect: by its USB VID:PID (and serial
  * number, when it has one) under the configured root, since a re-enumerated CDC device can
- * come back as ttyACM1.
+ * come back as ttyACM1. While the link is down after a failure, the last failure is thrown.
  */
 export function boardLink(
   board: DetectedBoard,
@@ -66,6 +66,11 @@ export function boardLink(
           ...o.link,
         }),
     );
+    // After a failed attempt the link retries on its own, with backoff; a user asking meanwhile
+    // gets why it failed instead of a fresh attempt (each one a full handshake timeout on a
+    // board that does not answer: GPIO lines requested one after the other at start-up).
+    const failed = link.state === 'down' ? link.lastError : undefined;
+    if (failed !== undefined) throw failed;
     await link.connect();
     return link;
   };
