@@ -2,7 +2,12 @@ import type { Client } from 'aedes';
 import type { DurableLog } from '../wal/durable-log.js';
 import type { QueuedMessage, SessionRecord, SubscriptionRec } from '../wal/records.js';
 import { queuedMessageOf } from '../wal/session-state.js';
-import { MemoryPersistence, type IncomingPacket, type QueuedSub } from './memory-persistence.js';
+import {
+  MemoryPersistence,
+  uniqueClients,
+  type IncomingPacket,
+  type QueuedSub,
+} from './memory-persistence.js';
 import type { PublishTags } from './qos2-forwarding.js';
 import type { OutgoingPacket } from './outgoing-store.js';
 
@@ -181,7 +186,7 @@ export class DurablePersistence extends MemoryPersistence implements PublishTags
     subs: readonly { clientId: string }[],
   ): void {
     const pk = queuedMessageOf(packet as Record<string, unknown>);
-    const cs = subs.map((x) => x.clientId);
+    const cs = uniqueClients(subs);
     this.#pending.set(pk.bc, {
       clientId,
       messageId,
@@ -220,7 +225,7 @@ export class DurablePersistence extends MemoryPersistence implements PublishTags
     void super.outgoingEnqueueCombi(subs, packet);
     const counter = (packet as { brokerCounter?: unknown }).brokerCounter;
     const pending = typeof counter === 'number' ? this.#pending.get(counter) : undefined;
-    const all = subs.map((x) => x.clientId);
+    const all = uniqueClients(subs);
     if (pending !== undefined) pending.queued = all;
     // Entries the publisher's record already holds are durable; a subscriber that appeared
     // since (or a message without such a record: QoS 1, the agent's own) gets its own record.

@@ -32,6 +32,19 @@ interface MemoryPersistenceBase {
   subscriptionsByTopic(topic: string): Promise<{ clientId: string; topic: string }[]>;
 }
 
+/**
+ * The client ids of matching subscriptions, each once. aedes-persistence's subscriptionsByTopic
+ * returns one entry per matching subscription, so a client with overlapping filters (`a/#`
+ * and `a/+`) would get the message queued twice under one identity; the replay sends it once
+ * per connection (patch `queued-once`) and the second entry would stay queued, to be sent
+ * again after the next reconnect. One entry per client, replayed at the highest QoS its
+ * subscriptions grant ({@link MemoryPersistence.outgoingStream}) [MQTT-3.3.5-1].
+ */
+export function uniqueClients(subs: readonly QueuedSub[]): string[] {
+  if (subs.length === 1) return [(subs[0] as QueuedSub).clientId];
+  return [...new Set(subs.map((s) => s.clientId))];
+}
+
 /** Bounds of the inbound QoS 2 ids held (see MemoryPersistence.limitInflight). */
 export interface InflightLimits {
   perClient: number;
@@ -191,7 +204,7 @@ export class MemoryPersistence extends AsyncMemory {
   }
 
   outgoingEnqueueCombi(subs: readonly QueuedSub[], packet: object): Promise<void> {
-    for (const sub of subs) this.outgoing.enqueue(sub.clientId, new AedesPacket(packet));
+    for (const c of uniqueClients(subs)) this.outgoing.enqueue(c, new AedesPacket(packet));
     return Promise.resolve();
   }
 

@@ -114,3 +114,35 @@ for (const durability of DURABILITY) {
     assert.deepEqual(publishes(await last.c.barrier()), [], 'nothing left in the session');
   });
 }
+
+for (const durability of DURABILITY) {
+  test(`[MQTT-3.3.5-1] overlapping QoS 1 and QoS 2 filters of a persistent session: a queued message is delivered once, and not again on the next reconnect (${durability})`, async (t) => {
+    const { port } = await agentFor(t, durability);
+    const sub = await rawClient(t, port, 'ov', { clean: false });
+    await sub.c.subscribe([
+      { topic: 'ov/#', qos: 1 },
+      { topic: 'ov/+', qos: 2 },
+    ]);
+    sub.c.disconnect();
+    await sub.c.waitClosed();
+    const pub = await rawClient(t, port, 'ov-pub');
+    pub.c.publish('ov/a', 'one', 1, { id: 1 });
+    await pub.c.next('puback');
+    const back = await rawClient(t, port, 'ov', { clean: false });
+    const got = await until(back.c, 'one');
+    assert.deepEqual(
+      got.map((p) => `${p.payload.toString()} q${p.qos}`),
+      ['one q1'],
+    );
+    back.c.send({ cmd: 'puback', messageId: got[0]?.messageId as number });
+    pub.c.publish('ov/a', 'marker', 1, { id: 2 });
+    await pub.c.next('puback');
+    const m = await until(back.c, 'marker');
+    back.c.send({ cmd: 'puback', messageId: m.at(-1)?.messageId as number });
+    assert.deepEqual(publishes(await back.c.barrier()), []);
+    back.c.disconnect();
+    await back.c.waitClosed();
+    const last = await rawClient(t, port, 'ov', { clean: false });
+    assert.deepEqual(publishes(await last.c.barrier()), [], 'nothing left in the session');
+  });
+}
