@@ -1,31 +1,24 @@
 import type { FastifyInstance } from 'fastify';
-import type { GpioEdge, Hal } from '@edgeflow/hal';
+import type { Hal } from '@edgeflow/hal';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../../config/schema.js';
 import type { AgentMetrics } from '../../metrics/metrics.js';
-import { HistorySampler } from '../../metrics/history-sampler.js';
 import type { OtaTrial } from '../../ota/ota-trial.js';
 import { agentVersion } from '../../version.js';
 import { createAuthGuard } from '../auth.js';
 import { createReadGuard } from '../read-access.js';
 import type { ReadinessCheck } from '../routes/health.js';
 import { AttestationCheck } from './attestation-check.js';
-import { StreamHub, type Topic } from './event-stream.js';
+import { LiveEngine } from './live-engine.js';
 import { liveRoutes } from './live-routes.js';
 import { otaRoutes } from './ota-routes.js';
 import { otaView } from './ota-view.js';
 import { ReportVerifier } from './report-verifier.js';
-import { SensorWatch, toTuple, type CacheReader } from './sensor-watch.js';
+import type { CacheReader } from './sensor-watch.js';
 import { consoleBuildDir, loadAssets, staticRoutes } from './static-assets.js';
 import { trustRoutes } from './trust-routes.js';
 
-/** An input edge as the GPIO page gets it (the kernel's ns timestamp stays in the MQTT event). */
-interface EdgeView {
-  readonly name: string;
-  readonly edge: 'rising' | 'falling';
-  readonly value: 0 | 1;
-  readonly ts: number;
-}
+type Assets = Awaited<ReturnType<typeof loadAssets>>;
 
 /** Options of {@link consolePlugin}. */
 export interface ConsolePluginOptions {
@@ -45,8 +38,25 @@ export interface ConsolePluginOptions {
   readonly tickMs?: number;
 }
 
-/** Edges kept for a GPIO page that opens later. */
-const EDGE_MEMORY = 50;
+/** Reads the built console; a missing build is logged once and `/` answers 503. */
+async function consoleAssets(o: ConsolePluginOptions): Promise<Assets | undefined> {
+  const dir = o.assetsDir === undefined ? consoleBuildDir() : o.assetsDir;
+  if (dir === null || dir === undefined) return undefined;
+  try {
+    return await loadAssets(dir);
+  } catch (err) {
+    o.log.warn(
+      {
+        event: 'console.not_built',
+        code: 'EDGEFLOW_CONSOLE_NOT_BUILT',
+        dir,
+        err: (err as Error).message,
+      },
+      'console assets missing: run `npm run build`; / answers 503, the API works',
+    );
+    return undefined;
+  }
+}
 
 /**
  * The console: the built single-page app at `/` and its routes under `/v1/console`, the
@@ -55,97 +65,21 @@ const EDGE_MEMORY = 50;
  * and attestation readers); nothing is added to the ingest path. Encapsulated (not wrapped in
  * fastify-plugin): its content-type parser and hooks stay inside.
  */
-// eslint-disable-next-line max-lines-per-function -- split by issue 17 (the console engineer owns the plugin)
 export async function consolePlugin(app: FastifyInstance, o: ConsolePluginOptions): Promise<void> {
   const { config, log } = o;
   const c = config.http.console;
   const startedAt = o.now();
-  const dir = o.assetsDir === undefined ? consoleBuildDir() : o.assetsDir;
-  let assets: Awaited<ReturnType<typeof loadAssets>> | undefined;
-  if (dir !== null && dir !== undefined) {
-    try {
-      assets = await loadAssets(dir);
-    } catch (err) {
-      log.warn(
-        {
-          event: 'console.not_built',
-          code: 'EDGEFLOW_CONSOLE_NOT_BUILT',
-          dir,
-          err: (err as Error).message,
-        },
-        'console assets missing: run `npm run build`; / answers 503, the API works',
-      );
-    }
-  }
-
-  const watch = new SensorWatch(o.cache);
-  const sampler = new HistorySampler(
-    {
-      metrics: o.metrics,
-      dataDir: config.dataDir,
-      drainDelays: () => watch.drainDelays(),
-      now: o.now,
-      log,
-    },
-    { capacity: 3600, intervalMs: 1000 },
-  );
-  const edges: EdgeView[] = [];
-  let pendingEdges: EdgeView[] = [];
-  const gpioState = () => ({
-    board: o.hal?.board.profile.id,
-    lines: o.hal?.gpio() ?? [],
-  });
-  const hub = new StreamHub({
-    maxStreams: c.maxStreams,
-    heartbeatMs: 15_000,
+  const assets = await consoleAssets(o);
+  const live = new LiveEngine({
+    cache: o.cache,
+    metrics: o.metrics,
+    dataDir: config.dataDir,
+    hal: o.hal,
     log,
     now: o.now,
-    initial: (topics: ReadonlySet<Topic>) => {
-      const out: { event: string; data: string }[] = [];
-      if (topics.has('sensors'))
-        out.push({ event: 'snapshot', data: JSON.stringify({ sensors: watch.snapshot() }) });
-      if (topics.has('gpio'))
-        out.push({
-          event: 'gpio',
-          data: JSON.stringify({ ...gpioState(), edges: edges.slice(-20).reverse() }),
-        });
-      return out;
-    },
+    maxStreams: c.maxStreams,
+    ...(o.tickMs === undefined ? {} : { tickMs: o.tickMs }),
   });
-  const onEdge = (e: GpioEdge) => {
-    const plain: EdgeView = { name: e.name, edge: e.edge, value: e.value, ts: e.ts };
-    edges.push(plain);
-    if (edges.length > EDGE_MEMORY) edges.shift();
-    if (hub.has('gpio')) pendingEdges.push(plain);
-  };
-  o.hal?.on('edge', onEdge);
-
-  let lastGpio = '';
-  let tick = 0;
-  const everyTick = () => {
-    const second = tick++ % 4 === 0;
-    const streaming = hub.has('sensors');
-    if (streaming || second) {
-      const changed = watch.scan();
-      if (streaming && changed.length > 0)
-        hub.send('sensors', 'sensors', JSON.stringify({ changed: changed.map(toTuple) }));
-    }
-    if (hub.has('gpio')) {
-      const state = JSON.stringify(gpioState().lines);
-      if (state !== lastGpio || pendingEdges.length > 0) {
-        hub.send('gpio', 'gpio', JSON.stringify({ ...gpioState(), edges: pendingEdges.reverse() }));
-        lastGpio = state;
-        pendingEdges = [];
-      }
-    }
-    if (second)
-      void sampler.sample().then((s) => {
-        if (s !== undefined && hub.has('samples')) hub.send('samples', 'sample', JSON.stringify(s));
-      });
-  };
-  const timer = setInterval(everyTick, o.tickMs ?? 250);
-  timer.unref();
-
   const attestation = new AttestationCheck({
     source: () => (app.hasDecorator('attestation') ? app.attestation : undefined),
     enrolmentFile: c.enrolmentFile,
@@ -159,10 +93,10 @@ export async function consolePlugin(app: FastifyInstance, o: ConsolePluginOption
 
   staticRoutes(app, assets);
   liveRoutes(app, {
+    watch: live.watch,
+    sampler: live.sampler,
+    hub: live.hub,
     cache: o.cache,
-    watch,
-    sampler,
-    hub,
     readiness: o.readiness,
     hal: o.hal,
     attestation,
@@ -186,13 +120,11 @@ export async function consolePlugin(app: FastifyInstance, o: ConsolePluginOption
 
   // Streams are long responses: end them before the server waits for open requests.
   app.addHook('preClose', (done) => {
-    hub.closeAll();
+    live.closeStreams();
     done();
   });
   app.addHook('onClose', (_app, done) => {
-    clearInterval(timer);
-    sampler.stop();
-    o.hal?.off('edge', onEdge);
+    live.stop();
     done();
   });
   log.info(
