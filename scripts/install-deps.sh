@@ -37,7 +37,7 @@ PKGS=(
   # --- ota ---
   python3             # tarfile: the oracle of the tar reader's differential fuzz test (ota/test/tar)
   # --- edgeready ---
-  chromium            # headless Chromium opens report.html and screenshots its plots in the edgeready test
+  chromium            # headless Chromium: edgeready report screenshots; the console's browser tests (playwright-core)
 )
 
 if [ "$(id -u)" -ne 0 ]; then
