@@ -55,7 +55,8 @@ export interface Overview {
   readonly ota: OtaSummary;
   readonly attestation: AttestationSummary;
   readonly series: readonly SeriesInfo[];
-  readonly history: HistoryWindow;
+  /** null on refreshes (`?history=0`): the page has it and appends live samples. */
+  readonly history: HistoryWindow | null;
 }
 
 export interface GpioLine {

@@ -40,8 +40,11 @@ export function useStream(topics: readonly string[], onEvent: (e: SseEvent) => v
   return state;
 }
 
-/** GET a JSON route now and every `everyMs` (0 = once); `reload()` refetches at once. */
-export function usePoll<T>(path: string, everyMs: number) {
+/**
+ * GET a JSON route now and every `everyMs` (0 = once); `reload()` refetches at once. The
+ * refreshes use `refreshPath` when given (e.g. the same data without its bulky part).
+ */
+export function usePoll<T>(path: string, everyMs: number, refreshPath?: string) {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
   const [tick, setTick] = useState(0);
@@ -49,9 +52,11 @@ export function usePoll<T>(path: string, everyMs: number) {
   useEffect(() => {
     const ctrl = new AbortController();
     let timer: number | undefined;
+    let url = path;
     const run = async () => {
       try {
-        const v = await api<T>(path, { signal: ctrl.signal });
+        const v = await api<T>(url, { signal: ctrl.signal });
+        url = refreshPath ?? path;
         setData(v);
         setError(undefined);
         const now = (v as { now?: unknown }).now;
@@ -71,7 +76,7 @@ export function usePoll<T>(path: string, everyMs: number) {
       ctrl.abort();
       window.clearTimeout(timer);
     };
-  }, [path, everyMs, tick]);
+  }, [path, refreshPath, everyMs, tick]);
   return { data, error, reload: () => setTick((t) => t + 1) };
 }
 

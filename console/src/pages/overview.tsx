@@ -23,10 +23,14 @@ function Dl({ rows }: { rows: [string, preact.ComponentChildren][] }) {
 
 export function Overview() {
   const app = useApp();
-  const { data, error } = usePoll<OverviewData>('/v1/console/overview', 15_000);
+  const { data, error } = usePoll<OverviewData>(
+    '/v1/console/overview',
+    15_000,
+    '/v1/console/overview?history=0',
+  );
   const buf = useRef<HistoryBuffer | null>(null);
   const [version, setVersion] = useState(0);
-  if (data && (buf.current === null || buf.current.names.length !== data.series.length)) {
+  if (data?.history && (buf.current === null || buf.current.names.length !== data.series.length)) {
     buf.current = new HistoryBuffer(data.series.map((s) => s.name));
     buf.current.load(data.history);
   }

@@ -82,11 +82,15 @@ export function Sensors() {
     if (e.type === 'snapshot') {
       store.current.snapshot((JSON.parse(e.data) as { sensors: SensorTuple[] }).sensors);
       setVersion(store.current.version);
+      // For the load-time measurement (bench): the table has its data.
+      if (performance.getEntriesByName('edgeflow:first-data').length === 0)
+        performance.mark('edgeflow:first-data');
     } else if (e.type === 'sensors') {
       const d = JSON.parse(e.data) as { changed: SensorTuple[] };
       if (store.current.delta(d.changed) > 0) {
         setVersion(store.current.version);
-        performance.mark('edgeflow:live-data');
+        if (performance.getEntriesByName('edgeflow:live-data').length === 0)
+          performance.mark('edgeflow:live-data');
       }
     }
   });

@@ -34,6 +34,12 @@ test('the overview has the agent, readiness, counts, OTA and attestation state a
   assert.match(o.ota.error, /no OTA state under/);
   assert.equal(o.attestation.state, 'off');
   assert.equal(o.board, null);
+  const refresh = await app.inject({ url: '/v1/console/overview?history=0', headers: host });
+  assert.equal(refresh.json().history, null, 'refreshes leave the hour out');
+  assert.equal(
+    (await app.inject({ url: '/v1/console/overview?history=2', headers: host })).statusCode,
+    400,
+  );
   // Large answers travel gzipped when the client takes it.
   const gz = await app.inject({
     url: '/v1/console/overview',
