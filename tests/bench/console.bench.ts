@@ -57,6 +57,13 @@ async function cpuTicks(pid: number): Promise<number> {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(f[11]) + Number(f[12]);
 }
+/** Readings the agent accepted over MQTT so far (its own counter). */
+async function ingested(agent: AgentProcess): Promise<number> {
+  const text = await (await agent.http('/metrics')).text();
+  const m = /^edgeflow_ingest_messages_total\{source="mqtt"\} (\d+)/m.exec(text);
+  return Number(m?.[1] ?? NaN);
+}
+
 async function rssMiB(pid: number): Promise<number> {
   const m = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
   return Number(m?.[1] ?? NaN) / 1024;
@@ -97,10 +104,16 @@ async function load(port: number): Promise<{ sent: () => number; stop: () => Pro
 
 type Variant = 'off' | 'idle' | 'open';
 
-async function costRun(
-  variant: Variant,
-  dir: string,
-): Promise<{ cpuPct: number; rss: number; rssEnd: number; streamKBs: number }> {
+interface Cost {
+  cpuPct: number;
+  rate: number;
+  usPerMsg: number;
+  rss: number;
+  rssEnd: number;
+  streamKBs: number;
+}
+
+async function costRun(variant: Variant, dir: string): Promise<Cost> {
   const config = join(dir, `${variant}.json`);
   await writeFile(config, JSON.stringify({ http: { console: { enabled: variant !== 'off' } } }));
   const agent: AgentProcess = await startAgent({
@@ -127,6 +140,7 @@ async function costRun(
     await sleep(5000); // warm-up: every sensor seen, JIT settled
     streamBytes = 0;
     const c0 = await cpuTicks(pid);
+    const m0 = await ingested(agent);
     const w0 = Date.now();
     const rss: number[] = [];
     for (let i = 0; i < SECONDS; i++) {
@@ -135,7 +149,10 @@ async function costRun(
     }
     const cpu = ((await cpuTicks(pid)) - c0) / CLK_TCK;
     const wall = (Date.now() - w0) / 1000;
+    const msgs = (await ingested(agent)) - m0;
     return {
+      rate: msgs / wall,
+      usPerMsg: (cpu * 1e6) / msgs,
       cpuPct: (cpu / wall) * 100,
       rss: median(rss),
       rssEnd: rss[rss.length - 1] ?? NaN,
@@ -243,27 +260,32 @@ async function main(): Promise<void> {
     `load: ${SENSORS} sensors, ${RATE} msg/s QoS 2 (4 connections, paced); window ${SECONDS} s after 5 s warm-up; ${ROUNDS} round(s)`,
   );
   await loadRun(dir);
-  const results: Record<
-    Variant,
-    { cpuPct: number; rss: number; rssEnd: number; streamKBs: number }[]
-  > = { off: [], idle: [], open: [] };
+  const results: Record<Variant, Cost[]> = { off: [], idle: [], open: [] };
   for (let r = 0; r < ROUNDS; r++) {
     for (const v of ['off', 'idle', 'open'] as const) {
       const res = await costRun(v, dir);
       results[v].push(res);
       out(
-        `round ${r + 1} ${v.padEnd(4)} agent CPU ${fmt(res.cpuPct)} %  RSS median ${fmt(res.rss)} MiB (end ${fmt(res.rssEnd)})  stream ${fmt(res.streamKBs)} KiB/s  load ${loadavg()[0]?.toFixed(2)}`,
+        `round ${r + 1} ${v.padEnd(4)} ${fmt(res.rate, 0)} msg/s  agent CPU ${fmt(res.cpuPct)} % (${fmt(res.usPerMsg, 0)} µs/msg)  RSS median ${fmt(res.rss)} MiB (end ${fmt(res.rssEnd)})  stream ${fmt(res.streamKBs)} KiB/s  load ${loadavg()[0]?.toFixed(2)}`,
       );
     }
   }
-  const cpu = (v: Variant) => median(results[v].map((x) => x.cpuPct));
-  const rss = (v: Variant) => median(results[v].map((x) => x.rss));
+  const med = (v: Variant, f: (c: Cost) => number) => median(results[v].map(f));
+  const cpu = (v: Variant) => med(v, (x) => x.cpuPct);
+  const per = (v: Variant) => med(v, (x) => x.usPerMsg);
+  const rss = (v: Variant) => med(v, (x) => x.rss);
   out('\n## Agent cost, medians over rounds (ratios vs console off, same run)');
-  out('| variant | agent CPU % of one core | ratio | RSS MiB | ratio | stream to the browser |');
-  out('|---|---|---|---|---|---|');
+  out(
+    '| variant | msg/s | agent CPU % of one core | µs CPU per message | ratio | RSS MiB | ratio | stream to the browser |',
+  );
+  out('|---|---|---|---|---|---|---|---|');
   for (const v of ['off', 'idle', 'open'] as const) {
+    const stream = v === 'open' ? `${fmt(med('open', (x) => x.streamKBs))} KiB/s` : '–';
     out(
-      `| ${v} | ${fmt(cpu(v))} | ${fmt(cpu(v) / cpu('off'), 2)}x | ${fmt(rss(v))} | ${fmt(rss(v) / rss('off'), 2)}x | ${v === 'open' ? `${fmt(median(results.open.map((x) => x.streamKBs)))} KiB/s` : '–'} |`,
+      `| ${v} | ${fmt(
+        med(v, (x) => x.rate),
+        0,
+      )} | ${fmt(cpu(v))} | ${fmt(per(v), 0)} | ${fmt(per(v) / per('off'), 2)}x | ${fmt(rss(v))} | ${fmt(rss(v) / rss('off'), 2)}x | ${stream} |`,
     );
   }
 }
