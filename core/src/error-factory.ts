@@ -155,7 +155,12 @@ export function createError<E extends EdgeflowError, const Code extends E['code'
     static readonly code = code;
     constructor(...args: unknown[]) {
       const last = args.at(-1);
-      const hasCause = typeof last === 'object' && last !== null && 'cause' in last;
+      // Only a plain `{ cause }` object: an Error argument may carry a `cause` of its own.
+      const hasCause =
+        typeof last === 'object' &&
+        last !== null &&
+        Object.getPrototypeOf(last) === Object.prototype &&
+        'cause' in last;
       const cause = hasCause ? (args.pop() as { cause: unknown }).cause : undefined;
       super(code, format(message, args), {
         ...(cause !== undefined ? { cause } : {}),

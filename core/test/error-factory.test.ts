@@ -91,4 +91,9 @@ test('createError: a class per code, %s filled in order, a trailing { cause } ta
   assert.equal(new NotFound('only one').message, 'no sensor only one on bus %s');
   const code: DemoCode = e.code;
   assert.equal(code, 'EDGEFLOW_DEMO_NOT_FOUND');
+  // An error given as the last template argument is an argument, even one with its own cause.
+  const arg = new Error('EIO', { cause: 'bus stuck' });
+  const filled = new NotFound('temp', arg);
+  assert.equal(filled.message, 'no sensor temp on bus Error: EIO');
+  assert.equal(filled.cause, undefined);
 });
