@@ -194,14 +194,22 @@ export class FirmataLink extends EventEmitter<FirmataLinkEvents> {
       this.#setState('ready');
       this.emit('ready', this.#firmware);
     } catch (err) {
-      const e = toLinkError(err, this.#device);
-      await this.#detach();
-      if (this.#state !== 'closed') {
-        this.#setState('down', e);
-        this.#scheduleReconnect();
-      }
-      throw e;
+      throw await this.#drop(err);
     }
+  }
+
+  /**
+   * Ends the connection after a failure: 'down' with the reason and a reconnect scheduled,
+   * unless close() came meanwhile (a closed link never reconnects). Returns the coded reason.
+   */
+  async #drop(err: unknown): Promise<HalError> {
+    const e = toLinkError(err, this.#device);
+    await this.#detach();
+    if (this.#state !== 'closed') {
+      this.#setState('down', e);
+      this.#scheduleReconnect();
+    }
+    return e;
   }
 
   #scheduleReconnect(): void {
@@ -407,14 +415,7 @@ export class FirmataLink extends EventEmitter<FirmataLinkEvents> {
       this.#needs = 'verify';
     } catch (err) {
       // The board does not answer at all: drop the link and let the reconnect loop handle it.
-      const e = toLinkError(err, this.#device);
-      await this.#detach();
-      // close() during the resync: the link stays closed (no reconnect after it).
-      if (this.#state !== 'closed') {
-        this.#setState('down', e);
-        this.#scheduleReconnect();
-      }
-      throw e;
+      throw await this.#drop(err);
     } finally {
       this.#handshaking = false;
     }
