@@ -30,13 +30,35 @@ function isLattePanda(id: string): boolean {
   return lattePandaProfiles.some((p) => p.id === id);
 }
 
-/** Resolve `--board auto|<id>`. */
-export async function resolveBoard(board: string, root: string, fs: FsOps): Promise<BoardId> {
+/**
+ * Resolve `--board auto|<id>`. An explicit board that contradicts what the boot root identifies
+ * as is refused (EDGEFLOW_DT_BOARD_MISMATCH) unless `force`: overlays for one board enable pins
+ * wired to something else on another. A root that identifies as nothing (an image being built,
+ * a scratch root) takes the explicit board as given.
+ */
+export async function resolveBoard(
+  board: string,
+  root: string,
+  fs: FsOps,
+  force = false,
+): Promise<BoardId> {
   if (board === 'auto') return detectBoard(root, fs);
-  if (isBoardId(board)) return board;
-  if (isLattePanda(board)) return 'lattepanda';
-  throw dtError(
-    'EDGEFLOW_DT_UNKNOWN_BOARD',
-    `unknown board ${JSON.stringify(board)}; use auto or one of ${BOARD_IDS.join(', ')}`,
-  );
+  const wanted: BoardId | undefined = isBoardId(board)
+    ? board
+    : isLattePanda(board)
+      ? 'lattepanda'
+      : undefined;
+  if (wanted === undefined)
+    throw dtError(
+      'EDGEFLOW_DT_UNKNOWN_BOARD',
+      `unknown board ${JSON.stringify(board)}; use auto or one of ${BOARD_IDS.join(', ')}`,
+    );
+  if (force) return wanted;
+  const found = await detectBoard(root, fs).catch(() => undefined);
+  if (found !== undefined && found !== wanted)
+    throw dtError(
+      'EDGEFLOW_DT_BOARD_MISMATCH',
+      `--board ${board} contradicts the board under ${root}, identified as ${found}: use --board auto, or add --force if the identification is wrong`,
+    );
+  return wanted;
 }

@@ -28,6 +28,16 @@ export const errorCatalog = {
   EDGEFLOW_DT_IO:
     'A file operation on the boot partition failed. The message names the file; nothing was left half-written (writes are atomic), but check free space and the filesystem.',
   EDGEFLOW_DT_USAGE: 'The command line was not understood. Run `edgeflow dt --help`.',
+  EDGEFLOW_DT_UNSAFE_PATH:
+    'A directory or file `edgeflow dt` would read or write under the boot root (or its backup directory) is a symlink, not a plain directory or file, or can be changed by a user other than root. It is never followed or written through; the message names it. Check who made it (`ls -la`), restore a plain directory or file, and run again.',
+  EDGEFLOW_DT_BAD_BACKUP:
+    'The newest backup is damaged or names a file `edgeflow dt` does not manage on this board (only the boot config and edgeflow-*.dtbo overlays are ever restored). Nothing was rolled back; inspect the backup directory named in the message and remove it.',
+  EDGEFLOW_DT_BOOT_CONFIG_ENCODING:
+    'The boot configuration mixes LF and CRLF line endings, so the installer cannot tell which its own lines should use. Convert it to one (`dos2unix FILE` or `unix2dos FILE`) and run again; nothing was changed. Other bytes are kept exactly as they are.',
+  EDGEFLOW_DT_OVERLAY_STILL_ENABLED:
+    'The boot configuration enables the overlay on a line outside the EdgeFlow block, so `remove` would delete a .dtbo that the bootloader still loads. Delete the line the message names by hand, then run `edgeflow dt remove` again; nothing was changed.',
+  EDGEFLOW_DT_BOARD_MISMATCH:
+    'The --board given contradicts the board the boot root identifies as (/proc/device-tree/compatible or DMI). Use `--board auto`; if the identification is wrong, add `--force`.',
 } as const;
 
 /** One of the stable error codes of this package. */

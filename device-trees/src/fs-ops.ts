@@ -1,38 +1,23 @@
 /**
- * The file operations the installer needs, injected so tests can simulate a read-only or
- * missing boot partition. Production writes are atomic: write `<file>.new`, fsync, rename over
- * the target, fsync the directory (a power cut leaves the old or the new file, never half).
+ * The read-side file operations of dt (board detection, overlay sources, the read-only
+ * preflight), injected so tests can simulate a read-only or missing boot partition. Boot files
+ * themselves are read and written through BootFiles (boot-files.ts), never by path.
  */
 import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { atomicWriteFile, fsyncDir } from '@edgeflow/core';
 
 export interface FsOps {
   readFile(path: string): Promise<Buffer>;
-  /** Atomic replace (or create). */
-  writeFileAtomic(path: string, data: Buffer): Promise<void>;
-  /** Remove a file, then fsync its directory. */
-  unlink(path: string): Promise<void>;
   mkdirp(path: string): Promise<void>;
   exists(path: string): Promise<boolean>;
   /** Throws (EROFS, EACCES, ENOENT) unless the directory is writable. */
   checkWritable(dir: string): Promise<void>;
   readdir(path: string): Promise<string[]>;
-  rmrf(path: string): Promise<void>;
 }
 
 /** Production implementation over node:fs/promises. */
 export const nodeFsOps: FsOps = {
   readFile: (p) => fsp.readFile(p),
-  async writeFileAtomic(p, data) {
-    // Boot files are read by the bootloader and by `edgeflow dt status` as any user: 0644.
-    await atomicWriteFile(p, data, { mode: 0o644 });
-  },
-  async unlink(p) {
-    await fsp.unlink(p);
-    await fsyncDir(dirname(p));
-  },
   async mkdirp(p) {
     await fsp.mkdir(p, { recursive: true });
   },
@@ -49,7 +34,4 @@ export const nodeFsOps: FsOps = {
     await fsp.access(dir, constants.W_OK);
   },
   readdir: (p) => fsp.readdir(p),
-  async rmrf(p) {
-    await fsp.rm(p, { recursive: true, force: true });
-  },
 };

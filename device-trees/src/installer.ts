@@ -1,10 +1,12 @@
 /**
  * The installer: target state (overlay enabled or not) → file changes → transactional apply.
  * Every check (board, overlay, boot files, syntax, writability) runs before the first write, so
- * an error leaves the disk untouched.
+ * an error leaves the disk untouched. Boot files are reached through {@link BootFiles} only.
  */
 import { dirname, join } from 'node:path';
 import { BOARDS, installedName, type BoardId, type BoardInfo } from './boards.js';
+import { BootFiles } from './boot-files.js';
+import { decodeConfig, encodeConfig, linesNaming, type ConfigText } from './config-text.js';
 import { dtError } from './errors.js';
 import type { FsOps } from './fs-ops.js';
 import { armbianEnvLayout } from './layouts/armbian-env.js';
@@ -26,7 +28,7 @@ export interface Target {
   readonly board: BoardId;
   /** The system root (`--boot-root`): boot files are under `<root>/boot/...`. */
   readonly root: string;
-  /** Backups; default `<root>/var/lib/edgeflow/dt`. */
+  /** Backups; default `<root>/var/lib/edgeflow-dt` (root's, outside every StateDirectory). */
   readonly stateDir?: string;
 }
 
@@ -51,23 +53,30 @@ function layoutOf(info: BoardInfo): BootLayout {
 }
 
 export function stateDirOf(t: Target): string {
-  return t.stateDir ?? join(t.root, 'var/lib/edgeflow/dt');
+  return t.stateDir ?? join(t.root, 'var/lib/edgeflow-dt');
 }
 
 function dtboRel(info: BoardInfo, overlay: string): string {
   return `${info.dtboDir}/${installedName(overlay)}.dtbo`;
 }
 
-async function context(t: Target, info: BoardInfo, fs: FsOps): Promise<LayoutContext> {
+/** Runs `fn` with the boot root open. */
+async function withBoot<T>(t: Target, fn: (boot: BootFiles) => Promise<T>): Promise<T> {
+  const boot = await BootFiles.open(t.root);
+  try {
+    return await fn(boot);
+  } finally {
+    await boot.close();
+  }
+}
+
+async function context(info: BoardInfo, boot: BootFiles): Promise<LayoutContext> {
   let fdtCandidates: string[] = [];
   if (info.layout === 'jetson-extlinux') {
-    const dir = join(t.root, 'boot/dtb');
-    if (await fs.exists(dir)) {
-      fdtCandidates = (await fs.readdir(dir))
-        .filter((f) => /^kernel_tegra234-p3768-.*\.dtb$/.test(f))
-        .sort()
-        .map((f) => `/boot/dtb/${f}`);
-    }
+    fdtCandidates = (await boot.list('boot/dtb'))
+      .filter((f) => /^kernel_tegra234-p3768-.*\.dtb$/.test(f))
+      .sort()
+      .map((f) => `/boot/dtb/${f}`);
   }
   return {
     bootPath: (o) => `/${dtboRel(info, o)}`,
@@ -76,27 +85,21 @@ async function context(t: Target, info: BoardInfo, fs: FsOps): Promise<LayoutCon
   };
 }
 
-async function readConfig(
-  t: Target,
-  info: BoardInfo,
-  fs: FsOps,
-): Promise<{ path: string; text: string; raw: Buffer }> {
+interface Config extends ConfigText {
+  readonly path: string;
+  readonly raw: Buffer;
+}
+
+async function readConfig(t: Target, info: BoardInfo, boot: BootFiles): Promise<Config> {
   const path = join(t.root, info.configPath);
-  let raw: Buffer;
-  try {
-    raw = await fs.readFile(path);
-  } catch (err) {
+  const raw = await boot.read(info.configPath);
+  if (raw === null) {
     throw dtError(
       'EDGEFLOW_DT_BOOT_MISSING',
       `boot configuration ${path} not found: is the boot partition mounted (${dirname(path)})?`,
-      err,
     );
   }
-  return { path, text: raw.toString('utf8'), raw };
-}
-
-async function readOptional(fs: FsOps, path: string): Promise<Buffer | null> {
-  return (await fs.exists(path)) ? fs.readFile(path) : null;
+  return { path, raw, ...decodeConfig(raw, info.configPath) };
 }
 
 function change(
@@ -120,42 +123,56 @@ export async function planInstall(
   const layout = layoutOf(info);
   const { name, dtbo } = await deps.loadOverlay(t.board, overlayArg);
   checkOverlayBoard(t.board, name, dtbo);
-  const cfg = await readConfig(t, info, deps.fs);
-  const ctx = await context(t, info, deps.fs);
-  const next = layout.add(cfg.text, name, ctx);
-  const rel = dtboRel(info, name);
-  const dtboPath = join(t.root, rel);
-  return {
-    board: t.board,
-    overlay: name,
-    changes: [
-      ...change(rel, dtboPath, await readOptional(deps.fs, dtboPath), dtbo),
-      ...change(info.configPath, cfg.path, cfg.raw, Buffer.from(next, 'utf8')),
-    ],
-  };
+  return withBoot(t, async (boot) => {
+    const cfg = await readConfig(t, info, boot);
+    const next = layout.add(cfg.text, name, await context(info, boot));
+    const rel = dtboRel(info, name);
+    return {
+      board: t.board,
+      overlay: name,
+      changes: [
+        ...change(rel, join(t.root, rel), await boot.read(rel), dtbo),
+        ...change(info.configPath, cfg.path, cfg.raw, encodeConfig(cfg, next)),
+      ],
+    };
+  });
 }
 
-/** Compute the changes that disable `overlay` and delete its .dtbo. */
-export async function planRemove(t: Target, overlay: string, deps: InstallerDeps): Promise<Plan> {
+/**
+ * Compute the changes that disable `overlay` and delete its .dtbo. Refused when the config would
+ * still name the overlay afterwards (a line outside EdgeFlow's block): the board would then boot
+ * asking for a .dtbo that is gone.
+ */
+export async function planRemove(t: Target, overlay: string, _deps: InstallerDeps): Promise<Plan> {
   const info = BOARDS[t.board];
   const layout = layoutOf(info);
   const name = overlay
     .replace(/\.dtbo$/, '')
     .replace(/^.*\//, '')
     .replace(/^edgeflow-/, '');
-  const cfg = await readConfig(t, info, deps.fs);
-  const ctx = await context(t, info, deps.fs);
-  const next = layout.remove(cfg.text, name, ctx);
-  const rel = dtboRel(info, name);
-  const dtboPath = join(t.root, rel);
-  return {
-    board: t.board,
-    overlay: name,
-    changes: [
-      ...change(info.configPath, cfg.path, cfg.raw, Buffer.from(next, 'utf8')),
-      ...change(rel, dtboPath, await readOptional(deps.fs, dtboPath), null),
-    ],
-  };
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(name))
+    throw dtError('EDGEFLOW_DT_UNKNOWN_OVERLAY', `${JSON.stringify(overlay)} names no overlay`);
+  return withBoot(t, async (boot) => {
+    const cfg = await readConfig(t, info, boot);
+    const next = layout.remove(cfg.text, name, await context(info, boot));
+    const rel = dtboRel(info, name);
+    const dtbo = await boot.read(rel);
+    const still = linesNaming(next, name);
+    if (dtbo !== null && still.length > 0) {
+      throw dtError(
+        'EDGEFLOW_DT_OVERLAY_STILL_ENABLED',
+        `${info.configPath}:${still.join(',')} still enables ${installedName(name)} outside the EdgeFlow block; removing ${rel} would leave the board booting with a missing overlay. Delete that line by hand, then run remove again; nothing was changed`,
+      );
+    }
+    return {
+      board: t.board,
+      overlay: name,
+      changes: [
+        ...change(info.configPath, cfg.path, cfg.raw, encodeConfig(cfg, next)),
+        ...change(rel, join(t.root, rel), dtbo, null),
+      ],
+    };
+  });
 }
 
 /** Apply a plan transactionally (no-op when it changes nothing). */
@@ -174,7 +191,9 @@ export async function applyPlan(
     ),
   );
   await preflight(deps.fs, dirs);
-  await applyChanges(deps.fs, stateDir, action, plan.changes, deps.now);
+  await withBoot(t, (boot) =>
+    applyChanges(boot, stateDir, t.board, action, plan.changes, deps.now),
+  );
 }
 
 async function existingAncestor(fs: FsOps, dir: string): Promise<string> {
@@ -192,22 +211,24 @@ export interface Status {
 }
 
 /** Read the installed state without changing anything. */
-export async function status(t: Target, deps: InstallerDeps): Promise<Status> {
+export async function status(t: Target, _deps: InstallerDeps): Promise<Status> {
   const info = BOARDS[t.board];
   const layout = layoutOf(info);
-  const cfg = await readConfig(t, info, deps.fs);
-  const ctx = await context(t, info, deps.fs);
-  const overlays = [];
-  for (const name of layout.installed(cfg.text, ctx)) {
-    const dtbo = join(t.root, dtboRel(info, name));
-    overlays.push({ name, dtbo, present: await deps.fs.exists(dtbo) });
-  }
-  return {
-    board: t.board,
-    config: cfg.path,
-    overlays,
-    backups: await backupCount(deps.fs, stateDirOf(t)),
-  };
+  return withBoot(t, async (boot) => {
+    const cfg = await readConfig(t, info, boot);
+    const ctx = await context(info, boot);
+    const overlays = [];
+    for (const name of layout.installed(cfg.text, ctx)) {
+      const rel = dtboRel(info, name);
+      overlays.push({ name, dtbo: join(t.root, rel), present: await boot.exists(rel) });
+    }
+    return {
+      board: t.board,
+      config: cfg.path,
+      overlays,
+      backups: await backupCount(stateDirOf(t)),
+    };
+  });
 }
 
 /** Overlay names enabled in the boot config (for `list`). */

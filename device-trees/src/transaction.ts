@@ -1,39 +1,29 @@
 /**
  * Transactional application of a set of file changes: back up every file first, then write
  * atomically; on a failure half-way, put back what was already written. `rollback` restores the
- * newest backup byte for byte and discards it, so repeated rollbacks walk back in time.
+ * newest backup byte for byte and discards it, so repeated rollbacks walk back in time. Boot
+ * files are reached through {@link BootFiles} (no link followed below the boot root), backups
+ * through {@link BackupStore} (root-only, confined to the files the installer manages).
  */
-import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { dtError } from './errors.js';
+import { BackupStore } from './backups.js';
+import type { BoardId } from './boards.js';
+import type { BootFiles } from './boot-files.js';
+import { DtError, dtError } from './errors.js';
 import type { FsOps } from './fs-ops.js';
 
 /** One file the operation changes. `null` = absent (before: new file; after: delete). */
 export interface FileChange {
-  /** Path relative to the boot root, as shown in diffs. */
+  /** Path relative to the boot root: the only thing used to reach the file. */
   readonly rel: string;
+  /** The same file as an absolute path, for messages and the read-only preflight. */
   readonly path: string;
   readonly before: Buffer | null;
   readonly after: Buffer | null;
 }
 
-interface ManifestFile {
-  rel: string;
-  path: string;
-  existed: boolean;
-  sha256: string | null;
-}
-
-interface Manifest {
-  version: 1;
-  created: string;
-  action: string;
-  files: ManifestFile[];
-}
-
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-function ioError(err: unknown, path: string) {
+function ioError(err: unknown, path: string): DtError {
+  if (err instanceof DtError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
     return dtError(
@@ -58,129 +48,108 @@ export async function preflight(fs: FsOps, dirs: readonly string[]): Promise<voi
   }
 }
 
-async function backupDirs(fs: FsOps, stateDir: string): Promise<string[]> {
-  const dir = join(stateDir, 'backups');
-  if (!(await fs.exists(dir))) return [];
-  return (await fs.readdir(dir)).filter((n) => /^\d{6}$/.test(n)).sort();
+/** Number of backups available for rollback. */
+export async function backupCount(stateDir: string): Promise<number> {
+  const store = await BackupStore.open(stateDir, false);
+  if (!store) return 0;
+  try {
+    return (await store.ids()).length;
+  } finally {
+    await store.close();
+  }
 }
 
-/** Number of backups available for rollback. */
-export async function backupCount(fs: FsOps, stateDir: string): Promise<number> {
-  return (await backupDirs(fs, stateDir)).length;
+async function write(boot: BootFiles, c: FileChange, content: Buffer | null): Promise<void> {
+  if (content) await boot.write(c.rel, content);
+  else await boot.remove(c.rel);
 }
 
 /** Back up, then apply `changes` (additions first, deletions last). */
 export async function applyChanges(
-  fs: FsOps,
+  boot: BootFiles,
   stateDir: string,
+  board: BoardId,
   action: string,
   changes: readonly FileChange[],
   now: () => Date,
 ): Promise<void> {
-  const existing = await backupDirs(fs, stateDir);
-  const next = String(Number(existing.at(-1) ?? '0') + 1).padStart(6, '0');
-  const dir = join(stateDir, 'backups', next);
-  const manifest: Manifest = { version: 1, created: now().toISOString(), action, files: [] };
+  const store = (await BackupStore.open(stateDir, true)) as BackupStore;
   try {
-    await fs.mkdirp(dir);
-    for (const [i, c] of changes.entries()) {
-      if (c.before) await fs.writeFileAtomic(join(dir, `file-${i}`), c.before);
-      manifest.files.push({
-        rel: c.rel,
-        path: c.path,
-        existed: c.before !== null,
-        sha256: c.before ? sha(c.before) : null,
-      });
+    let id: string;
+    try {
+      id = await store.create(action, board, changes, now());
+    } catch (err) {
+      throw ioError(err, store.path);
     }
-    // The manifest is written last: a backup without one is incomplete and ignored by rollback.
-    await fs.writeFileAtomic(
-      join(dir, 'manifest.json'),
-      Buffer.from(JSON.stringify(manifest, null, 2) + '\n'),
-    );
-  } catch (err) {
-    await fs.rmrf(dir).catch(() => undefined);
-    throw ioError(err, dir);
-  }
-  const order = [
-    ...changes.filter((c) => c.after !== null),
-    ...changes.filter((c) => c.after === null),
-  ];
-  const done: FileChange[] = [];
-  try {
-    for (const c of order) {
-      if (c.after) {
-        await fs.mkdirp(dirname(c.path));
-        await fs.writeFileAtomic(c.path, c.after);
-      } else if (await fs.exists(c.path)) {
-        await fs.unlink(c.path);
+    const order = [
+      ...changes.filter((c) => c.after !== null),
+      ...changes.filter((c) => c.after === null),
+    ];
+    const done: FileChange[] = [];
+    try {
+      for (const c of order) {
+        await write(boot, c, c.after);
+        done.push(c);
       }
-      done.push(c);
+    } catch (err) {
+      for (const c of done.reverse()) await write(boot, c, c.before).catch(() => undefined);
+      await store.discard(id).catch(() => undefined);
+      throw ioError(err, (err as { path?: string }).path ?? 'boot partition');
     }
-  } catch (err) {
-    for (const c of done.reverse()) {
-      if (c.before) await fs.writeFileAtomic(c.path, c.before).catch(() => undefined);
-      else await fs.unlink(c.path).catch(() => undefined);
-    }
-    await fs.rmrf(dir).catch(() => undefined);
-    throw ioError(err, (err as { path?: string }).path ?? 'boot partition');
+  } finally {
+    await store.close();
   }
 }
 
 /** The changes a rollback would make (newest backup vs. what is on disk now). */
 export async function planRollback(
-  fs: FsOps,
+  boot: BootFiles,
+  root: string,
   stateDir: string,
+  board: BoardId,
 ): Promise<{ id: string; action: string; changes: FileChange[] }> {
-  const dirs = await backupDirs(fs, stateDir);
-  for (const id of dirs.reverse()) {
-    const dir = join(stateDir, 'backups', id);
-    let manifest: Manifest;
-    try {
-      manifest = JSON.parse((await fs.readFile(join(dir, 'manifest.json'))).toString()) as Manifest;
-    } catch {
-      continue;
-    }
-    const changes: FileChange[] = [];
-    for (const [i, f] of manifest.files.entries()) {
-      const before = (await fs.exists(f.path)) ? await fs.readFile(f.path) : null;
-      const after = f.existed ? await fs.readFile(join(dir, `file-${i}`)) : null;
-      if (after && f.sha256 !== sha(after)) {
-        throw dtError(
-          'EDGEFLOW_DT_IO',
-          `backup ${dir}/file-${i} of ${f.rel} is corrupt (sha256 mismatch); not rolling back`,
-        );
-      }
-      if (!(before === null && after === null) && !(before && after && before.equals(after))) {
-        changes.push({ rel: f.rel, path: f.path, before, after });
-      }
-    }
-    return { id, action: manifest.action, changes };
+  const store = await BackupStore.open(stateDir, false);
+  let b;
+  try {
+    b = await store?.newest(board);
+  } finally {
+    await store?.close();
   }
-  throw dtError('EDGEFLOW_DT_NO_BACKUP', `no backup under ${join(stateDir, 'backups')}`);
+  if (!store || !b)
+    throw dtError('EDGEFLOW_DT_NO_BACKUP', `no backup under ${join(stateDir, 'backups')}`);
+  const changes: FileChange[] = [];
+  for (const f of b.files) {
+    const now = await boot.read(f.rel);
+    const after = f.before;
+    if (!(now === null && after === null) && !(now && after && now.equals(after)))
+      changes.push({ rel: f.rel, path: join(root, f.rel), before: now, after });
+  }
+  return { id: b.id, action: b.action, changes };
 }
 
 /** Restore the newest backup, then discard it. */
 export async function rollback(
+  boot: BootFiles,
   fs: FsOps,
+  root: string,
   stateDir: string,
+  board: BoardId,
 ): Promise<{ id: string; action: string; changes: FileChange[] }> {
-  const plan = await planRollback(fs, stateDir);
+  const plan = await planRollback(boot, root, stateDir, board);
   await preflight(
     fs,
     plan.changes.map((c) => dirname(c.path)),
   );
   try {
-    for (const c of plan.changes) {
-      if (c.after) {
-        await fs.mkdirp(dirname(c.path));
-        await fs.writeFileAtomic(c.path, c.after);
-      } else {
-        await fs.unlink(c.path);
-      }
-    }
+    for (const c of plan.changes) await write(boot, c, c.after);
   } catch (err) {
     throw ioError(err, 'boot partition');
   }
-  await fs.rmrf(join(stateDir, 'backups', plan.id));
+  const store = (await BackupStore.open(stateDir, false)) as BackupStore;
+  try {
+    await store.discard(plan.id);
+  } finally {
+    await store.close();
+  }
   return plan;
 }

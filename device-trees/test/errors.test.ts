@@ -40,10 +40,16 @@ test('overlay built for another board is refused', async () => {
     'EDGEFLOW_DT_WRONG_BOARD',
   );
   assert.match(r.err, /brcm,bcm2712/);
-  // armbianEnv.txt boots the ROCK 5B DTB: the Orange Pi 5 overlay set does not belong here.
+  // The root identifies as a ROCK 5B: --board orangepi-5 contradicts it.
   await unchanged(
     root,
     () => cli(['install', 'bme280', '--board', 'orangepi-5', '--boot-root', root]),
+    'EDGEFLOW_DT_BOARD_MISMATCH',
+  );
+  // Forced, armbianEnv.txt still boots the ROCK 5B DTB: the Orange Pi 5 overlay does not belong.
+  await unchanged(
+    root,
+    () => cli(['install', 'bme280', '--board', 'orangepi-5', '--force', '--boot-root', root]),
     'EDGEFLOW_DT_WRONG_BOARD',
   );
 });
@@ -52,7 +58,7 @@ test('missing boot partition', async () => {
   const root = await fixtureRoot('lattepanda');
   await unchanged(
     root,
-    () => cli(['install', 'bme280', '--board', 'rpi5', '--boot-root', root]),
+    () => cli(['install', 'bme280', '--board', 'rpi5', '--force', '--boot-root', root]),
     'EDGEFLOW_DT_BOOT_MISSING',
   );
 });
