@@ -40,12 +40,18 @@ function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/** Whose directories are trusted: root's, and the invoking user's own (for a non-root run). */
+const SELF = process.geteuid?.() ?? 0;
+
 /**
- * True for a directory only root can change: owned by root and not writable by group or others,
- * or sticky (like /tmp, where others cannot rename or remove root's entries).
+ * True for a directory only root (or the invoking user) can change: owned by root (or that user)
+ * and not writable by group or others, or sticky (like /tmp, where others cannot rename or
+ * remove its owner's entries).
  */
 function rootOnly(st: Stats): boolean {
-  return st.uid === 0 && ((st.mode & 0o022) === 0 || (st.mode & S_ISVTX) !== 0);
+  return (
+    (st.uid === 0 || st.uid === SELF) && ((st.mode & 0o022) === 0 || (st.mode & S_ISVTX) !== 0)
+  );
 }
 
 function join(dir: string, name: string): string {
@@ -162,7 +168,7 @@ export class Dir {
       }
       const st = await this.lstat(name);
       if (!st?.isSymbolicLink()) throw e;
-      if (!this.trusted || st.uid !== 0)
+      if (!this.trusted || (st.uid !== 0 && st.uid !== SELF))
         throw new UnsafePathError(
           join(this.path, name),
           'is a symlink that another user could have put there: not followed',
