@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { createCliLogger, logChoice } from '@edgeflow/core/log';
+import { resolveOtaBoard, type OtaBoard } from './board.js';
 import { buildBundle, drainSink, signBundle } from './bundle-writer.js';
 import { openBundle } from './bundle-reader.js';
 import type { CliIo } from './cli-io.js';
@@ -21,6 +22,10 @@ import type { TrialDecision } from './trial.js';
 interface Command {
   readonly summary: string;
   readonly usage: string;
+  /** Takes PATH_OPTIONS: its --help explains them (PATH_HELP). */
+  readonly paths?: true;
+  /** More help after the usage line. */
+  readonly help?: string;
   run(argv: readonly string[], io: CliIo): Promise<number>;
 }
 
@@ -44,9 +49,16 @@ function keysOf(v: PathValues, paths: OtaPaths): string {
   return v.keys ?? join(paths.root, 'keys');
 }
 
-function depsFor(io: CliIo): OtaDeps {
+/** The OTA operations' world, logging through the shared CLI logger (stderr, journald-aware). */
+function depsFor(io: CliIo, values: LogValues = {}): OtaDeps {
+  let choice;
+  try {
+    choice = logChoice(values, io.env);
+  } catch (cause) {
+    throw new OtaError('EDGEFLOW_OTA_USAGE', (cause as Error).message, { cause });
+  }
   return defaultDeps({
-    log: pino({ base: { component: 'ota' } }, io.stderr),
+    log: createCliLogger('edgeflow-ota', io, choice),
     checkpoint: killAtFromEnv(io.env),
   });
 }
@@ -59,16 +71,20 @@ function printDecision(io: CliIo, d: TrialDecision, json: boolean | undefined): 
   return 0;
 }
 
-function deviceId(io: CliIo, given: string | undefined): string {
+type LogValues = { 'log-level'?: string | undefined; 'log-format'?: string | undefined };
+
+/**
+ * The rollout id: --device-id, EDGEFLOW_DEVICE_ID, else the system root's machine id. Empty when
+ * none exists (a scratch root, an image): only a staged rollout (< 100 %) needs one, and install
+ * refuses that case by name.
+ */
+function deviceId(io: CliIo, given: string | undefined, paths: OtaPaths): string {
   if (given) return given;
   if (io.env.EDGEFLOW_DEVICE_ID) return io.env.EDGEFLOW_DEVICE_ID;
   try {
-    return readFileSync('/etc/machine-id', 'utf8').trim();
+    return readFileSync(join(paths.systemRoot, 'etc/machine-id'), 'utf8').trim();
   } catch {
-    throw new OtaError(
-      'EDGEFLOW_OTA_USAGE',
-      'no device id: pass --device-id or set EDGEFLOW_DEVICE_ID',
-    );
+    return '';
   }
 }
 
@@ -94,20 +110,31 @@ const INSTALL_OPTIONS = {
 
 type InstallValues = ReturnType<typeof parse<typeof INSTALL_OPTIONS, true>>['values'];
 
+/**
+ * The board: `--board`, else EDGEFLOW_BOARD, else detected (`auto`). A request run tolerates a
+ * board it cannot identify (the path unit also fires when the request file goes away); a
+ * request that is there is then refused by name.
+ */
+async function boardOf(values: InstallValues, io: CliIo, paths: OtaPaths): Promise<OtaBoard> {
+  try {
+    return await resolveOtaBoard(values.board ?? io.env.EDGEFLOW_BOARD ?? 'auto', paths.systemRoot);
+  } catch (err) {
+    if (values.request === undefined) throw err;
+    return { id: '', compatible: [] };
+  }
+}
+
 /** The options an install from a bundle, a URL or a request share. */
-function installCommon(values: InstallValues, io: CliIo, paths: OtaPaths) {
+function installCommon(values: InstallValues, io: CliIo, paths: OtaPaths, board: OtaBoard) {
   const maxFile = num(values['max-file-size'], '--max-file-size');
   const maxTotal = num(values['max-total-size'], '--max-total-size');
   const probationSec = num(values.probation, '--probation');
   const deadlineSec = num(values.deadline, '--deadline');
   return {
     keysDir: keysOf(values, paths),
-    // A request run without a request (the path unit also fires on removal) needs no board.
-    board:
-      values.request !== undefined
-        ? (values.board ?? io.env.EDGEFLOW_BOARD ?? '')
-        : need(values.board ?? io.env.EDGEFLOW_BOARD, '--board (or EDGEFLOW_BOARD)'),
-    deviceId: deviceId(io, values['device-id']),
+    board: board.id,
+    boardCompatible: board.compatible,
+    deviceId: deviceId(io, values['device-id'], paths),
     ...(values['agent-version'] ? { agentVersion: values['agent-version'] } : {}),
     ...(values['hal-version'] ? { halVersion: values['hal-version'] } : {}),
     allowDowngrade: values['allow-downgrade'] ?? false,
@@ -149,7 +176,7 @@ async function runRequestInstall(
       },
       ...(owner !== undefined ? { requestOwner: owner } : {}),
     },
-    depsFor(io),
+    depsFor(io, values),
   );
   if (values.json) out(io, JSON.stringify(o));
   else if (o.action === 'none') out(io, `no request in ${requestFile}`);
@@ -296,9 +323,16 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   install: {
+    paths: true,
     summary: 'install a bundle (file, http(s) URL or agent request file) and restart into a trial',
+    help: `install:
+  --board B           this device's board, matched against the manifest's boards: auto (default:
+                      detected under the system root, as edgeflow hal detect does), a profile id
+                      (rpi5, jetson-orin-nano, rock-5b, ...) or a compatible string; EDGEFLOW_BOARD
+  --device-id ID      rollout bucket (default EDGEFLOW_DEVICE_ID, else <system root>/etc/machine-id)
+  --commit            commit at once (image building: no trial); --no-restart: leave the service`,
     usage:
-      '(BUNDLE | URL --sha256 HEX | --request FILE [--allow-http] [--request-owner UID]) [--root DIR] [--keys DIR] [--board B] [--device-id ID] [--agent-version V] [--hal-version V] [--allow-downgrade] [--ignore-rollout] [--commit] [--no-restart] [--probation SEC] [--deadline SEC] [--max-file-size N] [--max-total-size N]',
+      '(BUNDLE | URL --sha256 HEX | --request FILE [--allow-http] [--request-owner UID]) [--root DIR] [--keys DIR] [--board auto|ID|COMPATIBLE] [--device-id ID] [--agent-version V] [--hal-version V] [--allow-downgrade] [--ignore-rollout] [--commit] [--no-restart] [--probation SEC] [--deadline SEC] [--max-file-size N] [--max-total-size N]',
     async run(argv, io) {
       const { values, positionals } = parse(argv, INSTALL_OPTIONS, true);
       const paths = pathsOf(values);
@@ -306,7 +340,7 @@ export const COMMANDS: Record<string, Command> = {
         throw new OtaError('EDGEFLOW_OTA_USAGE', '--request takes no BUNDLE|URL and no --sha256');
       if (values.request === undefined && (values['allow-http'] || values['request-owner']))
         throw new OtaError('EDGEFLOW_OTA_USAGE', '--allow-http/--request-owner need --request');
-      const common = installCommon(values, io, paths);
+      const common = installCommon(values, io, paths, await boardOf(values, io, paths));
       const maxTotal = num(values['max-total-size'], '--max-total-size');
       if (values.request !== undefined)
         return runRequestInstall(values, values.request, io, paths, common);
@@ -318,7 +352,7 @@ export const COMMANDS: Record<string, Command> = {
           ...(values.sha256 ? { sha256: values.sha256 } : {}),
           ...(maxTotal ? { maxDownloadBytes: maxTotal } : {}),
         },
-        depsFor(io),
+        depsFor(io, values),
       );
       out(
         io,
@@ -330,11 +364,12 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   status: {
+    paths: true,
     summary: 'show current, previous, trial and history',
     usage: '[--root DIR] [--json]',
     async run(argv, io) {
       const { values } = parse(argv, PATH_OPTIONS);
-      const { state: s, report } = await status(pathsOf(values), depsFor(io));
+      const { state: s, report } = await status(pathsOf(values), depsFor(io, values));
       if (values.json) out(io, JSON.stringify({ ...s, report: report ?? null }));
       else {
         out(io, `current:  ${s.current ?? 'none'}\nprevious: ${s.previous ?? 'none'}`);
@@ -356,14 +391,16 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   commit: {
+    paths: true,
     summary: 'commit the release on trial by hand',
     usage: '[--root DIR]',
     async run(argv, io) {
       const { values } = parse(argv, PATH_OPTIONS);
-      return printDecision(io, await commitNow(pathsOf(values), depsFor(io)), values.json);
+      return printDecision(io, await commitNow(pathsOf(values), depsFor(io, values)), values.json);
     },
   },
   rollback: {
+    paths: true,
     summary: 'roll back to the previous release (and restart unless --no-restart)',
     usage: '[--root DIR] [--reason TEXT] [--no-restart]',
     async run(argv, io) {
@@ -375,21 +412,23 @@ export const COMMANDS: Record<string, Command> = {
       const d = await rollbackNow(
         pathsOf(values),
         values.reason ?? 'rolled back by hand',
-        depsFor(io),
+        depsFor(io, values),
         !values['no-restart'],
       );
       return printDecision(io, d, values.json);
     },
   },
   prestart: {
+    paths: true,
     summary: '(systemd ExecStartPre=+) recover, count the trial start, roll back a restarted trial',
     usage: '[--root DIR]',
     async run(argv, io) {
       const { values } = parse(argv, PATH_OPTIONS);
-      return printDecision(io, await prestart(pathsOf(values), depsFor(io)), values.json);
+      return printDecision(io, await prestart(pathsOf(values), depsFor(io, values)), values.json);
     },
   },
   poststop: {
+    paths: true,
     summary: '(systemd ExecStopPost=+) record why a trial process stopped',
     usage: '[--root DIR]',
     async run(argv, io) {
@@ -399,10 +438,15 @@ export const COMMANDS: Record<string, Command> = {
         exitCode: io.env.EXIT_CODE ?? '',
         exitStatus: io.env.EXIT_STATUS ?? '',
       };
-      return printDecision(io, await poststop(pathsOf(values), stop, depsFor(io)), values.json);
+      return printDecision(
+        io,
+        await poststop(pathsOf(values), stop, depsFor(io, values)),
+        values.json,
+      );
     },
   },
   check: {
+    paths: true,
     summary: '(timer / OnFailure=) finalise commits, enforce deadlines, roll back a failed trial',
     usage: '[--root DIR] [--service-failed]',
     async run(argv, io) {

@@ -5,6 +5,7 @@ import {
   type CliOptions,
   type ParsedCommandLine,
 } from '@edgeflow/core';
+import { LOG_CLI_HELP, LOG_CLI_OPTIONS } from '@edgeflow/core/log';
 import { OtaError } from './errors.js';
 
 export type { CliIo };
@@ -19,7 +20,21 @@ export const PATH_OPTIONS = {
   'config-dir': { type: 'string' },
   'cache-dir': { type: 'string' },
   json: { type: 'boolean' },
+  ...LOG_CLI_OPTIONS,
 } as const satisfies Options;
+
+/** `--help` text of PATH_OPTIONS (beside them, so help and parser agree; a test checks). */
+export const PATH_HELP = `paths (each derives from --root unless given):
+  --root DIR          OTA root (default /opt/edgeflow): releases/, current, state/, keys/.
+                      Its system root is DIR without a trailing /opt/edgeflow (/ for the
+                      default; DIR itself for any other): paths outside the OTA root are under it
+  --keys DIR          trusted *.pub keys (default DIR/keys)
+  --state-dir DIR     state and lock (default DIR/state)
+  --report-file FILE  the agent's trial report (default <system root>/var/lib/edgeflow/ota-trial.json)
+  --config-dir DIR    snapshotted with a release, restored on rollback (default <system root>/etc/edgeflow)
+  --cache-dir DIR     likewise (default <system root>/var/lib/edgeflow/cache)
+  --json              machine-readable output
+${LOG_CLI_HELP}`;
 
 /**
  * Parses a subcommand's arguments (strict; operands only when `operands` is true); a wrong

@@ -2,7 +2,7 @@ import { formatCliError } from '@edgeflow/core';
 import { OtaError } from './errors.js';
 import { COMMANDS } from './cli-commands.js';
 import type { CliIo } from './cli-io.js';
-import { out } from './cli-io.js';
+import { out, PATH_HELP } from './cli-io.js';
 
 export type { CliIo } from './cli-io.js';
 
@@ -31,7 +31,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    out(io, `usage: edgeflow ota ${name} ${cmd.usage}\n\n${cmd.summary}`);
+    const more = [cmd.help, cmd.paths ? PATH_HELP : undefined].filter((s) => s !== undefined);
+    out(io, [`usage: edgeflow ota ${name} ${cmd.usage}`, cmd.summary, ...more].join('\n\n'));
     return 0;
   }
   try {

@@ -1,3 +1,4 @@
+import { manifestFitsBoard } from './board.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,8 +30,10 @@ export interface InstallOptions {
   readonly source: string;
   readonly sha256?: string;
   readonly keysDir: string;
-  /** This device's board id, matched against manifest.boards ("*" in boards matches any). */
+  /** This device's board profile id, matched against manifest.boards (board.ts). */
   readonly board: string;
+  /** Its device-tree compatible strings, for manifest entries that are patterns. */
+  readonly boardCompatible?: readonly string[];
   readonly deviceId: string;
   readonly agentVersion?: string;
   readonly halVersion?: string;
@@ -68,7 +71,7 @@ function checkCompat(m: Readonly<Manifest>, s: OtaState, o: InstallOptions): voi
       `the bundle is ${m.name} ${m.version}, the request named ${o.expectVersion}`,
     );
   }
-  if (!m.boards.includes(o.board) && !m.boards.includes('*')) {
+  if (!manifestFitsBoard(m.boards, { id: o.board, compatible: o.boardCompatible ?? [] })) {
     throw new OtaError(
       'EDGEFLOW_OTA_WRONG_BOARD',
       `bundle ${m.name} ${m.version} is for ${m.boards.join(', ')}, this board is ${o.board}`,
@@ -95,6 +98,12 @@ function checkCompat(m: Readonly<Manifest>, s: OtaState, o: InstallOptions): voi
     throw new OtaError(
       'EDGEFLOW_OTA_DOWNGRADE',
       `${m.version} is older than the current ${s.current}; pass --allow-downgrade`,
+    );
+  }
+  if (!o.ignoreRollout && m.rollout < 100 && o.deviceId === '') {
+    throw new OtaError(
+      'EDGEFLOW_OTA_USAGE',
+      `${m.name} ${m.version} is rolled out to ${m.rollout}% of devices and this one has no id: pass --device-id, set EDGEFLOW_DEVICE_ID or give the system root an etc/machine-id`,
     );
   }
   if (!o.ignoreRollout && !inRollout(m.name, o.deviceId, m.rollout)) {

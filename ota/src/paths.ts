@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** Every path the OTA code touches, derived from a configurable root so tests use a temp dir. */
 export interface OtaPaths {
@@ -21,6 +21,8 @@ export interface OtaPaths {
   /** Snapshotted before a switch and restored on rollback. */
   readonly configDir: string;
   readonly cacheDir: string;
+  /** Where paths outside the OTA root are taken (systemRootOf). */
+  readonly systemRoot: string;
 }
 
 export interface PathOptions {
@@ -38,9 +40,22 @@ export const DEFAULT_REPORT_FILE = '/var/lib/edgeflow/ota-trial.json';
 /** Where the agent (EDGEFLOW_DATA_DIR=/var/lib/edgeflow) writes OTA install requests. */
 export const DEFAULT_REQUEST_FILE = '/var/lib/edgeflow/ota/request.json';
 
+/**
+ * The system an OTA root belongs to: `/mnt/image` for `/mnt/image/opt/edgeflow`, `/` for the
+ * default root, and the root itself for any other (a scratch directory): paths outside the OTA
+ * root (config, cache, trial report, machine id) are taken under it, so a command given
+ * `--root` never touches the host's /etc or /var unless told to by its own option.
+ */
+export function systemRootOf(root: string): string {
+  const r = resolve(root);
+  if (r === DEFAULT_ROOT) return '/';
+  return r.endsWith(DEFAULT_ROOT) ? r.slice(0, -DEFAULT_ROOT.length) : r;
+}
+
 /** Resolves the layout; see docs/ota.md "On-disk layout". */
 export function otaPaths(o: PathOptions = {}): OtaPaths {
   const root = o.root ?? DEFAULT_ROOT;
+  const sys = systemRootOf(root);
   const stateDir = o.stateDir ?? join(root, 'state');
   return {
     root,
@@ -54,8 +69,9 @@ export function otaPaths(o: PathOptions = {}): OtaPaths {
     lockFile: join(stateDir, 'ota.lock'),
     requestResultFile: join(stateDir, 'request-result.json'),
     requestLockFile: join(stateDir, 'request.lock'),
-    reportFile: o.reportFile ?? DEFAULT_REPORT_FILE,
-    configDir: o.configDir ?? '/etc/edgeflow',
-    cacheDir: o.cacheDir ?? '/var/lib/edgeflow/cache',
+    reportFile: o.reportFile ?? join(sys, DEFAULT_REPORT_FILE),
+    configDir: o.configDir ?? join(sys, 'etc/edgeflow'),
+    cacheDir: o.cacheDir ?? join(sys, 'var/lib/edgeflow/cache'),
+    systemRoot: sys,
   };
 }

@@ -77,7 +77,7 @@ async function handle(
   if (o.board === '') {
     const e = new OtaError(
       'EDGEFLOW_OTA_USAGE',
-      'no board id: set EDGEFLOW_BOARD (e.g. in /etc/edgeflow/ota.env) or pass --board',
+      'the board could not be identified: set EDGEFLOW_BOARD (e.g. in /etc/edgeflow/ota.env) or pass --board',
     );
     await result({
       id: req.id,

@@ -5,6 +5,7 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inRollout } from '@edgeflow/ota';
 import { startAgent, type AgentProcess } from '../helpers/agent-process.js';
 import { docCommands, flagsOf, isSynopsis, type DocCommand } from '../helpers/doc-examples.js';
 
@@ -43,6 +44,11 @@ const piRoot = (ctx: Ctx): Promise<void> => {
   cpSync(join(repo, 'device-trees/test/fixtures/roots/rpi5'), ctx.vars.ROOT, { recursive: true });
   return Promise.resolve();
 };
+
+/** A device id inside the example bundle's 25 % rollout (the bucket is sha256 of name:id). */
+const IN_ROLLOUT = Array.from({ length: 100 }, (_, i) => `docs-${i}`).find((id) =>
+  inRollout('edgeflow', id, 25),
+);
 
 const RULES: readonly Rule[] = [
   {
@@ -98,8 +104,15 @@ const RULES: readonly Rule[] = [
     replace: (t) => t.replace('/opt/edgeflow/keys', '~/ota-keys'),
   },
   {
-    match: /^edgeflow ota install /,
-    skip: 'installs into /opt/edgeflow and restarts the agent service',
+    // On a device it installs into /opt/edgeflow and restarts the agent: here into a scratch
+    // system root (board rpi5: this host has no device tree), without the restart.
+    match: /^edgeflow ota install edgeflow-1\.4\.0\.tar\.gz( |$)/,
+    replace: (t, c) =>
+      (t.includes('--root /mnt/image')
+        ? t.replace('/mnt/image', join(c.dir, 'image'))
+        : `${t} --root ${join(c.dir, 'device/opt/edgeflow')} --board rpi5 --no-restart`
+      ).concat(` --keys ~/ota-keys --device-id ${IN_ROLLOUT}`),
+    expect: /^installed 1\.4\.0 \(from nothing\)/m,
   },
 ];
 
