@@ -78,6 +78,8 @@ export const errorCatalog = {
     'A client id already holds mqtt.limits.maxInflight QoS 2 messages awaiting PUBREL (counted across its reconnections), or all clients together hold maxInflightTotal: its new QoS 2 PUBLISH is not acknowledged and the connection is closed. The client must complete (PUBREL) the messages it has; otherwise raise the limit.',
   EDGEFLOW_MQTT_BROKER_UNPATCHED:
     'The installed aedes lacks the patches EdgeFlow applies to it (patches/aedes+*.patch; without them acknowledged messages can be lost). Run npm ci at the repository root: its postinstall applies them.',
+  EDGEFLOW_SELFTEST_UNSUPPORTED:
+    'The agent cannot run the requested self-test in this build (the shared-map self-test needs a sensor cache shared with worker threads). EdgeReady reports the check as not judged.',
   EDGEFLOW_INTERNAL:
     'An unexpected internal error. It is logged with a stack trace; please report it.',
 } as const;

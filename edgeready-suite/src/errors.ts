@@ -25,6 +25,14 @@ export const errorCatalog = {
     'The agent HTTP API did not answer at the given URL. Check --agent-url and that the agent runs.',
   EDGEFLOW_ER_AGENT_TOKEN:
     "The API token file (--agent-token-file, or the run's own state/agent-token) cannot be read or is empty. The token must be granted quotes in the agent's attestation.access.apiTokens.",
+  EDGEFLOW_ER_MQTT_CONNECT:
+    'The suite cannot connect to the agent broker (connection refused, unreachable, no CONNACK in time). Check --mqtt-url and that the broker listens there.',
+  EDGEFLOW_ER_MQTT_REFUSED:
+    'The agent broker refused the suite connection (bad user name or password, or not authorized). Pass --mqtt-username and --mqtt-password-file of a user the agent accepts.',
+  EDGEFLOW_ER_MQTT_ACL:
+    'The agent broker refused the suite publishes (its topic ACL closed the connection on sensors/<device>/<sensor>). Grant the suite user publish on sensors/# or use another user.',
+  EDGEFLOW_ER_INTERNAL:
+    'An unexpected error stopped the run; the report names it. Please report it with edgeready.log from the output directory.',
   EDGEFLOW_ER_EDGEFLOW_CLI:
     'The `edgeflow` command (agent CLI) could not be run. Install @edgeflow/agent or pass --edgeflow-cli PATH.',
   EDGEFLOW_ER_ARCHIVE_FORMAT:

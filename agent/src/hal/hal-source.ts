@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ReadingInput } from '../cache/reading.js';
 import type { AgentMetrics } from '../metrics/metrics.js';
 import { deviceTopicLevel } from '../device-id.js';
+import { SensorStatusTracker } from './hal-status.js';
 
 export interface HalSourceDeps {
   /** Where readings go: the cache, or the durable path in front of it (write-ahead log). */
@@ -22,11 +23,14 @@ export interface HalSourceDeps {
  */
 export class HalSource {
   readonly hal: Hal;
+  /** Every configured sensor accounted for (GET /v1/hal/sensors). */
+  readonly status: SensorStatusTracker;
   readonly #log: Logger;
   readonly #devicesMissing: number;
 
-  private constructor(hal: Hal, log: Logger, devicesMissing: number) {
+  private constructor(hal: Hal, status: SensorStatusTracker, log: Logger, devicesMissing: number) {
     this.hal = hal;
+    this.status = status;
     this.#log = log;
     this.#devicesMissing = devicesMissing;
   }
@@ -46,12 +50,14 @@ export class HalSource {
       hal.sensors().map((s) => [`i2c-${s.bus}/0x${s.address.toString(16)}/${s.type}`, s]),
     );
     const { halSensorUp, halSensorErrors } = metrics.fleet;
+    const status = new SensorStatusTracker(hal);
     hal.on('reading', (r) => {
+      status.onReading(r);
       cache.store(r.key, {
         value: r.value,
         unit: r.unit === '' ? null : r.unit,
         ts: r.ts,
-        source: r.source,
+        source: status.mark(r.source),
         quality: r.quality,
       });
       metrics.ingestMessages.inc({ source: 'hal' });
@@ -70,6 +76,7 @@ export class HalSource {
         halSensorUp.set({ sensor: sensor.id, type: sensor.type }, 0);
         halSensorErrors.inc({ sensor: sensor.id, code: p.error.code });
       }
+      status.onProblem(p, Date.now());
       log.warn(
         {
           event: 'hal.problem',
@@ -86,6 +93,20 @@ export class HalSource {
     // error counter at 0, so that a dashboard sees it before anything happens.
     for (const s of hal.sensors()) halSensorUp.set({ sensor: s.id, type: s.type }, 0);
     await hal.start();
+    if (status.simulated)
+      // Invented readings must never pass for hardware: say so where operators look.
+      log.warn(
+        {
+          event: 'hal.simulated',
+          board: hal.board.profile.id,
+          requested: config.board,
+          fallback: config.board !== 'sim',
+          sensors: hal.sensors().length,
+        },
+        config.board === 'sim'
+          ? 'hal runs on the simulator board (hal.board: sim): readings are simulated, sources start with sim:'
+          : 'no board detected: hal fell back to the simulator (hal.fallbackToSim): readings are simulated, sources start with sim:',
+      );
     log.info(
       {
         event: 'hal.started',
@@ -97,7 +118,7 @@ export class HalSource {
       'hal started',
     );
     const missing = warnDeviceGaps(hal, log);
-    return new HalSource(hal, log, missing);
+    return new HalSource(hal, status, log, missing);
   }
 
   async stop(): Promise<void> {

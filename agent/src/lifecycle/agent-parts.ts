@@ -1,5 +1,7 @@
 import type { AgentPart } from './part.js';
 import { consoleHttp } from '../http/console/agent-plugin.js';
+import { halStatusHttp } from '../hal/hal-routes.js';
+import { selfTestHttp } from '../selftest/routes.js';
 import { attestationHttp, httpPart, type HttpPlugin } from './parts/http.js';
 import { halPart } from './parts/hal.js';
 import { bridgePart, brokerPart, externalPart, ingestPart } from './parts/mqtt.js';
@@ -11,7 +13,12 @@ import { commandsPart, otaTrialPart, timersPart } from './parts/supervision.js';
  * health, metrics, sensors, GPIO, is built into the server itself). Add a fastify plugin here.
  */
 // The console reads the attestation plugin's decoration: it comes after it.
-export const HTTP_PLUGINS: readonly HttpPlugin[] = [attestationHttp, consoleHttp];
+export const HTTP_PLUGINS: readonly HttpPlugin[] = [
+  attestationHttp,
+  halStatusHttp,
+  selfTestHttp,
+  consoleHttp,
+];
 
 /**
  * The agent, in start order; it stops in reverse. READY=1 is sent once every part has started,

@@ -63,6 +63,11 @@ export class AgentClient {
     this.#token = token;
   }
 
+  /** `Authorization: Bearer` with the run's token, or nothing without one. */
+  authHeader(): Record<string, string> {
+    return this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` };
+  }
+
   /**
    * POST /v1/attestation/quote with the Bearer token. Returns the quote response; throws
    * EDGEFLOW_ER_AGENT_UNREACHABLE with the agent's error code (401/403: token missing or not
@@ -71,10 +76,7 @@ export class AgentClient {
   async quote(body: { nonce: string; pcrs: readonly number[]; bank: string }): Promise<unknown> {
     const r = await this.request('/v1/attestation/quote', {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` }),
-      },
+      headers: { 'content-type': 'application/json', ...this.authHeader() },
       body: JSON.stringify(body),
     });
     if (r.status !== 200)

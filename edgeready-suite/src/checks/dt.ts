@@ -2,31 +2,65 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { globMatch } from '@edgeflow/core';
 import { parseFdt, stringList, type FdtNode } from '@edgeflow/device-trees';
-import { fail, pass, skip, type CheckImpl } from './types.js';
+import { fixtureRoot } from './res.js';
+import { check, fail, passUnless, skip, type Outcome } from './types.js';
+
+interface ReadableRaw {
+  readonly root: string;
+  readonly profile: string;
+  readonly bootLayout: string;
+  readonly patterns: readonly string[];
+  readonly compatible: string[] | null;
+  readonly model: string;
+  readonly error: string | null;
+}
 
 /** ER-DT-READABLE */
-export const dtReadableCheck: CheckImpl = async (ctx) => {
-  const b = await ctx.board();
-  if (b.profile.bootLayout === 'none')
-    return skip(`${b.profile.id} boots without a device tree (boot layout "none")`);
-  let compat: string[];
-  let model: string;
-  try {
-    compat = (await readFile(join(ctx.opts.root, 'proc/device-tree/compatible'), 'utf8'))
-      .split('\0')
-      .filter(Boolean);
-    model = (await readFile(join(ctx.opts.root, 'proc/device-tree/model'), 'utf8').catch(() => ''))
-      .replace(/\0+$/, '')
-      .trim();
-  } catch (e) {
-    return fail(`/proc/device-tree is not readable: ${(e as Error).message}`);
-  }
-  const hit = b.profile.compatible.find((p) => compat.some((c) => globMatch(p, c)));
-  const ev = { compatible: compat, model, matched: hit ?? null, profile: b.profile.compatible };
-  return hit
-    ? pass(`compatible matches ${hit}`, ev)
-    : fail(`no compatible string matches the ${b.profile.id} profile`, ev);
-};
+export const dtReadableCheck = check<ReadableRaw>({
+  collect: async (ctx) => {
+    const b = await ctx.board();
+    const base = {
+      root: ctx.opts.root,
+      profile: b.profile.id,
+      bootLayout: b.profile.bootLayout,
+      patterns: b.profile.compatible,
+    };
+    if (b.profile.bootLayout === 'none')
+      return { ...base, compatible: null, model: '', error: null };
+    try {
+      const compatible = (
+        await readFile(join(ctx.opts.root, 'proc/device-tree/compatible'), 'utf8')
+      )
+        .split('\0')
+        .filter(Boolean);
+      const model = (
+        await readFile(join(ctx.opts.root, 'proc/device-tree/model'), 'utf8').catch(() => '')
+      )
+        .replace(/\0+$/, '')
+        .trim();
+      return { ...base, compatible, model, error: null };
+    } catch (e) {
+      return { ...base, compatible: null, model: '', error: (e as Error).message };
+    }
+  },
+  judge: ({ raw }): Outcome => {
+    if (raw.bootLayout === 'none')
+      return skip(`${raw.profile} boots without a device tree (boot layout "none")`);
+    if (raw.error !== null || raw.compatible === null)
+      return fail(`/proc/device-tree is not readable: ${raw.error ?? '?'}`);
+    const compat = raw.compatible;
+    const hit = raw.patterns.find((p) => compat.some((c) => globMatch(p, c)));
+    const ev = {
+      compatible: compat,
+      model: raw.model,
+      matched: hit ?? null,
+      profile: raw.patterns,
+    };
+    return hit
+      ? passUnless(fixtureRoot(raw.root), `compatible matches ${hit}`, ev)
+      : fail(`no compatible string matches the ${raw.profile} profile`, ev);
+  },
+});
 
 /** What one installed overlay adds, and whether the running tree shows it. */
 export interface OverlayLive {
@@ -77,75 +111,104 @@ export async function liveCompatibles(dir: string, limit = 20_000): Promise<Set<
   return found;
 }
 
+interface OverlaysRaw {
+  readonly root: string;
+  readonly profile: string;
+  readonly bootLayout: string;
+  readonly command?: string;
+  readonly code?: number | null;
+  readonly stdout?: string;
+  readonly stderr?: string;
+  readonly overlays?: OverlayLive[];
+  readonly unreadable?: string | null;
+  readonly rebootPending?: boolean;
+}
+
 /**
  * ER-DT-OVERLAYS: `edgeflow dt status` on the boot configuration (every enabled overlay has
  * its .dtbo), then the running tree: each device node an installed overlay adds (by its
  * `compatible`) must be in /proc/device-tree. An overlay installed after the last boot is
  * reported as waiting for a reboot (the run then does not certify the hardware it adds).
  */
-export const dtOverlaysCheck: CheckImpl = async (ctx) => {
-  const b = await ctx.board();
-  if (b.profile.bootLayout === 'none')
-    return skip(`${b.profile.id} boots without a device tree (boot layout "none")`);
-  const r = await ctx.edgeflow([
-    'dt',
-    'status',
-    '--board',
-    b.profile.id,
-    '--boot-root',
-    ctx.opts.root,
-  ]);
-  const ev: Record<string, unknown> = {
-    command: `edgeflow ${r.args.join(' ')}`,
-    code: r.code,
-    stdout: r.stdout,
-    stderr: r.stderr,
-  };
-  if (r.code !== 0)
-    return fail(
-      `edgeflow dt status exited ${String(r.code)}: ${r.stderr.trim() || r.stdout.trim()}`,
-      ev,
-    );
-  const installed = [...r.stdout.matchAll(/^overlay: (\S+) ok (.+)$/gm)].map((m) => ({
-    name: m[1] ?? '',
-    dtbo: m[2] ?? '',
-  }));
-  if (installed.length === 0) return pass('no overlay installed', ev);
-  const live = await liveCompatibles(join(ctx.opts.root, 'proc/device-tree'));
-  const overlays: OverlayLive[] = [];
-  for (const o of installed) {
-    let devices: string[];
-    try {
-      devices = overlayDevices(parseFdt(await readFile(o.dtbo), o.dtbo));
-    } catch (e) {
-      ev.overlays = overlays;
-      return fail(`${o.name}: ${o.dtbo} is not a readable overlay: ${(e as Error).message}`, ev);
+export const dtOverlaysCheck = check<OverlaysRaw>({
+  collect: async (ctx) => {
+    const b = await ctx.board();
+    const base = { root: ctx.opts.root, profile: b.profile.id, bootLayout: b.profile.bootLayout };
+    if (b.profile.bootLayout === 'none') return base;
+    const r = await ctx.edgeflow([
+      'dt',
+      'status',
+      '--board',
+      b.profile.id,
+      '--boot-root',
+      ctx.opts.root,
+    ]);
+    const run = {
+      ...base,
+      command: `edgeflow ${r.args.join(' ')}`,
+      code: r.code,
+      stdout: r.stdout,
+      stderr: r.stderr,
+    };
+    if (r.code !== 0) return run;
+    const installed = [...r.stdout.matchAll(/^overlay: (\S+) ok (.+)$/gm)].map((m) => ({
+      name: m[1] ?? '',
+      dtbo: m[2] ?? '',
+    }));
+    const live = await liveCompatibles(join(ctx.opts.root, 'proc/device-tree'));
+    const overlays: OverlayLive[] = [];
+    for (const o of installed) {
+      let devices: string[];
+      try {
+        devices = overlayDevices(parseFdt(await readFile(o.dtbo), o.dtbo));
+      } catch (e) {
+        return {
+          ...run,
+          overlays,
+          unreadable: `${o.name}: ${o.dtbo} is not a readable overlay: ${(e as Error).message}`,
+        };
+      }
+      overlays.push({
+        ...o,
+        devices,
+        live: devices.length === 0 ? null : devices.every((c) => live.has(c)),
+      });
     }
-    overlays.push({
-      ...o,
-      devices,
-      live: devices.length === 0 ? null : devices.every((c) => live.has(c)),
-    });
-  }
-  ev.overlays = overlays;
-  const missing = overlays.filter((o) => o.live === false);
-  const checked = overlays.filter((o) => o.live !== null).length;
-  if (missing.length === 0)
-    return pass(
-      `${installed.length} overlay(s) installed; the devices of ${checked} are in the running tree` +
-        (checked < installed.length ? ` (${installed.length - checked} add no device node)` : ''),
+    const rebootPending = overlays.some((o) => o.live === false)
+      ? await installedAfterBoot(ctx.opts.root, r.stdout)
+      : false;
+    return { ...run, overlays, unreadable: null, rebootPending };
+  },
+  judge: ({ raw }): Outcome => {
+    if (raw.bootLayout === 'none')
+      return skip(`${raw.profile} boots without a device tree (boot layout "none")`);
+    const ev = { ...raw };
+    if (raw.code !== 0)
+      return fail(
+        `edgeflow dt status exited ${String(raw.code)}: ${(raw.stderr ?? '').trim() || (raw.stdout ?? '').trim()}`,
+        ev,
+      );
+    if (raw.unreadable) return fail(raw.unreadable, ev);
+    const overlays = raw.overlays ?? [];
+    if (overlays.length === 0) return passUnless(fixtureRoot(raw.root), 'no overlay installed', ev);
+    const missing = overlays.filter((o) => o.live === false);
+    const checked = overlays.filter((o) => o.live !== null).length;
+    if (missing.length === 0)
+      return passUnless(
+        fixtureRoot(raw.root),
+        `${overlays.length} overlay(s) installed; the devices of ${checked} are in the running tree` +
+          (checked < overlays.length ? ` (${overlays.length - checked} add no device node)` : ''),
+        ev,
+      );
+    const names = missing.map((o) => `${o.name} (${o.devices.join(', ')})`).join('; ');
+    return fail(
+      raw.rebootPending
+        ? `installed after the last boot, not in the running tree until a reboot: ${names}`
+        : `not in the running tree although the board booted after they were installed: ${names}`,
       ev,
     );
-  const names = missing.map((o) => `${o.name} (${o.devices.join(', ')})`).join('; ');
-  const pending = await installedAfterBoot(ctx.opts.root, r.stdout);
-  ev.rebootPending = pending;
-  return fail(
-    pending
-      ? `installed after the last boot, not in the running tree until a reboot: ${names}`
-      : `not in the running tree although the board booted after they were installed: ${names}`,
-    ev,
-  );
-};
+  },
+});
 
 /** Whether the boot configuration changed after the running kernel booted (/proc/stat btime). */
 async function installedAfterBoot(root: string, statusOut: string): Promise<boolean> {

@@ -1,121 +1,119 @@
-import { once } from 'node:events';
-import { Worker } from 'node:worker_threads';
-import { SharedShardedMap } from '@edgeflow/sharded-map';
 import { metricSum } from '../agent/agent-http.js';
-import { fail, pass, type CheckImpl } from './types.js';
+import { check, fail, pass, skip, type Outcome } from './types.js';
 
-const record = { a: 'f64', b: 'f64', c: 'f64', n: 'u32' } as const;
-const script = new URL('./map-worker.js', import.meta.url);
-
-interface Reply {
-  reads: number;
-  torn: number;
-  retries: number;
+/** What the agent's cache self-test reports (POST /v1/selftest/shared-map, docs/api.md). */
+export interface SelfTestReport {
+  readonly kind: string;
+  readonly workers: number;
+  readonly lostUpdates: number;
+  readonly casSum: number;
+  readonly expectedCasSum: number;
+  readonly readerReads: number;
+  readonly tornReads: number;
+  readonly readRetries: number;
+  /** Deterministic seqlock probe: reads attempted while a writer was held inside its write. */
+  readonly probe: { readonly attempts: number; readonly returnedInsideWrite: number };
 }
 
-/** Sizes of one ER-MAP-WORKERS round (small enough for a periodic round on a busy board). */
-export interface MapLoad {
-  readonly writes: number;
-  readonly casOps: number;
+interface MapRaw {
+  readonly status: number | null;
+  readonly body: unknown;
+  readonly error: string | null;
 }
 
-/** ER-MAP-WORKERS: two disjoint writers, two CAS incrementers and a reader on one shared map. */
-export function mapWorkersCheck(load: MapLoad = { writes: 20_000, casOps: 4_000 }): CheckImpl {
-  return async () => {
-    const map = new SharedShardedMap({ capacity: 4096, shards: 16, record, maxOwners: 16 });
-    const control = new SharedArrayBuffer(4);
-    const start = (task: string, id: number, n: number): Worker => {
-      const w = new Worker(script, {
-        workerData: { buffer: map.buffer, control, task, id, n, writers: 4 },
+/**
+ * ER-MAP-WORKERS: the agent under test exercises its own shared cache with worker threads and
+ * reports what they saw. The suite cannot reach a SharedArrayBuffer in another process, so it
+ * judges the agent's report; an agent whose cache is not shared says so, and the check says it
+ * cannot judge the shared map (a skip, never a pass).
+ */
+export const mapWorkersCheck = check<MapRaw>({
+  collect: async (ctx) => {
+    try {
+      const r = await ctx.agent.request('/v1/selftest/shared-map', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...ctx.agent.authHeader() },
+        body: '{}',
       });
-      // A worker that dies inside a shard lock must not stall that shard for the others.
-      const threadId = w.threadId;
-      w.once('exit', () => {
-        try {
-          map.releaseThread(threadId);
-        } catch {
-          // the check already closed the map: nothing left to recover
-        }
-      });
-      return w;
-    };
-    const workers = [
-      start('reader', 9, 0),
-      start('disjoint', 0, load.writes),
-      start('disjoint', 1, load.writes),
-      start('cas', 0, load.casOps),
-      start('cas', 1, load.casOps),
-    ];
-    const replies = await Promise.all(
-      workers.map(async (w) => {
-        const [msg] = (await once(w, 'message')) as [Reply];
-        await w.terminate();
-        return msg;
-      }),
-    );
-    const out = { a: 0, b: 0, c: 0, n: 0 };
-    let lost = 0;
-    for (let w = 0; w < 2; w++) {
-      for (let k = 0; k < 512; k++) {
-        const last = load.writes - ((load.writes - k + 512) % 512);
-        if (last <= 0) continue;
-        if (!map.get(`w${w}/k${k}`, out) || out.a !== last) lost++;
+      let body: unknown = r.text;
+      try {
+        body = JSON.parse(r.text) as unknown;
+      } catch {
+        /* kept as text */
       }
+      return { status: r.status, body, error: null };
+    } catch (e) {
+      return { status: null, body: null, error: (e as Error).message };
     }
-    let casSum = 0;
-    for (let k = 0; k < 4; k++) if (map.get(`ctr/${k}`, out)) casSum += out.a;
-    const expectedCas = 2 * load.casOps;
-    const torn = replies.reduce((a, r) => a + r.torn, 0);
-    const ev = {
-      workers: workers.length,
-      writesPerWriter: load.writes,
-      casOpsPerWorker: load.casOps,
-      lostUpdates: lost,
-      casSum,
-      expectedCasSum: expectedCas,
-      readerReads: replies[0]?.reads ?? 0,
-      tornReads: torn,
-      readRetries: replies.reduce((a, r) => a + r.retries, 0),
-      size: map.size,
-    };
-    map.close();
-    if (lost > 0 || casSum !== expectedCas || torn > 0)
+  },
+  judge: ({ raw }): Outcome => {
+    if (raw.error !== null)
+      return fail(`the agent did not answer its cache self-test: ${raw.error}`);
+    const err = (raw.body as { error?: { code?: string; message?: string } } | null)?.error;
+    if (raw.status === 409 && err?.code === 'EDGEFLOW_SELFTEST_UNSUPPORTED')
+      return skip(`cannot judge the shared map: ${err.message ?? ''}`, { agent: raw.body });
+    if (raw.status !== 200)
       return fail(
-        `${lost} lost update(s), CAS sum ${casSum}/${expectedCas}, ${torn} torn read(s)`,
-        ev,
+        `the agent's cache self-test answered HTTP ${String(raw.status)} ${err?.code ?? ''} ${err?.message ?? ''}`.trim(),
+        { agent: raw.body },
       );
+    const r = raw.body as SelfTestReport;
+    const ev = { ...r };
+    const problems: string[] = [];
+    if (r.lostUpdates > 0) problems.push(`${r.lostUpdates} lost update(s)`);
+    if (r.casSum !== r.expectedCasSum) problems.push(`CAS sum ${r.casSum}/${r.expectedCasSum}`);
+    if (r.tornReads > 0) problems.push(`${r.tornReads} torn read(s)`);
+    if (r.probe.attempts === 0) problems.push('the seqlock probe made no read inside a write');
+    if (r.probe.returnedInsideWrite > 0)
+      problems.push(
+        `${r.probe.returnedInsideWrite} of ${r.probe.attempts} probe reads returned while a writer held the record (seqlock broken)`,
+      );
+    if (problems.length > 0) return fail(problems.join(', '), ev);
     return pass(
-      `5 workers: no lost update, CAS sum ${casSum} exact, ${ev.readerReads} reads none torn`,
+      `${r.workers} agent workers on its ${r.kind}: no lost update, CAS sum exact, ${r.readerReads} reads none torn, ${r.probe.attempts} reads inside a write all waited`,
       ev,
     );
-  };
+  },
+});
+
+interface CacheRaw {
+  readonly gaugeBefore: number | null;
+  readonly gaugeAfter: number | null;
+  readonly listed: number;
+  readonly singles: { key: string; listedSeq: number; gotSeq: number | null }[];
 }
 
 /** ER-MAP-AGENT-CACHE: listing, gauge and single reads agree under load. */
-export const agentCacheCheck: CheckImpl = async (ctx) => {
-  const m1 = metricSum(await ctx.agent.metrics(), 'edgeflow_cache_entries');
-  const all = await ctx.agent.sensors();
-  const m2 = metricSum(await ctx.agent.metrics(), 'edgeflow_cache_entries');
-  const sample = all.filter((_, i) => i % Math.max(1, Math.floor(all.length / 16)) === 0);
-  const mismatches: string[] = [];
-  for (const r of sample) {
-    const one = await ctx.agent.sensor(r.key);
-    if (!one) mismatches.push(`${r.key}: listed but GET answers 404`);
-    else if (one.seq < r.seq) mismatches.push(`${r.key}: GET seq ${one.seq} < listed ${r.seq}`);
-  }
-  const ev = {
-    listed: all.length,
-    gaugeBefore: m1 ?? null,
-    gaugeAfter: m2 ?? null,
-    sampled: sample.length,
-    mismatches,
-  };
-  if (m1 === undefined || m2 === undefined)
-    return fail('edgeflow_cache_entries is not exported', ev);
-  // Keys can only be added between the reads (none are deleted during a run).
-  if (all.length < m1 || all.length > m2)
-    mismatches.push(`listing has ${all.length} keys, gauge went ${m1} -> ${m2}`);
-  return mismatches.length > 0
-    ? fail(`${mismatches.length} inconsistency(ies): ${mismatches[0]}`, ev)
-    : pass(`${all.length} keys listed = gauge; ${sample.length} single reads agree`, ev);
-};
+export const agentCacheCheck = check<CacheRaw>({
+  collect: async (ctx) => {
+    const m1 = metricSum(await ctx.agent.metrics(), 'edgeflow_cache_entries');
+    const all = await ctx.agent.sensors();
+    const m2 = metricSum(await ctx.agent.metrics(), 'edgeflow_cache_entries');
+    const sample = all.filter((_, i) => i % Math.max(1, Math.floor(all.length / 16)) === 0);
+    const singles: CacheRaw['singles'] = [];
+    for (const r of sample) {
+      const one = await ctx.agent.sensor(r.key);
+      singles.push({ key: r.key, listedSeq: r.seq, gotSeq: one ? one.seq : null });
+    }
+    return { gaugeBefore: m1 ?? null, gaugeAfter: m2 ?? null, listed: all.length, singles };
+  },
+  judge: ({ raw }): Outcome => {
+    const mismatches: string[] = [];
+    for (const s of raw.singles) {
+      if (s.gotSeq === null) mismatches.push(`${s.key}: listed but GET answers 404`);
+      else if (s.gotSeq < s.listedSeq)
+        mismatches.push(`${s.key}: GET seq ${s.gotSeq} < listed ${s.listedSeq}`);
+    }
+    const ev = { ...raw, sampled: raw.singles.length, mismatches };
+    if (raw.gaugeBefore === null || raw.gaugeAfter === null)
+      return fail('edgeflow_cache_entries is not exported', ev);
+    // Keys can only be added between the reads (none are deleted during a run).
+    if (raw.listed < raw.gaugeBefore || raw.listed > raw.gaugeAfter)
+      mismatches.push(
+        `listing has ${raw.listed} keys, gauge went ${raw.gaugeBefore} -> ${raw.gaugeAfter}`,
+      );
+    return mismatches.length > 0
+      ? fail(`${mismatches.length} inconsistency(ies): ${mismatches[0]}`, ev)
+      : pass(`${raw.listed} keys listed = gauge; ${raw.singles.length} single reads agree`, ev);
+  },
+});

@@ -1,13 +1,98 @@
-import type { AgentReading } from '../agent/agent-http.js';
-import { LatencyHistogram } from '../load/histogram.js';
 import { metricSum } from '../agent/agent-http.js';
 import type { Segment } from '../run/types.js';
-import { fieldPoints } from '../sample/series.js';
-import { fail, pass, skip, type CheckContext, type CheckImpl } from './types.js';
+import { check, fail, pass, type CheckContext, type Outcome } from './types.js';
+
+/** How a segment's load ended: drained, stopped while messages were unacknowledged, or cut. */
+export type SegmentState = 'live' | 'clean' | 'stalled' | 'cut';
+
+/** Per-key counts as recorded: what the suite sent and got acknowledged, what the agent serves. */
+export interface KeyRaw {
+  readonly sent: number;
+  readonly acked: number;
+  readonly seq: number | null;
+  readonly value: number | null;
+}
+
+/** One segment's raw counts. */
+export interface SegmentRaw {
+  readonly index: number;
+  readonly state: SegmentState;
+  readonly published: number;
+  readonly acked: number;
+  readonly errors: number;
+  readonly backpressure: number;
+  readonly keys?: Readonly<Record<string, KeyRaw>>;
+}
+
+export function segmentState(seg: Segment, live: boolean): SegmentState {
+  if (live) return 'live';
+  return seg.end === 'drained' ? 'clean' : seg.end === 'stalled' ? 'stalled' : 'cut';
+}
+
+function isLive(ctx: CheckContext, seg: Segment): boolean {
+  return ctx.load !== undefined && seg.index === ctx.state.segments.at(-1)?.index && !seg.endedAt;
+}
+
+/** Load counters of every segment (live ones from the running load). */
+export function segmentCounts(ctx: CheckContext): SegmentRaw[] {
+  return ctx.state.segments.map((seg) => {
+    const live = isLive(ctx, seg);
+    const l = live ? ctx.load : undefined;
+    return {
+      index: seg.index,
+      state: segmentState(seg, live),
+      published: l ? l.sentTotal : seg.published,
+      acked: l ? l.ackedTotal : seg.acked,
+      errors: l ? l.errors : seg.errors,
+      backpressure: l ? l.backpressure : seg.backpressure,
+    };
+  });
+}
+
+async function collectQos2(ctx: CheckContext): Promise<{
+  segments: SegmentRaw[];
+  agentDuplicateFilterHits: number | null;
+}> {
+  const segments: SegmentRaw[] = [];
+  for (const [i, base] of segmentCounts(ctx).entries()) {
+    const seg = ctx.state.segments[i] as Segment;
+    const live = base.state === 'live';
+    // Live segment: PUBCOMP counts before the agent is read, sent counts after, so messages in
+    // flight fall between the two bounds.
+    const ackedBefore = live
+      ? Object.fromEntries(Object.entries(ctx.load?.keys ?? {}).map(([k, c]) => [k, c.acked]))
+      : undefined;
+    const counters = live && ctx.load ? ctx.load.keys : seg.keys;
+    if (Object.keys(counters).length === 0 && !live) {
+      segments.push(base);
+      continue;
+    }
+    const readings = await ctx.agent.sensors(`${seg.devicePrefix}p`);
+    const byKey = new Map(readings.map((r) => [r.key, r]));
+    const keys: Record<string, KeyRaw> = {};
+    for (const [key, c] of Object.entries(counters)) {
+      const r = byKey.get(key);
+      keys[key] = {
+        sent: c.sent,
+        acked: ackedBefore?.[key] ?? c.acked,
+        seq: r?.seq ?? null,
+        value: typeof r?.value === 'number' ? r.value : null,
+      };
+    }
+    segments.push({ ...base, keys });
+  }
+  let dup: number | undefined;
+  try {
+    dup = metricSum(await ctx.agent.metrics(), 'edgeflow_ingest_duplicates_total');
+  } catch {
+    /* evidence only */
+  }
+  return { segments, agentDuplicateFilterHits: dup ?? null };
+}
 
 interface SegmentVerdict {
   segment: number;
-  state: 'live' | 'clean' | 'cut';
+  state: SegmentState;
   keys: number;
   published: number;
   acked: number;
@@ -17,38 +102,21 @@ interface SegmentVerdict {
   differing: string[];
 }
 
-async function judgeSegment(
-  ctx: CheckContext,
-  seg: Segment,
-  live: boolean,
-): Promise<SegmentVerdict> {
-  // Live segment: read PUBCOMP counts before the agent, sent counts after, so in-flight
-  // messages fall between the two bounds.
-  const ackedBefore = live
-    ? Object.fromEntries(Object.entries(ctx.load?.keys ?? {}).map(([k, c]) => [k, c.acked]))
-    : undefined;
-  const readings: AgentReading[] = await ctx.agent.sensors(`${seg.devicePrefix}p`);
-  const byKey = new Map(readings.map((r) => [r.key, r]));
-  const keys = live && ctx.load ? ctx.load.keys : seg.keys;
-  const state: SegmentVerdict['state'] = live ? 'live' : seg.endedCleanly ? 'clean' : 'cut';
+function judgeKeys(s: SegmentRaw): SegmentVerdict {
   const v: SegmentVerdict = {
-    segment: seg.index,
-    state,
-    keys: Object.keys(keys).length,
-    published: 0,
-    acked: 0,
+    segment: s.index,
+    state: s.state,
+    keys: Object.keys(s.keys ?? {}).length,
+    published: s.published,
+    acked: s.acked,
     applied: 0,
     duplicates: 0,
     losses: 0,
     differing: [],
   };
-  for (const [key, c] of Object.entries(keys)) {
-    const r = byKey.get(key);
-    const seq = r?.seq ?? 0;
-    const value = typeof r?.value === 'number' ? r.value : 0;
-    const acked = ackedBefore?.[key] ?? c.acked;
-    v.published += c.sent;
-    v.acked += acked;
+  for (const [key, c] of Object.entries(s.keys ?? {})) {
+    const seq = c.seq ?? 0;
+    const value = c.value ?? 0;
     v.applied += seq;
     let why: string | undefined;
     if (seq !== value) {
@@ -57,14 +125,14 @@ async function judgeSegment(
       if (seq > value) v.duplicates += seq - value;
       else v.losses += value - seq;
       why = `seq ${seq} != latest counter ${value}`;
-    } else if (state === 'clean' && seq !== c.acked) {
+    } else if (s.state === 'clean' && seq !== c.acked) {
       if (seq > c.acked) v.duplicates += seq - c.acked;
       else v.losses += c.acked - seq;
       why = `seq ${seq} != PUBCOMPs ${c.acked}`;
-    } else if (seq < acked) {
-      v.losses += acked - seq;
-      why = `seq ${seq} < PUBCOMPs ${acked}`;
-    } else if (state === 'live' && seq > c.sent) {
+    } else if (seq < c.acked) {
+      v.losses += c.acked - seq;
+      why = `seq ${seq} < PUBCOMPs ${c.acked}`;
+    } else if (s.state === 'live' && seq > c.sent) {
       v.duplicates += seq - c.sent;
       why = `seq ${seq} > sent ${c.sent}`;
     }
@@ -73,101 +141,37 @@ async function judgeSegment(
   return v;
 }
 
-/** ER-MQTT-QOS2: exactly once, judged per key on counts. */
-export const qos2Check: CheckImpl = async (ctx) => {
-  const verdicts: SegmentVerdict[] = [];
-  for (const seg of ctx.state.segments) {
-    const live =
-      ctx.load !== undefined && seg.index === ctx.state.segments.at(-1)?.index && !seg.endedAt;
-    if (!live && Object.keys(seg.keys).length === 0) continue;
-    verdicts.push(await judgeSegment(ctx, seg, live));
-  }
-  let dupMetric: number | undefined;
-  try {
-    dupMetric = metricSum(await ctx.agent.metrics(), 'edgeflow_ingest_duplicates_total');
-  } catch {
-    /* evidence only */
-  }
-  const total = verdicts.reduce((a, v) => a + v.acked, 0);
-  const ev = { segments: verdicts, agentDuplicateFilterHits: dupMetric ?? null };
-  if (verdicts.length === 0 || total === 0) return fail('no QoS 2 message was acknowledged', ev);
-  const bad = verdicts.filter((v) => v.duplicates > 0 || v.losses > 0);
-  if (bad.length > 0)
-    return fail(
-      `${bad.reduce((a, v) => a + v.duplicates, 0)} duplicate(s), ${bad.reduce((a, v) => a + v.losses, 0)} loss(es): ${bad[0]?.differing[0] ?? ''}`,
+/** Segment-level failures: sent vs acknowledged, whatever the keys say. */
+function segmentProblem(s: SegmentRaw): string | undefined {
+  if (s.state === 'stalled')
+    return `segment ${s.index}: the agent stopped acknowledging: published ${s.published}, acknowledged ${s.acked}, ${s.published - s.acked} unacknowledged when the load stopped (backpressure ${s.backpressure})`;
+  if (s.errors > 0)
+    return `segment ${s.index}: ${s.errors} publish(es) failed (published ${s.published}, acknowledged ${s.acked})`;
+  if (s.state === 'clean' && s.acked !== s.published)
+    return `segment ${s.index}: published ${s.published} but acknowledged ${s.acked}`;
+  return undefined;
+}
+
+/** ER-MQTT-QOS2: sent vs acknowledged vs applied, per segment and per key, on counts. */
+export const qos2Check = check({
+  collect: collectQos2,
+  judge: ({ raw }): Outcome => {
+    const judged = raw.segments.filter((s) => s.keys !== undefined || s.published > 0);
+    const verdicts = judged.map(judgeKeys);
+    const ev = { segments: verdicts, agentDuplicateFilterHits: raw.agentDuplicateFilterHits };
+    const total = verdicts.reduce((a, v) => a + v.acked, 0);
+    const problems = judged.map(segmentProblem).filter((p) => p !== undefined);
+    if (problems.length > 0) return fail(problems.join('; '), ev);
+    if (verdicts.length === 0 || total === 0) return fail('no QoS 2 message was acknowledged', ev);
+    const bad = verdicts.filter((v) => v.duplicates > 0 || v.losses > 0);
+    if (bad.length > 0)
+      return fail(
+        `${bad.reduce((a, v) => a + v.duplicates, 0)} duplicate(s), ${bad.reduce((a, v) => a + v.losses, 0)} loss(es): ${bad[0]?.differing[0] ?? ''}`,
+        ev,
+      );
+    return pass(
+      `${total} PUBCOMPs over ${verdicts.length} segment(s), ${verdicts.reduce((a, v) => a + v.keys, 0)} keys: every message sent was acknowledged and applied exactly once`,
       ev,
     );
-  return pass(
-    `${total} PUBCOMPs over ${verdicts.length} segment(s), ${verdicts.reduce((a, v) => a + v.keys, 0)} keys: every key applied exactly once`,
-    ev,
-  );
-};
-
-/** ER-MQTT-THROUGHPUT */
-export const throughputCheck: CheckImpl = (ctx) => {
-  // Judge windows of >= 10 s: one-second samples jitter with scheduling on a busy board while
-  // the load generator catches up on its schedule.
-  const win = Math.max(10_000, ctx.opts.sampleMs) / 3_600_000;
-  const raw = fieldPoints(ctx.series, 'rate');
-  const buckets = new Map<number, number[]>();
-  for (const p of raw) {
-    const b = Math.floor(p.x / win);
-    buckets.set(b, [...(buckets.get(b) ?? []), p.y]);
-  }
-  const pts = [...buckets.entries()]
-    .filter(([, ys]) => ys.length >= 2)
-    .map(([b, ys]) => ({ x: b * win, y: ys.reduce((a, c) => a + c, 0) / ys.length }));
-  if (ctx.opts.mode === 'functional' || pts.length < 3)
-    return Promise.resolve(
-      skip(`no sustained load to judge (${ctx.opts.mode} mode, ${pts.length} windows)`),
-    );
-  const target = ctx.opts.rate * 0.9;
-  const below = pts.filter((p) => p.y < target);
-  const ys = pts.map((p) => p.y);
-  const ev = {
-    targetRate: ctx.opts.rate,
-    windows: pts.length,
-    windowsBelow90pct: below.length,
-    min: Math.min(...ys),
-    mean: ys.reduce((a, b) => a + b, 0) / ys.length,
-    max: Math.max(...ys),
-  };
-  const ok = below.length <= pts.length * 0.1;
-  return Promise.resolve(
-    ok
-      ? pass(
-          `${pts.length - below.length}/${pts.length} windows at >= 90% of ${ctx.opts.rate}/s`,
-          ev,
-        )
-      : fail(`${below.length}/${pts.length} windows below 90% of ${ctx.opts.rate}/s`, ev),
-  );
-};
-
-/** ER-MQTT-LATENCY */
-export const latencyCheck: CheckImpl = (ctx) => {
-  const h = new LatencyHistogram(ctx.state.latency.counts, ctx.state.latency.max);
-  const c = new LatencyHistogram(ctx.state.cacheLatency.counts, ctx.state.cacheLatency.max);
-  const p99 = h.quantile(0.99);
-  const ev = {
-    messages: h.total,
-    p50Ms: h.quantile(0.5) ?? null,
-    p99Ms: p99 ?? null,
-    maxMs: h.max,
-    limitMs: ctx.opts.p99LimitMs,
-    publishToCache: {
-      samples: c.total,
-      p50Ms: c.quantile(0.5) ?? null,
-      p99Ms: c.quantile(0.99) ?? null,
-      maxMs: c.max,
-    },
-  };
-  if (p99 === undefined) return Promise.resolve(fail('no PUBCOMP was received', ev));
-  return Promise.resolve(
-    p99 <= ctx.opts.p99LimitMs
-      ? pass(
-          `p99 publish→PUBCOMP ${p99.toFixed(1)} ms <= ${ctx.opts.p99LimitMs} ms over ${h.total} messages`,
-          ev,
-        )
-      : fail(`p99 publish→PUBCOMP ${p99.toFixed(1)} ms > ${ctx.opts.p99LimitMs} ms`, ev),
-  );
-};
+  },
+});

@@ -1,7 +1,8 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CliResult } from '../agent/edgeflow-cli.js';
-import { fail, pass, type CheckImpl } from './types.js';
+import type { CheckContext } from './types.js';
+import { check, fail, passUnless, type Outcome } from './types.js';
 
 interface Status {
   current: string | null;
@@ -9,12 +10,24 @@ interface Status {
   history: { event: string; version: string; reason?: string }[];
 }
 
+interface DrillRaw {
+  readonly mode: 'scratch';
+  readonly board: string;
+  readonly steps: Record<string, unknown>[];
+  readonly rollback: { action: string; to: string | null } | null;
+  readonly rollbackSec: number | null;
+  readonly end: { current: string | null; trial: string | null } | null;
+  readonly history: Status['history'];
+  readonly error: string | null;
+}
+
 /**
- * ER-OTA-DRILL with `edgeflow ota` on a scratch root (no systemd needed): the systemd hooks
- * the agent unit runs (`prestart`, `poststop`) are called in the order systemd would call them
- * when a trial release crashes, so rollback goes through the real state machine.
+ * The drill with `edgeflow ota` on a scratch root (no systemd needed): the systemd hooks the
+ * agent unit runs (`prestart`, `poststop`) are called in the order systemd would call them when
+ * a trial release crashes, so rollback goes through the real state machine, but neither the
+ * agent under test nor systemd takes part: a stand-in for the real drill.
  */
-export const otaDrillCheck: CheckImpl = async (ctx) => {
+async function scratchDrill(ctx: CheckContext): Promise<DrillRaw> {
   const dir = join(ctx.paths.stateDir, `ota-drill-${ctx.phase}-${ctx.state.rounds}`);
   await rm(dir, { recursive: true, force: true });
   const root = join(dir, 'root');
@@ -102,33 +115,56 @@ export const otaDrillCheck: CheckImpl = async (ctx) => {
     await ota(['prestart', ...where, '--json']);
     await ota(['commit', ...where, '--json']);
     const end = await status();
-    const ev = {
+    return {
+      mode: 'scratch',
       board,
-      rollbackSec,
-      limitSec: ctx.opts.otaRollbackLimitSec,
       steps,
+      rollback: { action: rb.action, to: rb.to ?? null },
+      rollbackSec,
+      end: { current: end.current, trial: end.trial?.version ?? null },
       history: end.history,
+      error: null,
     };
-    if (rb.action !== 'rolled-back' || rb.to !== '1.0.0')
+  } catch (e) {
+    return {
+      mode: 'scratch',
+      board,
+      steps,
+      rollback: null,
+      rollbackSec: null,
+      end: null,
+      history: [],
+      error: (e as Error).message,
+    };
+  }
+}
+
+/** ER-OTA-DRILL: a failing release rolls back within the limit, then a good one commits. */
+export const otaDrillCheck = check<DrillRaw>({
+  collect: scratchDrill,
+  judge: ({ raw, options }): Outcome => {
+    const ev = { ...raw, limitSec: options.otaRollbackLimitSec };
+    if (raw.error !== null) return fail(`OTA drill failed: ${raw.error}`, ev);
+    const rb = raw.rollback;
+    if (rb?.action !== 'rolled-back' || rb.to !== '1.0.0')
       return fail(
-        `the failing 1.1.0 was not rolled back (prestart: ${rb.action} to ${rb.to ?? '?'})`,
+        `the failing 1.1.0 was not rolled back (prestart: ${rb?.action ?? '?'} to ${rb?.to ?? '?'})`,
         ev,
       );
-    if (rollbackSec > ctx.opts.otaRollbackLimitSec)
+    const sec = raw.rollbackSec ?? Infinity;
+    if (sec > options.otaRollbackLimitSec)
+      return fail(`rollback took ${sec.toFixed(1)} s > ${options.otaRollbackLimitSec} s`, ev);
+    if (raw.end?.current !== '1.2.0' || raw.end.trial !== null)
       return fail(
-        `rollback took ${rollbackSec.toFixed(1)} s > ${ctx.opts.otaRollbackLimitSec} s`,
+        `the good 1.2.0 did not commit (current ${raw.end?.current ?? '?'}, trial ${raw.end?.trial ?? 'none'})`,
         ev,
       );
-    if (end.current !== '1.2.0' || end.trial !== null)
-      return fail(
-        `the good 1.2.0 did not commit (current ${end.current}, trial ${end.trial?.version ?? 'none'})`,
-        ev,
-      );
-    return pass(
-      `1.1.0 rolled back to 1.0.0 in ${rollbackSec.toFixed(1)} s, then 1.2.0 committed`,
+    return passUnless(
+      raw.mode === 'scratch'
+        ? 'drill on a scratch root: no systemd restart, the agent under test was not updated'
+        : undefined,
+      `1.1.0 rolled back to 1.0.0 in ${sec.toFixed(1)} s, then 1.2.0 committed`,
       ev,
     );
-  } catch (e) {
-    return fail(`OTA drill failed: ${(e as Error).message}`, { board, steps });
-  }
-};
+  },
+});

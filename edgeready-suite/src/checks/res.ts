@@ -1,8 +1,19 @@
-import { readThermal, readThrottle, readCpufreq } from '../sample/sysfs.js';
+import { readCpufreq, readThermal, readThrottle, type ThermalZone } from '../sample/sysfs.js';
 import { linearTrend, summarize, type Sample, type SampleField } from '../sample/series.js';
-import { fail, pass, skip, type CheckContext, type CheckImpl, type Outcome } from './types.js';
+import {
+  check,
+  fail,
+  pass,
+  passUnless,
+  skip,
+  type CheckImpl,
+  type JudgeInput,
+  type Outcome,
+} from './types.js';
 
 const MiB = 1024 * 1024;
+/** Default minimum post-warm-up observation before a trend may pass (--trend-min). */
+export const DEFAULT_TREND_MIN_MS = 30 * 60_000;
 
 /** Points of one segment after its own warm-up (the first 10% of the segment). */
 function segmentPoints(
@@ -19,115 +30,194 @@ function segmentPoints(
     .map((s) => ({ x: s.a / 3_600_000, y: s[field] as number }));
 }
 
+/** How a field is trended. */
+interface TrendSpec {
+  readonly field: SampleField;
+  readonly perHour: number;
+  /** Tolerance of a window: start-up allocation dominates short windows. */
+  readonly floor: (first: number) => number;
+  readonly unit: (v: number) => string;
+  /** Also fail a short window whose whole-segment growth (warm-up included) exceeds the floor. */
+  readonly wholeGrowth?: boolean;
+}
+
+function fitSegment(samples: readonly Sample[], seg: number, t: TrendSpec) {
+  const pts = segmentPoints(samples, seg, t.field);
+  const fit = linearTrend(pts);
+  if (!fit || pts.length < 5) return undefined;
+  const hours = (pts.at(-1)?.x ?? 0) - (pts[0]?.x ?? 0);
+  const growth = fit.slope * hours;
+  const allowed = Math.max(t.perHour * hours, t.floor(pts[0]?.y ?? 0));
+  const own = samples.filter((s) => s.seg === seg).map((s) => s[t.field]);
+  const ys = own.filter((v): v is number => typeof v === 'number');
+  return {
+    seg,
+    samples: pts.length,
+    windowHours: hours,
+    slopePerHour: fit.slope,
+    slopeStdErr: fit.se,
+    fittedGrowth: growth,
+    allowedGrowth: allowed,
+    wholeGrowth: ys.length ? Math.max(...ys) - (ys[0] ?? 0) : 0,
+    ok: growth <= allowed,
+  };
+}
+
 /**
- * Growth over the post-warm-up window must stay under max(perHour × hours, floor(first value)):
- * a per-hour rate for long runs, and a tolerance for short ones where start-up allocation
- * dominates the slope. Each segment is fitted on its own: after a resume the agent may be a new
- * process (reboot), whose fresh RSS would otherwise bend one line across both.
+ * Growth over each segment's post-warm-up window must stay under max(perHour × hours,
+ * floor(first value)). A pass needs at least `trendMinMs` of window in some segment: on
+ * seconds of data the floor, not the trend, decides, so a short run can only fail (growth
+ * beyond the floor) or skip. Segments are fitted on their own: after a resume the agent may be
+ * a new process whose fresh RSS would bend one line across both.
  */
-function trend(
-  ctx: CheckContext,
-  field: SampleField,
-  perHour: number,
-  floor: (first: number) => number,
-  unit: (v: number) => string,
-): Outcome {
-  const sum = summarize(ctx.series, field);
-  const segs = [...new Set(ctx.series.map((s) => s.seg))];
-  const fits = segs
-    .map((seg) => {
-      const pts = segmentPoints(ctx.series, seg, field);
-      const fit = linearTrend(pts);
-      if (!fit || pts.length < 5) return undefined;
-      const hours = (pts.at(-1)?.x ?? 0) - (pts[0]?.x ?? 0);
-      const growth = fit.slope * hours;
-      const allowed = Math.max(perHour * hours, floor(pts[0]?.y ?? 0));
-      return {
-        seg,
-        samples: pts.length,
-        windowHours: hours,
-        slopePerHour: fit.slope,
-        slopeStdErr: fit.se,
-        fittedGrowth: growth,
-        allowedGrowth: allowed,
-        ok: growth <= allowed,
-      };
-    })
-    .filter((f) => f !== undefined);
+export function judgeTrend(input: JudgeInput, t: TrendSpec): Outcome {
+  const { samples, options } = input;
+  const minMs = options.trendMinMs ?? DEFAULT_TREND_MIN_MS;
+  const sum = summarize(samples, t.field);
+  const segs = [...new Set(samples.map((s) => s.seg))];
+  const fits = segs.map((seg) => fitSegment(samples, seg, t)).filter((f) => f !== undefined);
   if (!sum || fits.length === 0)
-    return fail(`too few ${field} samples to fit a trend in any segment`, { samples: sum?.n ?? 0 });
-  const ev = { segments: fits, first: sum.first, last: sum.last, min: sum.min, max: sum.max };
+    return skip(`too few ${t.field} samples to fit a trend in any segment`, {
+      samples: sum?.n ?? 0,
+    });
+  const longest = Math.max(...fits.map((f) => f.windowHours * 3_600_000));
+  const ev = {
+    segments: fits,
+    first: sum.first,
+    last: sum.last,
+    min: sum.min,
+    max: sum.max,
+    observedMs: longest,
+    minObservationMs: minMs,
+  };
+  const bad = fits.find((f) => !f.ok);
+  const grown = t.wholeGrowth ? fits.find((f) => f.wholeGrowth > t.floor(sum.first)) : undefined;
   const worst =
-    fits.find((f) => !f.ok) ??
+    bad ??
     fits.reduce((a, b) =>
       b.fittedGrowth / b.allowedGrowth > a.fittedGrowth / a.allowedGrowth ? b : a,
     );
-  const msg = `${fits.length > 1 ? `segment ${worst.seg}: ` : ''}slope ${unit(worst.slopePerHour)}/h, fitted growth ${unit(worst.fittedGrowth)} over ${(worst.windowHours * 60).toFixed(1)} min (allowed ${unit(worst.allowedGrowth)})`;
-  return worst.ok ? pass(msg, ev) : fail(msg, ev);
+  const msg = `${fits.length > 1 ? `segment ${worst.seg}: ` : ''}slope ${t.unit(worst.slopePerHour)}/h, fitted growth ${t.unit(worst.fittedGrowth)} over ${(worst.windowHours * 60).toFixed(1)} min (allowed ${t.unit(worst.allowedGrowth)})`;
+  if (bad) return fail(msg, ev);
+  if (longest < minMs) {
+    if (grown)
+      return fail(
+        `segment ${grown.seg}: grew ${t.unit(grown.wholeGrowth)} in ${(longest / 60_000).toFixed(1)} min (more than the ${t.unit(t.floor(sum.first))} allowed for any window)`,
+        ev,
+      );
+    return skip(
+      `observed ${(longest / 60_000).toFixed(1)} min < ${(minMs / 60_000).toFixed(0)} min: too short to judge a trend (${msg})`,
+      ev,
+    );
+  }
+  return pass(msg, ev);
 }
 
 const mib = (v: number): string => `${(v / MiB).toFixed(2)} MiB`;
 const count = (v: number): string => v.toFixed(2);
 
+/** A trend check: nothing to collect, the samples are the evidence. */
+function trendCheck(t: TrendSpec): CheckImpl<Record<string, never>> {
+  return check({ collect: () => Promise.resolve({}), judge: (input) => judgeTrend(input, t) });
+}
+
 /** ER-RES-MEMORY */
-export const memoryCheck: CheckImpl = (ctx) =>
-  Promise.resolve(trend(ctx, 'rss', 32 * MiB, (first) => first * 0.25, mib));
+export const memoryCheck = trendCheck({
+  field: 'rss',
+  perHour: 32 * MiB,
+  floor: (first) => first * 0.25,
+  unit: mib,
+});
 
 /** ER-RES-FDS */
-export const fdsCheck: CheckImpl = (ctx) => Promise.resolve(trend(ctx, 'fds', 4, () => 16, count));
+export const fdsCheck = trendCheck({ field: 'fds', perHour: 4, floor: () => 16, unit: count });
 
 /** ER-RES-DISK */
-export const diskCheck: CheckImpl = (ctx) =>
-  Promise.resolve(trend(ctx, 'diskBytes', 256 * MiB, () => 128 * MiB, mib));
+export const diskCheck = trendCheck({
+  field: 'diskBytes',
+  perHour: 256 * MiB,
+  floor: () => 128 * MiB,
+  unit: mib,
+  wholeGrowth: true,
+});
+
+/** Readings of a host root other than / are a fixture, not this machine's sensors. */
+export function fixtureRoot(root: string): string | undefined {
+  return root === '/' ? undefined : `read from --root ${root}, not this host's /sys`;
+}
+
+interface ThermalRaw {
+  readonly root: string;
+  readonly zones: ThermalZone[];
+  readonly throttleStart: Record<string, number>;
+  readonly throttleEnd: Record<string, number>;
+}
 
 /** ER-RES-THERMAL */
-export const thermalCheck: CheckImpl = async (ctx) => {
-  const zones = await readThermal(ctx.opts.root);
-  const temp = summarize(ctx.series, 'tempC');
-  if (zones.length === 0 || !temp)
-    return skip('no /sys/class/thermal zone on this host (virtual machine or container)');
-  const throttleEnd = await readThrottle(ctx.opts.root);
-  const start = ctx.state.throttleStart ?? {};
-  const increased = Object.entries(throttleEnd).filter(([k, v]) => {
-    const s = start[k];
-    if (k === 'rpi/get_throttled') return (v & 0x6) !== 0; // capped or throttled now
-    return s !== undefined && v > s;
-  });
-  const crit = Math.min(...zones.map((z) => (z.criticalC ?? 100) - 5));
-  const ev = {
-    zones,
-    maxC: temp.max,
-    meanC: temp.mean,
-    limitC: crit,
-    throttleStart: start,
-    throttleEnd,
-  };
-  if (temp.max >= crit) return fail(`max temperature ${temp.max.toFixed(1)} °C >= ${crit} °C`, ev);
-  if (increased.length > 0)
-    return fail(
-      `thermal throttling observed: ${increased.map(([k, v]) => `${k}=${v}`).join(', ')}`,
+export const thermalCheck = check<ThermalRaw>({
+  collect: async (ctx) => ({
+    root: ctx.opts.root,
+    zones: await readThermal(ctx.opts.root),
+    throttleStart: ctx.state.throttleStart ?? {},
+    throttleEnd: await readThrottle(ctx.opts.root),
+  }),
+  judge: ({ raw, samples }): Outcome => {
+    const temp = summarize(samples, 'tempC');
+    if (raw.zones.length === 0 || !temp)
+      return skip('no /sys/class/thermal zone on this host (virtual machine or container)');
+    const increased = Object.entries(raw.throttleEnd).filter(([k, v]) => {
+      const s = raw.throttleStart[k];
+      if (k === 'rpi/get_throttled') return (v & 0x6) !== 0; // capped or throttled now
+      return s !== undefined && v > s;
+    });
+    const crit = Math.min(...raw.zones.map((z) => (z.criticalC ?? 100) - 5));
+    const ev = { ...raw, maxC: temp.max, meanC: temp.mean, limitC: crit };
+    if (temp.max >= crit)
+      return fail(`max temperature ${temp.max.toFixed(1)} °C >= ${crit} °C`, ev);
+    if (increased.length > 0)
+      return fail(
+        `thermal throttling observed: ${increased.map(([k, v]) => `${k}=${v}`).join(', ')}`,
+        ev,
+      );
+    return passUnless(
+      fixtureRoot(raw.root),
+      `max ${temp.max.toFixed(1)} °C (< ${crit} °C), no throttling`,
       ev,
     );
-  return pass(`max ${temp.max.toFixed(1)} °C (< ${crit} °C), no throttling`, ev);
-};
+  },
+});
+
+interface CpufreqRaw {
+  readonly root: string;
+  readonly maxMHz: number[];
+}
 
 /** ER-RES-CPUFREQ */
-export const cpufreqCheck: CheckImpl = async (ctx) => {
-  const f = await readCpufreq(ctx.opts.root);
-  const ys = ctx.series.map((s) => s.cpuMHz).filter((v): v is number => typeof v === 'number');
-  if (f.maxMHz.length === 0 || ys.length === 0)
-    return skip('no cpufreq on this host (virtual machine or container)');
-  const rated = Math.max(...f.maxMHz);
-  const sorted = [...ys].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
-  const ev = {
-    ratedMHz: rated,
-    minMHz: sorted[0],
-    medianMHz: median,
-    maxMHz: sorted.at(-1),
-    samples: ys.length,
-  };
-  return median >= rated * 0.8
-    ? pass(`median ${median.toFixed(0)} MHz of rated ${rated.toFixed(0)} MHz`, ev)
-    : fail(`median ${median.toFixed(0)} MHz < 80% of rated ${rated.toFixed(0)} MHz (capped)`, ev);
-};
+export const cpufreqCheck = check<CpufreqRaw>({
+  collect: async (ctx) => ({
+    root: ctx.opts.root,
+    maxMHz: (await readCpufreq(ctx.opts.root)).maxMHz,
+  }),
+  judge: ({ raw, samples }): Outcome => {
+    const ys = samples.map((s) => s.cpuMHz).filter((v): v is number => typeof v === 'number');
+    if (raw.maxMHz.length === 0 || ys.length === 0)
+      return skip('no cpufreq on this host (virtual machine or container)');
+    const rated = Math.max(...raw.maxMHz);
+    const sorted = [...ys].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    const ev = {
+      ratedMHz: rated,
+      minMHz: sorted[0],
+      medianMHz: median,
+      maxMHz: sorted.at(-1),
+      samples: ys.length,
+    };
+    return median >= rated * 0.8
+      ? passUnless(
+          fixtureRoot(raw.root),
+          `median ${median.toFixed(0)} MHz of rated ${rated.toFixed(0)} MHz`,
+          ev,
+        )
+      : fail(`median ${median.toFixed(0)} MHz < 80% of rated ${rated.toFixed(0)} MHz (capped)`, ev);
+  },
+});

@@ -6,7 +6,8 @@ import { renderList } from '../catalog/render.js';
 import { EdgeReadyError } from '../errors.js';
 import { verifyReport } from '../report/verify.js';
 import { runPaths } from '../run/checkpoint.js';
-import { resumeRun, startRun, type RunOutcome } from '../run/runner.js';
+import { resumeRun, startRun } from '../run/lifecycle.js';
+import type { RunOutcome } from '../run/runner.js';
 import type { RunOptions } from '../run/types.js';
 import { clamp, parseDuration, parseLoopback, parsePcrs, parsePositive } from './args.js';
 
@@ -24,12 +25,15 @@ commands:
   list [--long] [--json]                 the catalog of checks
   run --mode functional|stress --duration 72h|30m|2m --out DIR [options]
   resume DIR [--json-progress]           continue a run after a crash, reboot or Ctrl-C
-  verify-report ARCHIVE --enrolment FILE [--json]
+  verify-report ARCHIVE --enrolment FILE [--challenge NONCE] [--json]
 
 run options:
   --board auto|sim|<profile>   board (default auto)         --root DIR     host root (default /)
   --agent-url URL              use a running agent (else the suite starts its own)
   --mqtt-url URL               its broker (default mqtt://<agent host>:1883)
+  --mqtt-username NAME --mqtt-password-file FILE   the suite's MQTT user (never a password here)
+  --challenge NONCE            hex nonce from whoever orders the certification (bound into the first quote)
+  --ek-roots PEM               TPM manufacturer CA certificates (without: the TPM counts as simulated)
   --agent-token-file FILE      an API token the agent grants quotes (attestation.access.apiTokens)
   --data-dir DIR               its data directory (default /var/lib/edgeflow)
   --journal-unit NAME          its systemd unit for the log (default edgeflow-agent)
@@ -39,11 +43,14 @@ run options:
   --sample D      sample period (default duration/600, 1s..60s)
   --p99-limit MS (500)  --fsync-p99-limit MS (100)  --hardening-max N (2.0)
   --ota-rollback-limit SEC (120)  --max-gap RATIO (0.05)  --pcrs LIST (0-7,23)
+  --stall-limit D (10s)  --trend-min D (30m)  --clock-tolerance RATIO (0.02)
   --gpio-loopback OUT:IN (repeatable)  --enrolment FILE  --unit-file FILE
   --edgeflow-cli PATH          the agent's edgeflow CLI (default: from @edgeflow/agent)
   --json-progress              one JSON progress object per second on stdout
 
-Exit codes: 0 the run passed (or the report verifies), 1 failed, refused or incomplete, 2 usage.
+Exit codes: 0 the run passed (or the report verifies), 3 passed on simulated hardware or
+stand-ins only ("pass (simulated)": not a certification), 1 failed, refused or incomplete,
+2 usage.
 See docs/edgeready.md.
 `;
 
@@ -52,18 +59,34 @@ const usageError = (message: string, cause: unknown): EdgeReadyError =>
 
 function outcome(io: CliIo, o: RunOutcome, json: boolean): number {
   const files = o.files.join('\n  ');
+  const failure = o.state.failure;
+  // The reason a run failed goes to stderr in both modes: scripts read the JSON result, people
+  // read the terminal.
+  if (failure) io.stderr.write(`edgeready: the run failed: ${failure.code}: ${failure.message}\n`);
   if (!json)
     io.stderr.write(
       `edgeready: ${o.verdict.toUpperCase()} (run ${o.state.runId}, ER-ID ${o.state.identity?.erId ?? 'none'})\n  ${files}\n`,
     );
   else
     io.stdout.write(
-      `${JSON.stringify({ type: 'result', verdict: o.verdict, runId: o.state.runId, erId: o.state.identity?.erId ?? null, files: o.files })}\n`,
+      `${JSON.stringify({ type: 'result', verdict: o.verdict, runId: o.state.runId, erId: o.state.identity?.erId ?? null, failure: failure ?? null, files: o.files })}\n`,
     );
-  return o.verdict === 'pass' ? 0 : 1;
+  return o.verdict === 'pass' ? 0 : o.verdict === 'pass (simulated)' ? 3 : 1;
 }
 
-function runOptions(argv: string[], env: NodeJS.ProcessEnv): { opts: RunOptions; json: boolean } {
+const HEX_CHALLENGE = /^(?:[0-9a-fA-F]{2}){8,64}$/;
+
+function parseChallenge(v: string | undefined): string | null {
+  if (v === undefined) return null;
+  if (!HEX_CHALLENGE.test(v))
+    throw new EdgeReadyError('EDGEFLOW_ER_USAGE', '--challenge must be 8 to 64 bytes of hex');
+  return v.toLowerCase();
+}
+
+function runOptions(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): { opts: RunOptions; json: boolean; challenge: string | null } {
   const parsed = parseCommandLine(
     argv,
     {
@@ -76,6 +99,13 @@ function runOptions(argv: string[], env: NodeJS.ProcessEnv): { opts: RunOptions;
         'agent-url': { type: 'string' },
         'mqtt-url': { type: 'string' },
         'agent-token-file': { type: 'string' },
+        'mqtt-username': { type: 'string' },
+        'mqtt-password-file': { type: 'string' },
+        challenge: { type: 'string' },
+        'ek-roots': { type: 'string' },
+        'stall-limit': { type: 'string' },
+        'trend-min': { type: 'string' },
+        'clock-tolerance': { type: 'string' },
         'data-dir': { type: 'string' },
         'journal-unit': { type: 'string', default: 'edgeflow-agent' },
         'agent-config': { type: 'string' },
@@ -134,6 +164,12 @@ function runOptions(argv: string[], env: NodeJS.ProcessEnv): { opts: RunOptions;
     ...(agentUrl ? { agentUrl } : {}),
     ...(mqttUrl ? { mqttUrl } : {}),
     ...(v['agent-token-file'] ? { agentTokenFile: resolve(v['agent-token-file']) } : {}),
+    ...(v['mqtt-username'] ? { mqttUsername: v['mqtt-username'] } : {}),
+    ...(v['mqtt-password-file'] ? { mqttPasswordFile: resolve(v['mqtt-password-file']) } : {}),
+    ...(v['ek-roots'] ? { ekRoots: resolve(v['ek-roots']) } : {}),
+    stallLimitMs: v['stall-limit'] ? parseDuration(v['stall-limit'], '--stall-limit') : 10_000,
+    trendMinMs: v['trend-min'] ? parseDuration(v['trend-min'], '--trend-min') : 30 * 60_000,
+    clockTolerance: parsePositive(v['clock-tolerance'], '--clock-tolerance', 0.02),
     ...(v['agent-config'] ? { agentConfig: resolve(v['agent-config']) } : {}),
     ...(tcti ? { tcti } : {}),
     dataDir: agentUrl ? resolve(v['data-dir'] ?? '/var/lib/edgeflow') : runPaths(out).agentData,
@@ -154,7 +190,12 @@ function runOptions(argv: string[], env: NodeJS.ProcessEnv): { opts: RunOptions;
     halPrefix: 'hal.',
     pcrs: parsePcrs(v.pcrs),
   };
-  return { opts, json: v['json-progress'] };
+  if ((opts.mqttUsername === undefined) !== (opts.mqttPasswordFile === undefined))
+    throw new EdgeReadyError(
+      'EDGEFLOW_ER_USAGE',
+      '--mqtt-username and --mqtt-password-file go together (the password is read from the file)',
+    );
+  return { opts, json: v['json-progress'], challenge: parseChallenge(v.challenge) };
 }
 
 /**
@@ -197,8 +238,8 @@ export async function runCli(
         return 0;
       }
       case 'run': {
-        const { opts, json } = runOptions(rest, io.env);
-        return outcome(io, await startRun(opts, progress(json)), json);
+        const { opts, json, challenge } = runOptions(rest, io.env);
+        return outcome(io, await startRun(opts, progress(json), challenge), json);
       }
       case 'resume': {
         const parsed = parseCommandLine(
@@ -222,7 +263,11 @@ export async function runCli(
           rest,
           {
             allowPositionals: true,
-            options: { enrolment: { type: 'string' }, json: { type: 'boolean' } },
+            options: {
+              enrolment: { type: 'string' },
+              json: { type: 'boolean' },
+              challenge: { type: 'string' },
+            },
           },
           usageError,
         );
@@ -231,9 +276,10 @@ export async function runCli(
         if (!archive || !enrolment || parsed.positionals.length !== 1)
           throw new EdgeReadyError(
             'EDGEFLOW_ER_USAGE',
-            'usage: edgeready verify-report ARCHIVE --enrolment FILE',
+            'usage: edgeready verify-report ARCHIVE --enrolment FILE [--challenge NONCE]',
           );
-        const v = await verifyReport(archive, enrolment);
+        const challenge = parseChallenge(parsed.values.challenge);
+        const v = await verifyReport(archive, enrolment, challenge ? { challenge } : {});
         if (parsed.values.json) io.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
         else {
           for (const s of v.steps)

@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import mqtt, { type MqttClient } from 'mqtt';
+import { EdgeReadyError } from '../errors.js';
 import { LatencyHistogram } from './histogram.js';
 
 /** Per-key publish counters (a key is `<device>/<sensor>`). */
@@ -22,6 +24,43 @@ export interface MqttLoadOptions {
   readonly maxInflight: number;
   /** Stop after this many messages (functional mode); unlimited when undefined. */
   readonly limit?: number;
+  /** MQTT user name; the password is read from `passwordFile` (never from options or argv). */
+  readonly username?: string;
+  readonly passwordFile?: string;
+  /** How long a connection or the ACL probe may take, ms. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** CONNACK return codes (3.1.1) and reason codes (5) that mean "not allowed in". */
+const REFUSED = new Set([4, 5, 134, 135]);
+
+/** A named error for a publisher that cannot connect (network, or refused by the broker). */
+export function connectError(url: string, user: string | undefined, e: unknown): EdgeReadyError {
+  const err = e as { code?: unknown; message?: string };
+  const msg = err.message ?? String(e);
+  if (typeof err.code === 'number' && REFUSED.has(err.code))
+    return new EdgeReadyError(
+      'EDGEFLOW_ER_MQTT_REFUSED',
+      `the broker at ${url} refused the suite's connection${user ? ` as user "${user}"` : ' (anonymous)'}: ${msg}. Pass --mqtt-username and --mqtt-password-file of a user the agent accepts (mqtt.auth.users)`,
+      { cause: e },
+    );
+  return new EdgeReadyError(
+    'EDGEFLOW_ER_MQTT_CONNECT',
+    `cannot connect to the broker at ${url}: ${msg}. Check --mqtt-url and that the agent's broker listens there`,
+    { cause: e },
+  );
+}
+
+async function readPassword(file: string): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).split('\n')[0] ?? '';
+  } catch (cause) {
+    throw new EdgeReadyError(
+      'EDGEFLOW_ER_USAGE',
+      `--mqtt-password-file ${file}: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
 }
 
 /** Injected world. */
@@ -87,26 +126,40 @@ export class MqttLoad {
     return this.opts.limit !== undefined && this.#sentTotal >= this.opts.limit;
   }
 
-  /** Connects every publisher (waits for CONNACK) and starts publishing. */
+  /**
+   * Connects every publisher (waits for CONNACK), checks with one QoS 2 probe per publisher that
+   * the broker's ACL lets it publish its topics, then starts publishing. A refused connection,
+   * an unreachable broker or a refused topic is a named error (the run's report says which).
+   */
   async start(): Promise<void> {
-    for (let p = 0; p < this.opts.publishers; p++) {
-      const device = `${this.opts.devicePrefix}p${p}`;
-      const client = this.#deps.connect(this.opts.url, {
-        clientId: `edgeready-${device}`,
-        clean: true,
-        protocolVersion: 4,
-        reconnectPeriod: 1000,
-        connectTimeout: 10_000,
-      });
-      client.on('reconnect', () => this.reconnects++);
-      client.on('error', (e) => (this.lastError = e.message));
-      const keys = Array.from({ length: this.opts.keysPerPublisher }, (_, k) => `${device}/k${k}`);
-      for (const k of keys) this.keys[k] = { sent: 0, acked: 0 };
-      this.#pubs.push({ client, keys, next: 0, inflight: 0 });
-      await new Promise<void>((resolve, reject) => {
-        client.once('connect', () => resolve());
-        client.once('error', reject);
-      });
+    const o = this.opts;
+    const password = o.passwordFile === undefined ? undefined : await readPassword(o.passwordFile);
+    const timeout = o.connectTimeoutMs ?? 15_000;
+    try {
+      for (let p = 0; p < o.publishers; p++) {
+        const device = `${o.devicePrefix}p${p}`;
+        const client = this.#deps.connect(o.url, {
+          clientId: `edgeready-${device}`,
+          clean: true,
+          protocolVersion: 4,
+          reconnectPeriod: 1000,
+          connectTimeout: 10_000,
+          ...(o.username === undefined ? {} : { username: o.username }),
+          ...(password === undefined ? {} : { password }),
+        });
+        client.on('reconnect', () => this.reconnects++);
+        client.on('error', (e) => (this.lastError = e.message));
+        const keys = Array.from({ length: o.keysPerPublisher }, (_, k) => `${device}/k${k}`);
+        for (const k of keys) this.keys[k] = { sent: 0, acked: 0 };
+        this.#pubs.push({ client, keys, next: 0, inflight: 0 });
+        await connected(client, timeout).catch((e: unknown) => {
+          throw connectError(o.url, o.username, e);
+        });
+        await aclProbe(client, `sensors/${device}/acl-probe`, timeout, o.username);
+      }
+    } catch (e) {
+      await Promise.all(this.#pubs.map((p) => p.client.endAsync(true).catch(() => undefined)));
+      throw e;
     }
     this.#started = this.#deps.hrNow();
     this.#timer = setInterval(() => this.#tick(), 20);
@@ -179,4 +232,52 @@ export class MqttLoad {
     await Promise.all(this.#pubs.map((p) => p.client.endAsync(!drained).catch(() => undefined)));
     return { drained };
   }
+}
+
+function connected(client: MqttClient, ms: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no CONNACK within ${ms} ms`)), ms);
+    client.once('connect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    client.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+/**
+ * One QoS 2 publish to the publisher's own topic space. MQTT 3.1.1 has no negative
+ * acknowledgement: a broker whose ACL refuses a publish closes the connection instead
+ * ([MQTT-3.3.5-2]), which this probe reports as EDGEFLOW_ER_MQTT_ACL.
+ */
+function aclProbe(
+  client: MqttClient,
+  topic: string,
+  ms: number,
+  user: string | undefined,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const refused = (why: string): void => {
+      clearTimeout(timer);
+      client.off('close', onClose);
+      reject(
+        new EdgeReadyError(
+          'EDGEFLOW_ER_MQTT_ACL',
+          `the broker ${why} on a QoS 2 publish to ${topic}: the ACL of ${user ? `user "${user}"` : 'anonymous clients'} does not let the suite publish to sensors/<device>/<sensor> (grant publish on sensors/#, or pass another --mqtt-username)`,
+        ),
+      );
+    };
+    const onClose = (): void => refused('closed the connection');
+    const timer = setTimeout(() => refused(`sent no PUBCOMP within ${ms} ms`), ms);
+    client.once('close', onClose);
+    client.publish(topic, '0', { qos: 2 }, (err) => {
+      clearTimeout(timer);
+      client.off('close', onClose);
+      if (err) refused(`answered ${err.message}`);
+      else resolve();
+    });
+  });
 }

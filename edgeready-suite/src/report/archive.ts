@@ -10,6 +10,7 @@ export const CONTENT_FILES = [
   'report.html',
   'timeseries.jsonl',
   'agent.log',
+  'evidence.jsonl',
 ] as const;
 export const ATTESTATION_FILE = 'attestation.json';
 
@@ -17,7 +18,7 @@ export const ATTESTATION_FILE = 'attestation.json';
 export type Attestation =
   | {
       readonly bound: true;
-      readonly schema: 'edgeready-attestation/v1';
+      readonly schema: 'edgeready-attestation/v2';
       /** Hex SHA-256 of the archive bytes before this member = the quote's nonce. */
       readonly nonce: string;
       readonly request: { readonly bank: string; readonly pcrs: readonly number[] };
@@ -30,7 +31,7 @@ export type Attestation =
     }
   | {
       readonly bound: false;
-      readonly schema: 'edgeready-attestation/v1';
+      readonly schema: 'edgeready-attestation/v2';
       readonly nonce: string;
       readonly reason: string;
     };

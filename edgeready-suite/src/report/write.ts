@@ -5,7 +5,8 @@ import type { AgentClient } from '../agent/agent-http.js';
 import { atomicWriteFile } from '@edgeflow/core';
 import type { RunPaths } from '../run/checkpoint.js';
 import type { RunState } from '../run/types.js';
-import type { Sample } from '../sample/series.js';
+import type { EvidenceView } from '../evidence/view.js';
+import type { RunVerdict } from './aggregate.js';
 import {
   contentPart,
   CONTENT_FILES,
@@ -35,22 +36,33 @@ export async function collectJournal(state: RunState, paths: RunPaths): Promise<
   await writeFile(paths.agentLog, text);
 }
 
-/** Writes report.json, junit.xml, report.html and the bound archive; returns the verdict. */
+/** The timeseries.jsonl of a run: the samples of its evidence chain, one per line. */
+export function seriesText(view: EvidenceView): string {
+  return view.samples.map((x) => `${JSON.stringify(x)}\n`).join('');
+}
+
+/**
+ * Writes report.json, junit.xml, report.html and the bound archive; returns the verdict. The
+ * report and the time series are built from the closed evidence chain, so verify-report can
+ * rebuild them from the archive.
+ */
 export async function writeReports(o: {
   state: RunState;
   paths: RunPaths;
-  series: readonly Sample[];
-  agent: AgentClient;
-  partial: boolean;
-}): Promise<{ verdict: 'pass' | 'fail' | 'incomplete'; files: string[]; archive: string }> {
+  view: EvidenceView;
+  agent: AgentClient | undefined;
+}): Promise<{ verdict: RunVerdict; files: string[]; archive: string }> {
   const { state, paths } = o;
-  const report = buildReport(state, o.series, o.partial);
+  const report = buildReport(state, o.view);
+  const series = seriesText(o.view);
+  await atomicWriteFile(paths.series, series);
   const data: Record<(typeof CONTENT_FILES)[number], Buffer> = {
     'report.json': Buffer.from(`${JSON.stringify(report, null, 2)}\n`),
     'junit.xml': Buffer.from(renderJunit(report)),
-    'report.html': Buffer.from(renderHtml(report, o.series)),
-    'timeseries.jsonl': await readFile(paths.series).catch(() => Buffer.alloc(0)),
+    'report.html': Buffer.from(renderHtml(report, o.view.samples)),
+    'timeseries.jsonl': Buffer.from(series),
     'agent.log': await readFile(paths.agentLog).catch(() => Buffer.alloc(0)),
+    'evidence.jsonl': await readFile(paths.evidence).catch(() => Buffer.alloc(0)),
   };
   for (const f of ['report.json', 'junit.xml', 'report.html'] as const)
     await atomicWriteFile(join(paths.out, f), data[f], { mode: 0o644 });
@@ -61,10 +73,10 @@ export async function writeReports(o: {
   );
   let att: Attestation;
   const id = state.identity;
-  if (!id?.ekPublic || !id.erId) {
+  if (!id?.ekPublic || !id.erId || !o.agent) {
     att = {
       bound: false,
-      schema: 'edgeready-attestation/v1',
+      schema: 'edgeready-attestation/v2',
       nonce: digest.toString('hex'),
       reason: id?.tpmUnavailable ?? 'the agent reported no TPM identity',
     };
@@ -73,7 +85,7 @@ export async function writeReports(o: {
       const response = await quoteDigest(o.agent, digest, state.options.pcrs);
       att = {
         bound: true,
-        schema: 'edgeready-attestation/v1',
+        schema: 'edgeready-attestation/v2',
         nonce: digest.toString('hex'),
         request: { bank: 'sha256', pcrs: state.options.pcrs },
         response,
@@ -86,7 +98,7 @@ export async function writeReports(o: {
     } catch (e) {
       att = {
         bound: false,
-        schema: 'edgeready-attestation/v1',
+        schema: 'edgeready-attestation/v2',
         nonce: digest.toString('hex'),
         reason: (e as Error).message,
       };

@@ -2,6 +2,8 @@ import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { AgentClient } from '../agent/agent-http.js';
 import { pidAlive, startOwnAgent, stopAgent } from '../agent/agent-process.js';
 import { ensureTokenFile, readTokenFile } from '../agent/token.js';
+import { pidListeningOn, unitState } from '../agent/systemd-unit.js';
+import { EdgeReadyError } from '../errors.js';
 import type { RunPaths } from './checkpoint.js';
 import type { RunState } from './types.js';
 
@@ -51,7 +53,23 @@ export async function ensureAgent(
   note: (line: string) => Promise<void>,
 ): Promise<{ client: AgentClient; reused: boolean }> {
   const o = state.options;
-  if (o.agentUrl) return { client: await client(o.agentUrl, state, paths), reused: true };
+  if (o.agentUrl) {
+    const c = await client(o.agentUrl, state, paths);
+    if (!(await c.healthy()))
+      throw new EdgeReadyError(
+        'EDGEFLOW_ER_AGENT_UNREACHABLE',
+        `the agent at ${o.agentUrl} does not answer GET /healthz: check --agent-url and that the agent runs`,
+      );
+    // Which process serves the URL, and what systemd says about the unit: ER-SYS-HARDENING
+    // grades the unit only if it runs this agent; ER-SYS-AGENT-LOG counts its restarts.
+    state.agent.unit = unitState(o.journalUnit);
+    const u = new URL(o.agentUrl);
+    const local = ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(u.hostname);
+    state.agent.pid = local
+      ? ((await pidListeningOn(Number(u.port || (u.protocol === 'https:' ? 443 : 80)))) ?? null)
+      : null;
+    return { client: c, reused: true };
+  }
   const own = state.agent.own;
   if (own && own.bootId === bootId && pidAlive(own.pid)) {
     const c = await client(`http://127.0.0.1:${own.httpPort}`, state, paths);

@@ -11,6 +11,8 @@ export interface RunPaths {
   readonly stateDir: string;
   readonly checkpoint: string;
   readonly series: string;
+  /** The hash-chained evidence log (evidence/chain.ts). */
+  readonly evidence: string;
   readonly agentLog: string;
   readonly agentConfig: string;
   readonly agentData: string;
@@ -26,6 +28,7 @@ export function runPaths(out: string): RunPaths {
     stateDir,
     checkpoint: join(stateDir, 'checkpoint.json'),
     series: join(out, 'timeseries.jsonl'),
+    evidence: join(out, 'evidence.jsonl'),
     agentLog: join(out, 'agent.log'),
     agentConfig: join(stateDir, 'agent-config.json'),
     agentData: join(stateDir, 'agent-data'),
@@ -37,10 +40,10 @@ export function runPaths(out: string): RunPaths {
 // Validated where it enters (a checkpoint may be damaged or from another version); the deep
 // parts (check records, counters) are written only by this code and are checked by shape.
 const checkpointSchema = z.looseObject({
-  version: z.literal(1),
+  version: z.literal(2, { error: 'a checkpoint of another suite version (version 2 expected)' }),
   runId: z.string().min(1),
   suiteVersion: z.string(),
-  status: z.enum(['running', 'interrupted', 'finished']),
+  status: z.enum(['running', 'interrupted', 'finished', 'failed']),
   createdAt: z.string(),
   activeMs: z.number().nonnegative(),
   lastCheckpointAt: z.string(),
@@ -57,7 +60,6 @@ const checkpointSchema = z.looseObject({
   segments: z.array(z.looseObject({ index: z.number().int(), devicePrefix: z.string() })),
   gaps: z.array(z.looseObject({ seconds: z.number() })),
   agent: z.looseObject({ url: z.string(), mqttUrl: z.string() }),
-  checks: z.record(z.string(), z.looseObject({ executions: z.array(z.unknown()) })),
   latency: z.looseObject({ counts: z.array(z.number()), max: z.number() }),
   cacheLatency: z.looseObject({ counts: z.array(z.number()), max: z.number() }),
   http: z.record(z.string(), z.unknown()),

@@ -1,6 +1,3 @@
-import type { RunState } from './types.js';
-import { checkStatus } from './results.js';
-
 /** What one progress update shows. */
 export interface Progress {
   readonly type: 'progress';
@@ -15,7 +12,7 @@ export interface Progress {
   readonly fds: number | null;
   readonly tempC: number | null;
   readonly acked: number;
-  readonly checks: { pass: number; fail: number; skip: number };
+  readonly checks: { pass: number; fail: number; skip: number; simulated: number };
   readonly phase: string;
 }
 
@@ -26,16 +23,6 @@ function hms(ms: number): string {
   return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
-/** Tallies checks by overall status. */
-export function tally(state: RunState): { pass: number; fail: number; skip: number } {
-  const t = { pass: 0, fail: 0, skip: 0 };
-  for (const rec of Object.values(state.checks)) {
-    const s = checkStatus(rec);
-    if (s !== 'not-run') t[s]++;
-  }
-  return t;
-}
-
 /** The human progress line. */
 export function progressLine(p: Progress): string {
   const num = (v: number | null, d: number, unit: string): string =>
@@ -44,6 +31,6 @@ export function progressLine(p: Progress): string {
     `${hms(p.elapsedMs)} / ${hms(p.elapsedMs + p.remainingMs)} ${String(Math.floor(p.percent)).padStart(3)}% ` +
     `left ${hms(p.remainingMs)} | ${p.phase} seg ${p.segment} | ${num(p.rate, 0, ' msg/s')} p99 ${num(p.p99Ms, 1, ' ms')} ` +
     `| rss ${p.rssBytes === null ? '–' : `${(p.rssBytes / 1048576).toFixed(0)} MiB`} fds ${p.fds ?? '–'}` +
-    `${p.tempC === null ? '' : ` ${p.tempC.toFixed(1)}°C`} | checks ${p.checks.pass} ok ${p.checks.fail} failed ${p.checks.skip} skipped`
+    `${p.tempC === null ? '' : ` ${p.tempC.toFixed(1)}°C`} | checks ${p.checks.pass} ok ${p.checks.simulated} simulated ${p.checks.fail} failed ${p.checks.skip} skipped`
   );
 }

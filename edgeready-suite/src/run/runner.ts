@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { detectBoard, type DetectedBoard } from '@edgeflow/hal';
 import { pino, type Logger } from 'pino';
 import type { AgentClient, Metrics } from '../agent/agent-http.js';
@@ -7,21 +6,23 @@ import { stopAgent } from '../agent/agent-process.js';
 import { edgeflowRunner, otaRunner, type EdgeflowRunner } from '../agent/edgeflow-cli.js';
 import { catalog } from '../catalog/catalog.js';
 import type { Phase } from '../catalog/types.js';
+import { judgeExec } from '../checks/judge.js';
 import { DATA_ONLY, implementations } from '../checks/registry.js';
 import type { CheckContext } from '../checks/types.js';
+import { takeAnchor } from '../evidence/anchors.js';
+import type { EvidenceLog } from '../evidence/chain.js';
+import type { AnchorRecord, EvidenceRecord, ExecRecord } from '../evidence/records.js';
+import { EvidenceView } from '../evidence/view.js';
 import { EdgeReadyError } from '../errors.js';
 import { LatencyHistogram, quantile } from '../load/histogram.js';
-import { HttpLoad } from '../load/http-load.js';
-import { MqttLoad } from '../load/mqtt-load.js';
-import { deriveErId } from '../report/er-id.js';
-import { collectJournal, writeReports } from '../report/write.js';
+import type { HttpLoad } from '../load/http-load.js';
+import type { MqttLoad } from '../load/mqtt-load.js';
+import { aggregate } from '../report/aggregate.js';
+import type { RunVerdict } from '../report/aggregate.js';
 import type { Sample } from '../sample/series.js';
-import { bootId, diskUsage, readCpufreq, readThermal, readThrottle } from '../sample/sysfs.js';
-import { SUITE_VERSION } from '../version.js';
-import { ensureAgent, logMarker } from './agent-setup.js';
-import { loadCheckpoint, runPaths, saveCheckpoint, type RunPaths } from './checkpoint.js';
-import { progressLine, tally, type Progress } from './progress.js';
-import { recordExecution } from './results.js';
+import { diskUsage, readCpufreq, readThermal } from '../sample/sysfs.js';
+import { runPaths, saveCheckpoint, type RunPaths } from './checkpoint.js';
+import { progressLine, type Progress } from './progress.js';
 import type { RunOptions, RunState } from './types.js';
 
 /** Where progress goes and how the run can be stopped. */
@@ -36,21 +37,26 @@ export interface RunIo {
 /** How a run ended. */
 export interface RunOutcome {
   readonly state: RunState;
-  readonly verdict: 'pass' | 'fail' | 'incomplete';
+  readonly verdict: RunVerdict;
   readonly files: readonly string[];
 }
 
-const TICK_MS = 1000;
+/** Longest active time between two TPM anchors of a stress run. */
+const MAX_ANCHOR_EVERY_MS = 10 * 60_000;
 
-class Runner {
+/**
+ * One segment of a run: the checks, the load, the samples and the TPM anchors, every piece of
+ * evidence appended to the run's evidence chain as it is made (see docs/edgeready.md).
+ */
+export class Runner {
   readonly paths: RunPaths;
   readonly log: Logger;
   readonly edgeflow: EdgeflowRunner;
   readonly ota: EdgeflowRunner;
-  series: Sample[] = [];
+  readonly view = new EvidenceView();
   load: MqttLoad | undefined;
   http: HttpLoad | undefined;
-  agent!: AgentClient;
+  agent: AgentClient | undefined;
   boardCache: Promise<DetectedBoard> | undefined;
   stopRequested = false;
   roundRunning: Promise<void> | undefined;
@@ -64,7 +70,10 @@ class Runner {
     readonly state: RunState,
     readonly io: RunIo,
     readonly boot: string,
+    readonly chain: EvidenceLog,
+    recorded: readonly EvidenceRecord[],
   ) {
+    for (const r of recorded) this.view.observe(r);
     this.paths = runPaths(state.options.outDir);
     this.log = pino(
       { base: { component: 'edgeready', runId: state.runId } },
@@ -87,12 +96,23 @@ class Runner {
     return this.state.options;
   }
 
+  get seg(): number {
+    return this.state.segments.length - 1;
+  }
+
+  /** Appends a record to the chain and to the view judges read. */
+  async record(r: EvidenceRecord): Promise<void> {
+    await this.chain.append(r);
+    this.view.observe(r);
+  }
+
   board(): Promise<DetectedBoard> {
     this.boardCache ??= detectBoard({ root: this.opts.root, board: this.opts.board });
     return this.boardCache;
   }
 
   ctx(phase: Phase): CheckContext {
+    if (!this.agent) throw new EdgeReadyError('EDGEFLOW_ER_AGENT_UNREACHABLE', 'no agent');
     return {
       opts: this.opts,
       state: this.state,
@@ -101,11 +121,24 @@ class Runner {
       agent: this.agent,
       edgeflow: this.edgeflow,
       ota: this.ota,
-      series: this.series,
+      series: this.view.samples,
       load: this.load,
       board: () => this.board(),
       interrupted: this.stopRequested,
     };
+  }
+
+  async anchor(why: AnchorRecord['why']): Promise<void> {
+    if (!this.agent) return;
+    const a = await takeAnchor(this.chain, this.agent, {
+      why,
+      a: this.state.activeMs,
+      seg: this.seg,
+      pcrs: this.opts.pcrs,
+    });
+    this.view.observe(a);
+    if (a.failed)
+      this.log.warn({ event: 'anchor.failed', why, err: a.failed }, 'TPM anchor failed');
   }
 
   async checkpoint(): Promise<void> {
@@ -123,6 +156,45 @@ class Runner {
     await saveCheckpoint(this.paths, this.state);
   }
 
+  /** Collects, judges and records one execution of a check. */
+  async execute(id: string, phase: Phase): Promise<ExecRecord> {
+    const impl = implementations[id];
+    let raw: unknown;
+    try {
+      if (!impl) throw new Error(`no implementation of ${id}`);
+      raw = await impl.collect(this.ctx(phase));
+    } catch (e) {
+      raw = {
+        collectError: `${e instanceof EdgeReadyError ? `${e.code}: ` : ''}${e instanceof Error ? e.message : String(e)}`,
+      };
+    }
+    // The judge sees exactly what the chain will hold (and verify-report will read back).
+    raw = JSON.parse(JSON.stringify(raw ?? null)) as unknown;
+    const agentLog =
+      id === 'ER-SYS-AGENT-LOG'
+        ? await readFile(this.paths.agentLog).catch(() => undefined)
+        : undefined;
+    const out = judgeExec(id, this.view.input(raw, this.opts, phase, agentLog));
+    const rec: ExecRecord = {
+      k: 'exec',
+      id,
+      phase,
+      at: new Date().toISOString(),
+      a: Math.round(this.state.activeMs),
+      seg: this.seg,
+      raw,
+      status: out.status,
+      detail: out.detail,
+      evidence: JSON.parse(JSON.stringify(out.evidence)) as Record<string, unknown>,
+    };
+    await this.record(rec);
+    this.log.info(
+      { event: 'check', id, phase, status: out.status },
+      `${id}: ${out.status} ${out.detail}`,
+    );
+    return rec;
+  }
+
   async round(phase: Phase): Promise<void> {
     const ids = catalog
       .filter((c) => c.phases.includes(phase))
@@ -130,31 +202,7 @@ class Runner {
       .filter((c) => !(phase === 'end' && this.stopRequested && !DATA_ONLY.has(c.id)))
       .map((c) => c.id);
     this.state.rounds++;
-    for (const id of ids) {
-      const impl = implementations[id];
-      if (!impl) continue;
-      const ctx = this.ctx(phase);
-      let out;
-      try {
-        out = await impl(ctx);
-      } catch (e) {
-        out = {
-          status: 'fail' as const,
-          detail: `check raised ${e instanceof EdgeReadyError ? `${e.code}: ` : ''}${e instanceof Error ? e.message : String(e)}`,
-          evidence: {},
-        };
-      }
-      recordExecution(this.state, id, {
-        phase,
-        at: new Date().toISOString(),
-        activeMs: Math.round(this.state.activeMs),
-        ...out,
-      });
-      this.log.info(
-        { event: 'check', id, phase, status: out.status },
-        `${id}: ${out.status} ${out.detail}`,
-      );
-    }
+    for (const id of ids) await this.execute(id, phase);
     await this.checkpoint();
   }
 
@@ -168,7 +216,7 @@ class Runner {
     for (const ms of cache) this.cacheLat.record(ms);
     let m: Metrics | undefined;
     try {
-      m = await this.agent.metrics();
+      m = await this.agent?.metrics();
     } catch {
       /* a failed scrape leaves gaps in the series; ER-SYS-HTTP counts failures */
     }
@@ -186,7 +234,7 @@ class Runner {
     const s: Sample = {
       t: Date.now(),
       a: Math.round(this.state.activeMs),
-      seg: this.state.segments.length - 1,
+      seg: this.seg,
       ...(this.load && loadRunning ? { rate: w.acked / dt, inflight: this.load.inflight } : {}),
       ...opt('ingestRate', ingestRate),
       ...opt('p99', quantile(w.latencies, 0.99)),
@@ -199,9 +247,18 @@ class Runner {
       diskBytes: disk.dirBytes,
       ...opt('fsUsed', disk.fsUsedBytes),
     };
-    this.series.push(s);
+    await this.record({ k: 'sample', s });
     this.last = s;
     await appendFile(this.paths.series, `${JSON.stringify(s)}\n`);
+  }
+
+  tally(): { pass: number; fail: number; skip: number; simulated: number } {
+    const t = { pass: 0, fail: 0, skip: 0, simulated: 0 };
+    for (const id of new Set(this.view.execs.map((e) => e.id))) {
+      const s = aggregate(this.view.execs.filter((e) => e.id === id)).status;
+      if (s !== 'not-run') t[s]++;
+    }
+    return t;
   }
 
   progress(phase: string): void {
@@ -209,7 +266,7 @@ class Runner {
     const p: Progress = {
       type: 'progress',
       runId: this.state.runId,
-      segment: this.state.segments.length - 1,
+      segment: this.seg,
       elapsedMs: Math.round(this.state.activeMs),
       remainingMs: Math.round(remaining),
       percent: Math.min(100, (100 * this.state.activeMs) / this.opts.durationMs),
@@ -219,7 +276,7 @@ class Runner {
       fds: this.last.fds ?? null,
       tempC: this.last.tempC ?? null,
       acked: this.load?.ackedTotal ?? 0,
-      checks: tally(this.state),
+      checks: this.tally(),
       phase,
     };
     if (this.io.jsonProgress) this.io.stdout.write(`${JSON.stringify(p)}\n`);
@@ -228,269 +285,15 @@ class Runner {
       this.io.stderr.write(`${progressLine(p)}\n`);
   }
 
-  async loadPhase(): Promise<void> {
-    const seg = this.state.segments.at(-1);
-    if (!seg) return;
-    const o = this.opts;
-    this.load = new MqttLoad({
-      url: this.state.agent.mqttUrl,
-      devicePrefix: seg.devicePrefix,
-      publishers: o.publishers,
-      keysPerPublisher: o.keysPerPublisher,
-      rate: o.rate,
-      maxInflight: o.maxInflight,
-      ...(o.mode === 'functional' ? { limit: Math.max(100, Math.round(o.rate * 10)) } : {}),
-    });
-    this.http = new HttpLoad(this.agent, `er${this.state.runId}`, 250, this.state.http);
-    await this.load.start();
-    this.http.start();
-    this.log.info({ event: 'load.started', segment: seg.index, rate: o.rate }, 'load started');
-    let lastTick = performance.now();
-    let lastSample = 0;
-    while (!this.stopRequested && this.state.activeMs < o.durationMs) {
-      await new Promise((r) => setTimeout(r, TICK_MS));
-      const now = performance.now();
-      this.state.activeMs += now - lastTick;
-      lastTick = now;
-      if (this.state.activeMs - lastSample >= o.sampleMs) {
-        lastSample = this.state.activeMs;
-        await this.sample();
-        await this.checkpoint();
-      }
-      const dueRound =
-        o.mode === 'stress' &&
-        this.state.activeMs - this.state.lastPeriodicMs >= o.intervalMs &&
-        o.durationMs - this.state.activeMs > o.intervalMs / 2;
-      if (dueRound && !this.roundRunning) {
-        this.state.lastPeriodicMs = this.state.activeMs;
-        this.roundRunning = this.round('periodic').finally(() => (this.roundRunning = undefined));
-      }
-      this.progress('load');
-      if (o.mode === 'functional' && this.load.done && this.load.inflight === 0) break;
-    }
-    await this.roundRunning;
-    this.http.stop();
-    const { drained } = await this.load.stop();
-    await this.sample(false); // the load is drained: this window's rate is not a throughput
-
-    await this.checkpoint();
-    seg.endedAt = new Date().toISOString();
-    seg.endedCleanly = drained;
-    this.log.info({ event: 'load.stopped', drained, acked: this.load.ackedTotal }, 'load stopped');
+  /** Stops the suite's own agent (end of the run, or a failed start). */
+  async stopOwnAgent(): Promise<void> {
+    if (!this.state.agent.own) return;
+    const how = await stopAgent(this.state.agent.own.pid);
+    this.log.info({ event: 'agent.stopped', how }, `agent ${how}`);
   }
 
-  async finish(): Promise<RunOutcome> {
-    if (this.opts.agentUrl) await collectJournal(this.state, this.paths);
-    await this.round('end');
-    const interrupted = this.stopRequested;
-    this.state.status = interrupted ? 'interrupted' : 'finished';
-    this.state.finishedAt = new Date().toISOString();
-    await this.checkpoint();
-    const out = await writeReports({
-      state: this.state,
-      paths: this.paths,
-      series: this.series,
-      agent: this.agent,
-      partial: interrupted,
-    });
-    if (this.state.agent.own) {
-      const how = await stopAgent(this.state.agent.own.pid);
-      this.log.info({ event: 'agent.stopped', how }, `agent ${how}`);
-    }
-    await this.checkpoint();
-    if (this.io.stderr.isTTY && !this.io.jsonProgress) this.io.stderr.write('\n');
-    return { state: this.state, verdict: out.verdict, files: out.files };
+  /** Active time between periodic anchors: the periodic interval, at most 10 minutes. */
+  get anchorEveryMs(): number {
+    return Math.min(this.opts.intervalMs, MAX_ANCHOR_EVERY_MS);
   }
-
-  async identity(): Promise<void> {
-    if (this.state.identity?.ekPublic) return;
-    const boardId = (await this.board()).profile.id;
-    let ekPublic: string | null = null;
-    let why: string | undefined;
-    // The agent provisions its TPM keys in the background and answers 503 meanwhile (RSA key
-    // generation takes seconds on a discrete TPM): wait for it, within bounds.
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      try {
-        ekPublic = (await this.agent.json<{ ekPublic: string }>('/v1/attestation/identity'))
-          .ekPublic;
-        why = undefined;
-        break;
-      } catch (e) {
-        why = (e as Error).message;
-        if (!why.includes('provision') || Date.now() > deadline || this.stopRequested) break;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-    this.state.identity = {
-      boardId,
-      ekPublic,
-      erId: ekPublic ? deriveErId(ekPublic, boardId, SUITE_VERSION) : null,
-      ...(why ? { tpmUnavailable: why } : {}),
-    };
-  }
-
-  async main(): Promise<RunOutcome> {
-    const { client } = await ensureAgent(this.state, this.paths, this.boot, logMarker(this.paths));
-    this.agent = client;
-    await this.identity();
-    await this.checkpoint();
-    if (!this.state.startDone) {
-      this.progress('start checks');
-      const b = await this.board();
-      this.state.throttleStart = await readThrottle(this.opts.root);
-      this.log.info(
-        { event: 'run.started', board: b.profile.id, options: this.opts },
-        'run started',
-      );
-      await this.round('start');
-      this.state.startDone = true;
-      await this.checkpoint();
-    }
-    if (!this.stopRequested) await this.loadPhase();
-    return this.finish();
-  }
-}
-
-function newSegment(state: RunState): void {
-  const index = state.segments.length;
-  state.segments.push({
-    index,
-    startedAt: new Date().toISOString(),
-    endedCleanly: false,
-    devicePrefix: `er${state.runId}s${index}`,
-    keys: {},
-    published: 0,
-    acked: 0,
-    errors: 0,
-    backpressure: 0,
-  });
-}
-
-/** Starts a new run in an empty (or new) output directory. */
-export async function startRun(opts: RunOptions, io: RunIo): Promise<RunOutcome> {
-  const paths = runPaths(opts.outDir);
-  await mkdir(paths.stateDir, { recursive: true });
-  const existing = await readdir(paths.stateDir);
-  if (existing.includes('checkpoint.json'))
-    throw new EdgeReadyError(
-      'EDGEFLOW_ER_OUT_DIR',
-      `${opts.outDir} already holds a run: use \`edgeready resume ${opts.outDir}\` or another --out`,
-    );
-  const boot = await bootId();
-  const now = new Date().toISOString();
-  const state: RunState = {
-    version: 1,
-    runId: randomBytes(3).toString('hex'),
-    suiteVersion: SUITE_VERSION,
-    options: opts,
-    status: 'running',
-    createdAt: now,
-    activeMs: 0,
-    lastCheckpointAt: now,
-    bootId: boot,
-    pid: process.pid,
-    startDone: false,
-    lastPeriodicMs: 0,
-    rounds: 0,
-    segments: [],
-    gaps: [],
-    agent: {
-      url: opts.agentUrl ?? '',
-      mqttUrl: opts.mqttUrl ?? 'mqtt://127.0.0.1:1883',
-      own: null,
-      starts: 0,
-      logFrom: now,
-    },
-    identity: null,
-    enrolmentFile: null,
-    latency: { counts: [], max: 0 },
-    cacheLatency: { counts: [], max: 0 },
-    http: {},
-    throttleStart: null,
-    checks: {},
-    sensorSeq: {},
-  };
-  await writeFile(paths.series, '');
-  newSegment(state);
-  await saveCheckpoint(paths, state);
-  return new Runner(state, io, boot).main();
-}
-
-/**
- * Continues a run after a crash, SIGKILL, power loss, reboot or Ctrl-C. The time between the
- * last checkpoint and now is recorded as a gap (cause from the boot id and the saved status);
- * the segment that was cut is judged with what its checkpoint knew.
- */
-export async function resumeRun(outDir: string, io: RunIo): Promise<RunOutcome> {
-  const paths = runPaths(outDir);
-  const state = await loadCheckpoint(paths);
-  const boot = await bootId();
-  if (state.status === 'finished')
-    throw new EdgeReadyError(
-      'EDGEFLOW_ER_RUN_FINISHED',
-      `${outDir}: the run finished at ${state.finishedAt ?? '?'}`,
-    );
-  if (state.pid !== process.pid && state.bootId === boot && state.status === 'running') {
-    const { pidAlive } = await import('../agent/agent-process.js');
-    if (pidAlive(state.pid))
-      throw new EdgeReadyError(
-        'EDGEFLOW_ER_RUN_ACTIVE',
-        `${outDir}: edgeready pid ${state.pid} is still running`,
-      );
-  }
-  const from = state.lastCheckpointAt;
-  const to = new Date().toISOString();
-  const cause =
-    state.bootId !== boot ? 'reboot' : state.status === 'interrupted' ? 'stopped' : 'crash';
-  state.gaps.push({
-    from,
-    to,
-    seconds: (Date.parse(to) - Date.parse(from)) / 1000,
-    cause,
-    detail:
-      cause === 'reboot'
-        ? `boot id changed (${state.bootId} -> ${boot})`
-        : cause === 'stopped'
-          ? 'stopped by the operator; resumed'
-          : `edgeready pid ${state.pid} stopped without finishing (crash or SIGKILL)`,
-  });
-  const seg = state.segments.at(-1);
-  if (seg && !seg.endedAt) {
-    seg.endedAt = from;
-    seg.endedCleanly = false;
-  }
-  state.status = 'running';
-  state.bootId = boot;
-  state.pid = process.pid;
-  delete state.finishedAt;
-  newSegment(state);
-  await mkdir(paths.stateDir, { recursive: true });
-  const runner = new Runner(state, io, boot);
-  runner.series = await loadSeries(paths.series);
-  await saveCheckpoint(paths, state);
-  runner.log.info({ event: 'run.resumed', gap: state.gaps.at(-1) }, 'run resumed');
-  return runner.main();
-}
-
-/** Reads timeseries.jsonl; a torn last line (power loss mid-append) is cut off. */
-export async function loadSeries(file: string): Promise<Sample[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return [];
-  }
-  const end = text.lastIndexOf('\n') + 1;
-  if (end < text.length) await truncate(file, Buffer.byteLength(text.slice(0, end)));
-  const out: Sample[] = [];
-  for (const line of text.slice(0, end).split('\n')) {
-    if (!line) continue;
-    try {
-      out.push(JSON.parse(line) as Sample);
-    } catch {
-      /* a damaged line is dropped */
-    }
-  }
-  return out;
 }

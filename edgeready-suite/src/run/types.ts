@@ -1,4 +1,6 @@
+import type { UnitState } from '../agent/systemd-unit.js';
 import type { Phase } from '../catalog/types.js';
+import type { ExecStatus } from '../evidence/records.js';
 import type { KeyCounters } from '../load/mqtt-load.js';
 import type { RouteStats } from '../load/http-load.js';
 
@@ -46,6 +48,17 @@ export interface RunOptions {
   readonly journalUnit: string;
   readonly halPrefix: string;
   readonly pcrs: readonly number[];
+  /** PEM bundle of EK CA certificates; without it the TPM's identity is only `simulated`. */
+  readonly ekRoots?: string;
+  /** Longest time without a PUBCOMP while messages are in flight, ms (ER-MQTT-THROUGHPUT). */
+  readonly stallLimitMs?: number;
+  /** Post-warm-up observation a trend needs before it may pass, ms (ER-RES-*). */
+  readonly trendMinMs?: number;
+  /** Accepted shortfall of the TPM clock against the active time (ER-SYS-CONTINUITY). */
+  readonly clockTolerance?: number;
+  /** MQTT user for the suite's publishers (the password is read from mqttPasswordFile). */
+  readonly mqttUsername?: string;
+  readonly mqttPasswordFile?: string;
 }
 
 /** One execution of a check. */
@@ -54,18 +67,9 @@ export interface Execution {
   readonly at: string;
   /** Active time of the run, ms. */
   readonly activeMs: number;
-  readonly status: 'pass' | 'fail' | 'skip';
+  readonly status: ExecStatus;
   readonly detail: string;
   readonly evidence: Record<string, unknown>;
-}
-
-/** Accumulated results of one check. */
-export interface CheckRecord {
-  pass: number;
-  fail: number;
-  skip: number;
-  /** Kept executions: every failure, the first and the most recent ones (bounded). */
-  executions: Execution[];
 }
 
 /** An interruption of the run, recorded as evidence. */
@@ -82,8 +86,12 @@ export interface Segment {
   readonly index: number;
   readonly startedAt: string;
   endedAt?: string;
-  /** True once its publishers stopped and every in-flight PUBCOMP came back. */
-  endedCleanly: boolean;
+  /**
+   * How its load ended: `drained` (every in-flight PUBCOMP came back), `stalled` (the suite
+   * stopped the load and messages stayed unacknowledged), `cut` (the suite itself stopped:
+   * crash, reboot, kill); undefined while it runs.
+   */
+  end?: 'drained' | 'stalled' | 'cut';
   readonly devicePrefix: string;
   /** Per key, as of the last checkpoint. */
   keys: Record<string, KeyCounters>;
@@ -95,11 +103,13 @@ export interface Segment {
 
 /** The checkpoint: everything needed to resume and to write the report. */
 export interface RunState {
-  readonly version: 1;
+  readonly version: 2;
   readonly runId: string;
   readonly suiteVersion: string;
   readonly options: RunOptions;
-  status: 'running' | 'interrupted' | 'finished';
+  status: 'running' | 'interrupted' | 'finished' | 'failed';
+  /** Why the run could not go on (start-up failure), recorded in the report. */
+  failure?: { code: string; message: string };
   readonly createdAt: string;
   activeMs: number;
   lastCheckpointAt: string;
@@ -116,6 +126,10 @@ export interface RunState {
     own: { pid: number; httpPort: number; mqttPort: number; bootId: string } | null;
     starts: number;
     logFrom: string;
+    /** systemd's view of --journal-unit at this segment's start (agents the suite did not start). */
+    unit: UnitState | { error: string } | null;
+    /** PID serving the agent URL (from /proc), when visible. */
+    pid: number | null;
   };
   identity: {
     boardId: string;
@@ -128,7 +142,8 @@ export interface RunState {
   cacheLatency: { counts: number[]; max: number };
   http: Record<string, RouteStats>;
   throttleStart: Record<string, number> | null;
-  checks: Record<string, CheckRecord>;
+  /** Active time of the last periodic TPM anchor, ms. */
+  lastAnchorMs: number;
   /** Last seq seen per HAL sensor key (ER-HW-SENSORS: must advance between rounds). */
   sensorSeq: Record<string, number>;
   finishedAt?: string;

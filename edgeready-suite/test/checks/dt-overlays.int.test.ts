@@ -10,6 +10,7 @@ import { detectBoard } from '@edgeflow/hal';
 import { defaultEdgeflowCli, edgeflowRunner } from '../../src/agent/edgeflow-cli.js';
 import { dtOverlaysCheck } from '../../src/checks/dt.js';
 import type { CheckContext } from '../../src/checks/types.js';
+import { runCheck } from './run-check.js';
 
 const cli = defaultEdgeflowCli();
 const dtc = spawnSync('dtc', ['--version']).status === 0;
@@ -49,20 +50,20 @@ test(
     const bootSec = Math.floor(Date.now() / 1000) - 3600;
     await mkdir(join(root, 'proc'), { recursive: true });
     await writeFile(join(root, 'proc/stat'), `cpu  1 2 3 4\nbtime ${bootSec}\n`);
-    let r = await dtOverlaysCheck(ctx(root));
+    let r = await runCheck(dtOverlaysCheck, ctx(root));
     assert.equal(r.status, 'fail', r.detail);
     assert.match(r.detail, /installed after the last boot.*bme280 \(bosch,bme280\)/);
 
     // Booted after the install and still absent: the overlay did not apply.
     await utimes(join(root, 'boot/firmware/config.txt'), bootSec - 60, bootSec - 60);
-    r = await dtOverlaysCheck(ctx(root));
+    r = await runCheck(dtOverlaysCheck, ctx(root));
     assert.equal(r.status, 'fail', r.detail);
     assert.match(r.detail, /although the board booted after/);
 
     // The device node is in the running tree: pass, with the evidence per overlay.
     await mkdir(join(dt, 'soc/i2c@74000/bme280@76'), { recursive: true });
     await writeFile(join(dt, 'soc/i2c@74000/bme280@76/compatible'), 'bosch,bme280\0');
-    r = await dtOverlaysCheck(ctx(root));
+    r = await runCheck(dtOverlaysCheck, ctx(root));
     assert.equal(r.status, 'pass', r.detail);
     const ev = r.evidence as { overlays: { name: string; devices: string[]; live: boolean }[] };
     assert.deepEqual(

@@ -8,6 +8,7 @@ import type * as BoardHelpers from '../../../hal/test/helpers/firmata-board.js';
 import type * as RootHelpers from '../../../hal/test/helpers/emulated-board.js';
 import { gpioCheck, i2cCheck } from '../../src/checks/hw.js';
 import type { CheckContext } from '../../src/checks/types.js';
+import { runCheck } from './run-check.js';
 
 const helpers = new URL('../test/helpers/', import.meta.resolve('@edgeflow/hal'));
 const { FirmataBoard, missingBoardPrerequisites } = (await import(
@@ -57,14 +58,14 @@ describe('EdgeReady hardware checks on a Firmata co-processor board', { skip }, 
   });
 
   test('ER-HW-GPIO loops back through a jumper (7 -> 8) and fails without one (9 -> 10)', async () => {
-    const r = await gpioCheck(ctx(root.root, board, [{ out: '7', in: '8' }]));
+    const r = await runCheck(gpioCheck, ctx(root.root, board, [{ out: '7', in: '8' }]));
     assert.equal(r.status, 'pass', r.detail);
     assert.match(r.detail, /loopback 7->8 \(--gpio-loopback\): 8 high\/low cycles read back/);
     assert.deepEqual(
       (r.evidence.probed as number[]).length,
       emulatedBoardProfile.header.length - 2,
     );
-    const wrong = await gpioCheck(ctx(root.root, board, [{ out: '9', in: '10' }]));
+    const wrong = await runCheck(gpioCheck, ctx(root.root, board, [{ out: '9', in: '10' }]));
     assert.equal(wrong.status, 'fail');
     assert.match(wrong.detail, /9->10 \(--gpio-loopback\): cycle 1 wrote 1 read 0/);
   });
@@ -73,7 +74,7 @@ describe('EdgeReady hardware checks on a Firmata co-processor board', { skip }, 
     const agentLink = new FirmataLink({ locate: () => Promise.resolve(rig.device) });
     await agentLink.connect();
     try {
-      const r = await gpioCheck(ctx(root.root, board, [{ out: '7', in: '8' }]));
+      const r = await runCheck(gpioCheck, ctx(root.root, board, [{ out: '7', in: '8' }]));
       assert.equal(r.status, 'skip', r.detail);
       assert.match(r.detail, /cannot judge: the agent holds the co-processor's serial link/);
     } finally {
@@ -82,14 +83,15 @@ describe('EdgeReady hardware checks on a Firmata co-processor board', { skip }, 
   });
 
   test('ER-HW-I2C: the co-processor bus is there with the co-processor, absent without it', async () => {
-    const r = await i2cCheck(ctx(root.root, board, []));
-    assert.equal(r.status, 'pass', r.detail);
-    assert.match(r.detail, /bus 100 \(Firmata I2C of the atmega328p\) present/);
+    const r = await runCheck(i2cCheck, ctx(root.root, board, []));
+    // The host root is a fixture (the emulator's): present, reported as simulated.
+    assert.equal(r.status, 'simulated', r.detail);
+    assert.match(r.detail, /bus 100 \(Firmata I2C of the atmega328p\) present — read from --root/);
     const gone = await detectBoard(
       { root: '/nonexistent-root', board: emulatedBoardProfile.id },
       { profiles: [emulatedBoardProfile] },
     );
-    const absent = await i2cCheck(ctx('/nonexistent-root', gone, []));
+    const absent = await runCheck(i2cCheck, ctx('/nonexistent-root', gone, []));
     assert.equal(absent.status, 'fail');
     assert.match(absent.detail, /absent: .*bus 100/);
   });

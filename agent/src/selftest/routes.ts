@@ -1,0 +1,52 @@
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import { createAuthGuard } from '../http/auth.js';
+import { errorBody } from '../http/error-body.js';
+import type { HttpPlugin } from '../lifecycle/parts/http.js';
+
+/** What the cache self-test needs from the agent's cache: its shared map, when it has one. */
+export interface SelfTestDeps {
+  /**
+   * Runs the worker self-test against the cache's SharedShardedMap and returns its report, or
+   * undefined when the cache is not shared (today: a ShardedMap owned by the main thread).
+   */
+  readonly sharedMapSelfTest: () => Promise<Record<string, unknown>> | undefined;
+}
+
+/**
+ * POST /v1/selftest/shared-map (Bearer token): the agent exercises its own shared cache with
+ * worker threads and reports lost updates, CAS sums, torn reads and a seqlock probe. EdgeReady's
+ * ER-MAP-WORKERS judges this report: a SharedArrayBuffer cannot be reached from another process.
+ * An agent whose cache is not shared answers 409 EDGEFLOW_SELFTEST_UNSUPPORTED.
+ */
+export function selfTestRoutes(
+  app: FastifyInstance,
+  requireToken: preHandlerAsyncHookHandler,
+  deps: SelfTestDeps,
+): void {
+  app.post('/v1/selftest/shared-map', { preHandler: requireToken }, async (_req, reply) => {
+    const run = deps.sharedMapSelfTest();
+    if (run === undefined)
+      return reply
+        .code(409)
+        .send(
+          errorBody(
+            'EDGEFLOW_SELFTEST_UNSUPPORTED',
+            'the sensor cache is a ShardedMap owned by the main thread, not a SharedShardedMap shared with worker threads: there is no shared map to test',
+          ),
+        );
+    return run;
+  });
+}
+
+/**
+ * The self-test on the agent's listener (agent-parts.ts). The sensor cache is not shared
+ * between threads yet, so it answers 409; the cache that is will pass its SharedShardedMap
+ * self-test here.
+ */
+export const selfTestHttp: HttpPlugin = {
+  name: 'selftest',
+  register(app, { config }) {
+    selfTestRoutes(app, createAuthGuard(config.http.apiTokens), { sharedMapSelfTest: () => undefined });
+    return Promise.resolve();
+  },
+};
