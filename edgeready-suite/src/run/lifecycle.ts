@@ -149,6 +149,19 @@ export async function resumeRun(outDir: string, io: RunIo): Promise<RunOutcome> 
         `${outDir}: edgeready pid ${state.pid} is still running`,
       );
   }
+  const { log, entries } = await EvidenceLog.open(paths.evidence);
+  const recorded = entries.map((e) => e.record);
+  // Active time after the last TPM anchor is not proven by the TPM: it does not count, and the
+  // run goes on that much longer (ER-SYS-CONTINUITY holds every claimed second to the TPM clock).
+  const anchored = Math.max(
+    0,
+    ...recorded
+      .filter((r) => r.k === 'anchor' && r.response !== null)
+      .map((r) => (r as { a: number }).a),
+  );
+  const unproven = Math.max(0, state.activeMs - anchored);
+  state.activeMs = Math.min(state.activeMs, anchored);
+  state.lastPeriodicMs = Math.min(state.lastPeriodicMs, state.activeMs);
   const from = state.lastCheckpointAt;
   const to = new Date().toISOString();
   const cause =
@@ -163,11 +176,14 @@ export async function resumeRun(outDir: string, io: RunIo): Promise<RunOutcome> 
     seconds: (Date.parse(to) - Date.parse(from)) / 1000,
     cause,
     detail:
-      cause === 'reboot'
+      (cause === 'reboot'
         ? `boot id changed (${state.bootId} -> ${boot})`
         : cause === 'stopped'
           ? `${state.status === 'failed' ? `failed (${state.failure?.code ?? '?'})` : 'stopped by the operator'}; resumed`
-          : `edgeready pid ${state.pid} stopped without finishing (crash or SIGKILL)`,
+          : `edgeready pid ${state.pid} stopped without finishing (crash or SIGKILL)`) +
+      (unproven > 0
+        ? `; ${(unproven / 1000).toFixed(1)} s of active time after the last TPM anchor do not count`
+        : ''),
   } as const;
   state.gaps.push(gap);
   const seg = state.segments.at(-1);
@@ -181,8 +197,6 @@ export async function resumeRun(outDir: string, io: RunIo): Promise<RunOutcome> 
   state.pid = process.pid;
   delete state.finishedAt;
   newSegment(state);
-  const { log, entries } = await EvidenceLog.open(paths.evidence);
-  const recorded = entries.map((e) => e.record);
   // A previous end record (stopped or failed) is followed by the gap: the chain tells both.
   await log.append({ k: 'gap', gap });
   recorded.push({ k: 'gap', gap });

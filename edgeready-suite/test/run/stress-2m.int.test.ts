@@ -53,7 +53,8 @@ test(
       `edgeready run --mode stress --duration ${DURATION} took ${seconds.toFixed(1)} s (exit ${String(code)})`,
     );
     await writeFile(join(out, 'wall-seconds.txt'), `${seconds.toFixed(1)}\n`);
-    assert.ok(code === 0 || code === 1, `exit ${String(code)}: ${run.stderr().slice(-3000)}`);
+    // 3: passed, on stand-ins (simulator board, swtpm without EK chain): never a plain pass.
+    assert.ok(code === 3 || code === 1, `exit ${String(code)}: ${run.stderr().slice(-3000)}`);
 
     // Live progress: JSON lines for the whole duration, then the result.
     const progress = run.lines.filter((l) => l.type === 'progress');
@@ -68,6 +69,7 @@ test(
       'report.html',
       'agent.log',
       'timeseries.jsonl',
+      'evidence.jsonl',
       'attestation.json',
     ])
       assert.ok(existsSync(join(out, f)), f);
@@ -85,21 +87,45 @@ test(
     );
     const status = (id: string): string | undefined =>
       report.checks.find((c) => c.id === id)?.status;
+    // The verdict: every check passed, judged or stand-in; on a loaded CI box only the timing
+    // checks may fail (reported, with the figure), which makes the verdict fail.
+    const failed = report.checks.filter((c) => c.status === 'fail').map((c) => c.id);
+    assert.ok(
+      failed.every((id) => id === 'ER-MQTT-LATENCY' || id === 'ER-MQTT-THROUGHPUT'),
+      `failed: ${failed.join(', ')}`,
+    );
+    assert.equal(report.verdict, failed.length === 0 ? 'pass (simulated)' : 'fail');
+    assert.equal(code, failed.length === 0 ? 3 : 1);
+    for (const id of [
+      'ER-MQTT-QOS2',
+      'ER-SYS-HTTP',
+      'ER-SYS-FSYNC',
+      'ER-SYS-AGENT-LOG',
+      'ER-SYS-CONTINUITY',
+      'ER-MAP-AGENT-CACHE',
+    ])
+      assert.equal(status(id), 'pass', id);
+    // Simulator board, swtpm without an EK certificate chain, the scratch-root OTA drill, the
+    // repository's unit file, a fixture /sys: each a stand-in, each said so.
     for (const id of [
       'ER-HW-BOARD',
-      // On the sim board it loops back through the profile's jumper (pins 38 -> 40).
       'ER-HW-GPIO',
+      'ER-HW-I2C',
       'ER-HW-SENSORS',
       'ER-TPM-ENROL',
       'ER-TPM-QUOTE',
-      'ER-MQTT-QOS2',
-      'ER-MAP-WORKERS',
       'ER-OTA-DRILL',
-      'ER-SYS-HTTP',
+      'ER-SYS-HARDENING',
       'ER-RES-THERMAL',
       'ER-RES-CPUFREQ',
     ])
-      assert.equal(status(id), 'pass', id);
+      assert.equal(status(id), 'simulated', id);
+    // The agent's cache is not shared yet: the shared map cannot be judged (visible, not a pass).
+    assert.equal(status('ER-MAP-WORKERS'), 'skip');
+    // Two minutes are too short for a trend: never a pass.
+    for (const id of ['ER-RES-MEMORY', 'ER-RES-FDS', 'ER-RES-DISK'])
+      assert.notEqual(status(id), 'pass', id);
+    assert.ok(report.anchors.quoted >= 4, `only ${report.anchors.quoted} TPM anchors`);
     assert.match(report.erId ?? '', /^ER-[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$/);
     assert.ok(report.latency.messages > 1000);
     assert.ok(report.timeseries.rss && report.timeseries.tempC && report.timeseries.cpuMHz);
@@ -118,6 +144,7 @@ test(
       ['report.json', 40],
       ['agent.log', 7],
       ['report.json', -3],
+      ['evidence.jsonl', 300],
       ['attestation.json', 200],
     ] as const) {
       const e = entries.find((x) => x.name === name);
