@@ -46,7 +46,9 @@ export function selfTestRoutes(
 export const selfTestHttp: HttpPlugin = {
   name: 'selftest',
   register(app, { config }) {
-    selfTestRoutes(app, createAuthGuard(config.http.apiTokens), { sharedMapSelfTest: () => undefined });
+    selfTestRoutes(app, createAuthGuard(config.http.apiTokens), {
+      sharedMapSelfTest: () => undefined,
+    });
     return Promise.resolve();
   },
 };

@@ -89,8 +89,11 @@ export class AgentClient {
 
   /** Raw request; never throws for an HTTP status, throws for a network failure. */
   async request(path: string, init: RequestInit = {}): Promise<{ status: number; text: string }> {
+    // The token goes with every request: an agent listening beyond loopback answers reads
+    // only to token holders (http.publicRead).
     const res = await this.#deps.fetch(`${this.baseUrl}${path}`, {
       ...init,
+      headers: { ...this.authHeader(), ...(init.headers as Record<string, string> | undefined) },
       signal: AbortSignal.timeout(this.#timeoutMs),
     });
     return { status: res.status, text: await res.text() };

@@ -17,7 +17,7 @@ import { anchorNonce } from '../../src/evidence/anchors.js';
 import { GENESIS, linkHash, parseChain } from '../../src/evidence/chain.js';
 import type { EvidenceRecord } from '../../src/evidence/records.js';
 import { EvidenceView } from '../../src/evidence/view.js';
-import { parseTar } from '../../src/fs/tar.js';
+import { readArchive } from '../../src/report/archive-tar.js';
 import {
   contentPart,
   finishArchive,
@@ -133,7 +133,7 @@ test(
         bank: 'sha256',
       })) as QuoteResponse;
 
-    const entries = parseTar(await readFile(archive));
+    const entries = await readArchive(await readFile(archive));
     const files = Object.fromEntries(
       entries.filter((e) => e.name !== 'attestation.json').map((e) => [e.name, e.data]),
     ) as Files;
@@ -144,7 +144,7 @@ test(
     const forge = async (name: string, f: Files): Promise<{ code: number | null; out: string }> => {
       const report = JSON.parse(f['report.json'].toString('utf8')) as Report;
       const mtime = Math.floor(Date.parse(report.finishedAt) / 1000);
-      const { bytes, digest } = contentPart(
+      const { bytes, digest } = await contentPart(
         CONTENT_FILES.map((n) => ({ name: n, data: f[n] })),
         mtime,
       );
@@ -154,7 +154,7 @@ test(
         response: await quote(digest),
       };
       const file = join(work, `${name}.tar`);
-      await writeFile(file, finishArchive(bytes, bound, mtime));
+      await writeFile(file, await finishArchive(bytes, bound, mtime));
       const v = edgeready(['verify-report', file, '--enrolment', enrolment]);
       let text = '';
       v.child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
