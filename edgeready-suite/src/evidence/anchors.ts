@@ -1,7 +1,7 @@
 // Anchors: TPM quotes over the head of the evidence chain. The nonce of each quote is derived
 // from the hash of the record before it, so a quote dates every record up to that point: it
 // existed when the TPM's clock read that value. Quotes of one boot carry increasing clocks;
-// resetCount counts TPM resets (reboots) and restartCount resumes (TPM 2.0 Part 1, 36.5).
+// resetCount counts TPM resets (reboots) and restartCount resumes (TPM 2.0 Part 1, 36.6).
 import { createHash } from 'node:crypto';
 import { parseAttest, type QuoteResponse } from 'node-tpm2';
 import type { AgentClient } from '../agent/agent-http.js';

@@ -1,0 +1,527 @@
+// One negative test per catalog check: raw evidence that must make its judge fail for the
+// reason its catalog row names (a check that cannot fail is a defect). A last test keeps this
+// list complete.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { catalog } from '../../src/catalog/catalog.js';
+import { implementations } from '../../src/checks/registry.js';
+import type { JudgeInput, Outcome } from '../../src/checks/types.js';
+import type { AnchorSummary } from '../../src/evidence/anchors.js';
+import type { RunOptions } from '../../src/run/types.js';
+import type { Sample } from '../../src/sample/series.js';
+
+const OPTIONS = {
+  mode: 'stress',
+  rate: 200,
+  sampleMs: 1000,
+  p99LimitMs: 500,
+  fsyncP99LimitMs: 100,
+  otaRollbackLimitSec: 120,
+  stallLimitMs: 10_000,
+  trendMinMs: 30 * 60_000,
+  clockTolerance: 0.02,
+} as unknown as RunOptions;
+
+function judge(id: string, raw: unknown, extra: Partial<JudgeInput> = {}): Outcome {
+  const impl = implementations[id];
+  assert.ok(impl, id);
+  return impl.judge({
+    raw,
+    options: OPTIONS,
+    phase: 'end',
+    samples: [],
+    anchors: [],
+    gaps: [],
+    ...extra,
+  });
+}
+
+function fails(out: Outcome, reason: RegExp): void {
+  assert.equal(out.status, 'fail', out.detail);
+  assert.match(out.detail, reason);
+}
+
+const covered = new Set<string>();
+function check(id: string, title: string, fn: () => void): void {
+  covered.add(id);
+  it(`${id}: ${title}`, fn);
+}
+
+const board = (profile: string) => ({
+  board: {
+    profile,
+    name: profile,
+    matchedBy: 'compatible',
+    compatible: [],
+    chips: [],
+    i2c: [],
+    gpioBackend: 'cdev',
+    missing: [],
+    model: null,
+  },
+  missing: [],
+  agentBoard: profile,
+  agentError: null,
+});
+
+describe('every check fails for the reason its catalog row names', () => {
+  check('ER-HW-BOARD', 'no profile, or the agent runs as another board', () => {
+    fails(judge('ER-HW-BOARD', board('generic')), /no board profile matches/);
+    fails(
+      judge('ER-HW-BOARD', { ...board('rpi5'), agentBoard: 'rock-5b' }),
+      /the agent runs as board "rock-5b"/,
+    );
+  });
+  check('ER-HW-GPIO', 'a jumper that reads back the wrong level', () => {
+    fails(
+      judge('ER-HW-GPIO', {
+        profile: 'rpi5',
+        backend: 'cdev',
+        presentPins: 26,
+        probed: [],
+        loopback: [
+          { out: '11', in: '13', wrote: [1, 0], read: [0, 0], edges: { rising: 0, falling: 0 } },
+        ],
+        problems: [],
+      }),
+      /loopback 11->13: read 00 for written 10/,
+    );
+  });
+  check('ER-HW-I2C', 'a bus of the profile is absent', () => {
+    fails(
+      judge('ER-HW-I2C', {
+        root: '/',
+        profile: 'rpi5',
+        expected: [
+          { name: 'i2c1', bus: 1, pins: [3, 5], optional: false, enable: 'dtparam=i2c_arm=on' },
+        ],
+        detected: [],
+      }),
+      /absent: i2c1 \(\/dev\/i2c-1, enable with dtparam=i2c_arm=on\)/,
+    );
+  });
+  check('ER-HW-SENSORS', 'a configured sensor failing, a key not advancing', () => {
+    const sensor = {
+      id: 'dead',
+      type: 'sht3x',
+      source: 'i2c-1/0x45/sht3x',
+      state: 'failing',
+      simulated: false,
+      readings: 0,
+      lastError: { code: 'EDGEFLOW_HAL_I2C_NO_ACK', message: 'no device answered', attempts: 3 },
+    };
+    fails(
+      judge('ER-HW-SENSORS', {
+        configured: { simulated: false, sensors: [sensor] },
+        readings: [],
+        previous: {},
+      }),
+      /dead \(sht3x at i2c-1\/0x45\/sht3x\) failing: EDGEFLOW_HAL_I2C_NO_ACK/,
+    );
+    const ok = { ...sensor, id: 'env', source: 'i2c-1/0x76/bme280', state: 'ok', lastError: null };
+    const reading = {
+      key: 'hal.env/temperature',
+      value: 21,
+      unit: 'Cel',
+      quality: 'good',
+      seq: 4,
+      source: 'i2c-1/0x76/bme280',
+    };
+    fails(
+      judge('ER-HW-SENSORS', {
+        configured: { simulated: false, sensors: [ok] },
+        readings: [reading],
+        previous: { 'hal.env/temperature': 4 },
+      }),
+      /did not advance since the previous round/,
+    );
+    fails(
+      judge('ER-HW-SENSORS', { configured: { error: 'HTTP 404' }, readings: [], previous: {} }),
+      /does not list its configured sensors/,
+    );
+  });
+  check('ER-DT-READABLE', 'no compatible string of the profile', () => {
+    fails(
+      judge('ER-DT-READABLE', {
+        root: '/',
+        profile: 'rpi5',
+        bootLayout: 'config.txt',
+        patterns: ['raspberrypi,5-model-b'],
+        compatible: ['radxa,rock-5b'],
+        model: '',
+        error: null,
+      }),
+      /no compatible string matches the rpi5 profile/,
+    );
+  });
+  check('ER-DT-OVERLAYS', 'an installed overlay whose device is not in the running tree', () => {
+    fails(
+      judge('ER-DT-OVERLAYS', {
+        root: '/',
+        profile: 'rpi5',
+        bootLayout: 'config.txt',
+        code: 0,
+        stdout: '',
+        stderr: '',
+        overlays: [{ name: 'bme280', dtbo: '/x.dtbo', devices: ['bosch,bme280'], live: false }],
+        unreadable: null,
+        rebootPending: false,
+      }),
+      /not in the running tree although the board booted after they were installed: bme280/,
+    );
+  });
+  check('ER-TPM-ENROL', 'the AK is not bound to the EK', () => {
+    fails(
+      judge('ER-TPM-ENROL', {
+        mode: 'enrolled',
+        code: 1,
+        checks: [
+          {
+            name: 'akBinding',
+            status: 'fail',
+            detail: 'ActivateCredential gave another credential',
+          },
+        ],
+        stderr: '',
+      }),
+      /enroll failed \(exit 1\): akBinding: ActivateCredential/,
+    );
+  });
+  check('ER-TPM-QUOTE', 'a quote whose signature does not verify', () => {
+    fails(
+      judge('ER-TPM-QUOTE', {
+        enrolment: '/e.json',
+        code: 1,
+        checks: [{ name: 'signature', status: 'fail', detail: 'does not verify' }],
+        quote: null,
+        stderr: '',
+      }),
+      /quote does not verify: signature: does not verify/,
+    );
+    fails(judge('ER-TPM-QUOTE', { enrolment: null }), /no enrolment/);
+  });
+  check('ER-MQTT-QOS2', 'a duplicate, a loss, a stalled segment', () => {
+    const seg = (keys: Record<string, unknown>, state = 'clean', published = 10, acked = 10) => ({
+      segments: [{ index: 0, state, published, acked, errors: 0, backpressure: 0, keys }],
+      agentDuplicateFilterHits: 0,
+    });
+    fails(
+      judge('ER-MQTT-QOS2', seg({ 'a/k0': { sent: 10, acked: 10, seq: 11, value: 10 } })),
+      /1 duplicate\(s\), 0 loss\(es\)/,
+    );
+    fails(
+      judge('ER-MQTT-QOS2', seg({ 'a/k0': { sent: 10, acked: 10, seq: 9, value: 10 } })),
+      /0 duplicate\(s\), 1 loss\(es\)/,
+    );
+    fails(
+      judge(
+        'ER-MQTT-QOS2',
+        seg({ 'a/k0': { sent: 831, acked: 575, seq: 575, value: 575 } }, 'stalled', 831, 575),
+      ),
+      /the agent stopped acknowledging: published 831, acknowledged 575/,
+    );
+  });
+  check('ER-MQTT-THROUGHPUT', 'a stall, backpressure, windows below the rate', () => {
+    const raw = {
+      segments: [
+        { index: 0, state: 'clean', published: 1000, acked: 1000, errors: 0, backpressure: 0 },
+      ],
+    };
+    const stall: Sample[] = Array.from({ length: 20 }, (_, i) => ({
+      t: i,
+      a: i * 1000,
+      seg: 0,
+      rate: i < 5 ? 200 : 0,
+      inflight: 64,
+    }));
+    fails(
+      judge('ER-MQTT-THROUGHPUT', raw, { samples: stall }),
+      /no PUBCOMP for 15 s with messages in flight \(segment 0, at 19 s; limit 10 s\)/,
+    );
+    const held = { segments: [{ ...raw.segments[0], published: 831, backpressure: 11377 }] };
+    fails(judge('ER-MQTT-THROUGHPUT', held), /11377 of 12208 due publishes held back/);
+    const slow: Sample[] = Array.from({ length: 60 }, (_, i) => ({
+      t: i,
+      a: i * 1000,
+      seg: 0,
+      rate: 100,
+      inflight: 10,
+    }));
+    fails(judge('ER-MQTT-THROUGHPUT', raw, { samples: slow }), /windows below 90% of 200\/s/);
+  });
+  check('ER-MQTT-LATENCY', 'p99 above the limit; messages never acknowledged', () => {
+    const slow = {
+      latency: { counts: [...Array<number>(60).fill(0), 100], max: 900 },
+      cacheLatency: { counts: [], max: 0 },
+      unacknowledged: 0,
+    };
+    fails(judge('ER-MQTT-LATENCY', slow), /p99 publish→PUBCOMP \d+\.\d ms > 500 ms/);
+    const lost = {
+      latency: { counts: [100], max: 0.1 },
+      cacheLatency: { counts: [], max: 0 },
+      unacknowledged: 256,
+    };
+    fails(
+      judge('ER-MQTT-LATENCY', lost),
+      /256 of 356 messages were never acknowledged: p99 unbounded/,
+    );
+  });
+  check('ER-MAP-WORKERS', 'torn reads, a seqlock probe read inside a write, a dead agent', () => {
+    const report = {
+      kind: 'shared-sharded-map',
+      workers: 5,
+      lostUpdates: 0,
+      casSum: 8000,
+      expectedCasSum: 8000,
+      readerReads: 100,
+      tornReads: 2,
+      readRetries: 0,
+      probe: { attempts: 20, returnedInsideWrite: 20 },
+    };
+    fails(
+      judge('ER-MAP-WORKERS', { status: 200, body: report, error: null }),
+      /2 torn read\(s\), 20 of 20 probe reads returned while a writer held the record \(seqlock broken\)/,
+    );
+    fails(
+      judge('ER-MAP-WORKERS', { status: null, body: null, error: 'ECONNREFUSED' }),
+      /did not answer its cache self-test: ECONNREFUSED/,
+    );
+  });
+  check('ER-MAP-AGENT-CACHE', 'the listing disagrees with the gauge and single reads', () => {
+    fails(
+      judge('ER-MAP-AGENT-CACHE', {
+        gaugeBefore: 10,
+        gaugeAfter: 10,
+        listed: 12,
+        singles: [{ key: 'a/b', listedSeq: 5, gotSeq: 4 }],
+      }),
+      /2 inconsistency\(ies\): a\/b: GET seq 4 < listed 5/,
+    );
+  });
+  check('ER-OTA-DRILL', 'no rollback, a slow rollback', () => {
+    const raw = {
+      mode: 'scratch',
+      board: 'sim',
+      steps: [],
+      rollback: { action: 'none', to: null },
+      rollbackSec: 2,
+      end: { current: '1.1.0', trial: null },
+      history: [],
+      error: null,
+    };
+    fails(judge('ER-OTA-DRILL', raw), /the failing 1.1.0 was not rolled back/);
+    fails(
+      judge('ER-OTA-DRILL', {
+        ...raw,
+        rollback: { action: 'rolled-back', to: '1.0.0' },
+        rollbackSec: 300,
+      }),
+      /rollback took 300.0 s > 120 s/,
+    );
+  });
+  check('ER-SYS-HARDENING', 'an exposure above --hardening-max', () => {
+    fails(
+      judge('ER-SYS-HARDENING', {
+        unit: '/etc/systemd/system/edgeflow-agent.service',
+        source: 'installed',
+        agent: { runsAgent: true, why: '' },
+        exposure: 6.1,
+        rating: 'MEDIUM',
+        notSatisfied: [],
+        error: null,
+        max: 2,
+      }),
+      /exposure 6.1 MEDIUM > 2/,
+    );
+  });
+  check('ER-SYS-FSYNC', 'p99 write+fdatasync above the limit', () => {
+    fails(
+      judge('ER-SYS-FSYNC', {
+        dir: '/d',
+        samplesMs: [...Array<number>(63).fill(1), 250],
+        walFsyncs: null,
+        walFsyncMeanMs: null,
+      }),
+      /p99 write\+fdatasync 250.00 ms > 100 ms/,
+    );
+  });
+  check('ER-SYS-HTTP', 'a failed scrape', () => {
+    fails(
+      judge('ER-SYS-HTTP', { routes: { '/readyz': { ok: 10, fail: 1, errors: ['HTTP 503'] } } }),
+      /failed scrapes: \/readyz 1x \(HTTP 503\)/,
+    );
+  });
+  check('ER-SYS-AGENT-LOG', 'an error entry, a restart behind the suite, no log at all', () => {
+    const log = (text: string) => {
+      const buf = Buffer.from(text);
+      return {
+        buf,
+        raw: { bytes: buf.length, sha256: createHash('sha256').update(buf).digest('hex') },
+      };
+    };
+    const a = log('{"level":30,"event":"agent.listening"}\n{"level":50,"msg":"boom"}\n');
+    fails(
+      judge(
+        'ER-SYS-AGENT-LOG',
+        { source: 'own', log: a.raw, expectedStarts: 1, unitAtStart: null, unitNow: null },
+        { agentLog: a.buf },
+      ),
+      /1 error entr\(ies\)/,
+    );
+    const b = log('{"level":30,"msg":"ok"}\n');
+    const unit = {
+      unit: 'edgeflow-agent.service',
+      activeState: 'active',
+      mainPid: 10,
+      nRestarts: 0,
+      invocationId: 'a',
+      fragmentPath: '',
+    };
+    fails(
+      judge(
+        'ER-SYS-AGENT-LOG',
+        {
+          source: 'journal',
+          log: b.raw,
+          expectedStarts: 0,
+          unitAtStart: unit,
+          unitNow: { ...unit, nRestarts: 2, mainPid: 11 },
+        },
+        { agentLog: b.buf },
+      ),
+      /systemd restarted edgeflow-agent.service 2 time\(s\)/,
+    );
+    const c = log('');
+    fails(
+      judge(
+        'ER-SYS-AGENT-LOG',
+        { source: 'journal', log: c.raw, expectedStarts: 0, unitAtStart: null, unitNow: null },
+        { agentLog: c.buf },
+      ),
+      /no agent log was collected/,
+    );
+  });
+  check(
+    'ER-SYS-CONTINUITY',
+    'gaps over the limit, active time the TPM does not prove, a hidden reboot',
+    () => {
+      const raw = {
+        gaps: [],
+        activeMs: 3_600_000,
+        durationMs: 3_600_000,
+        maxGapRatio: 0.05,
+        segments: 1,
+      };
+      const anchor = (a: number, clock: number, seg = 0, resetCount = 1): AnchorSummary => ({
+        why: 'periodic',
+        at: '',
+        a,
+        seg,
+        clock,
+        resetCount,
+        restartCount: 0,
+      });
+      fails(
+        judge('ER-SYS-CONTINUITY', raw, { anchors: [anchor(0, 1000), anchor(3_600_000, 61_000)] }),
+        /the run claims 1.00 h active, the TPM clock proves 1.0 min/,
+      );
+      fails(judge('ER-SYS-CONTINUITY', raw), /no TPM quote anchors the run/);
+      const gap = { from: '', to: '', seconds: 60, cause: 'crash' as const, detail: '' };
+      fails(
+        judge(
+          'ER-SYS-CONTINUITY',
+          { ...raw, gaps: [gap], segments: 2 },
+          {
+            anchors: [
+              anchor(0, 1000),
+              anchor(1_800_000, 1_801_000),
+              anchor(1_800_000, 500, 1, 2),
+              anchor(3_600_000, 1_800_500, 1, 2),
+            ],
+          },
+        ),
+        /the TPM was reset .* but the gap is recorded as crash/,
+      );
+      fails(
+        judge('ER-SYS-CONTINUITY', { ...raw, gaps: [{ ...gap, seconds: 600 }] }),
+        /total 600 s > 180 s/,
+      );
+    },
+  );
+  const series = (field: keyof Sample, f: (minute: number) => number): Sample[] =>
+    Array.from(
+      { length: 61 },
+      (_, i) => ({ t: i, a: i * 60_000, seg: 0, [field]: f(i) }) as Sample,
+    );
+  check('ER-RES-MEMORY', 'RSS growing over an hour', () => {
+    fails(
+      judge('ER-RES-MEMORY', {}, { samples: series('rss', (m) => 80e6 + m * 2e6) }),
+      /fitted growth .* MiB over .* min \(allowed/,
+    );
+  });
+  check('ER-RES-FDS', 'open fds growing', () => {
+    fails(
+      judge('ER-RES-FDS', {}, { samples: series('fds', (m) => 30 + m) }),
+      /fitted growth 54.00 over 54.0 min \(allowed 16.00\)/,
+    );
+  });
+  check('ER-RES-DISK', 'the data directory growing; 320 MiB in a functional run', () => {
+    fails(
+      judge('ER-RES-DISK', {}, { samples: series('diskBytes', (m) => m * 20 * 1048576) }),
+      /fitted growth/,
+    );
+    // Case 7: 4 × 80 MiB written within seconds of a functional run: too short for a trend,
+    // never a pass. Written during the warm-up the fit does not see it; the segment's growth does.
+    const burst: Sample[] = Array.from({ length: 100 }, (_, i) => ({
+      t: i,
+      a: i * 1000,
+      seg: 0,
+      diskBytes: 1048576 * (1 + 80 * Math.min(4, i)),
+    }));
+    fails(
+      judge('ER-RES-DISK', {}, { samples: burst }),
+      /grew 320.00 MiB in 1.5 min \(more than the 128.00 MiB allowed for any window\)/,
+    );
+    // Written after the warm-up, the fit sees it.
+    const late = burst.map((x) => ({ ...x, diskBytes: 1048576 * (x.a < 50_000 ? 1 : 321) }));
+    fails(
+      judge('ER-RES-DISK', {}, { samples: late }),
+      /fitted growth .* MiB over 1.5 min \(allowed 128.00 MiB\)/,
+    );
+  });
+  check('ER-RES-THERMAL', 'a zone within 5 °C of its critical trip, throttling', () => {
+    const raw = {
+      root: '/',
+      zones: [{ zone: 'thermal_zone0', type: 'cpu', tempC: 80, criticalC: 85 }],
+      throttleStart: { 'cpu0/core_throttle_count': 0 },
+      throttleEnd: { 'cpu0/core_throttle_count': 0 },
+    };
+    fails(
+      judge('ER-RES-THERMAL', raw, { samples: [{ t: 0, a: 0, seg: 0, tempC: 81 }] }),
+      /max temperature 81.0 °C >= 80 °C/,
+    );
+    fails(
+      judge(
+        'ER-RES-THERMAL',
+        { ...raw, throttleEnd: { 'cpu0/core_throttle_count': 3 } },
+        { samples: [{ t: 0, a: 0, seg: 0, tempC: 50 }] },
+      ),
+      /thermal throttling observed: cpu0\/core_throttle_count=3/,
+    );
+  });
+  check('ER-RES-CPUFREQ', 'a CPU capped below 80% of its rated frequency', () => {
+    fails(
+      judge(
+        'ER-RES-CPUFREQ',
+        { root: '/', maxMHz: [2400] },
+        { samples: [1, 2, 3].map((i) => ({ t: i, a: i, seg: 0, cpuMHz: 1200 })) },
+      ),
+      /median 1200 MHz < 80% of rated 2400 MHz \(capped\)/,
+    );
+  });
+
+  it('covers every check of the catalog', () => {
+    assert.deepEqual([...covered].sort(), catalog.map((c) => c.id).sort());
+  });
+});
