@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { halConfigSchema } from '@edgeflow/hal';
+import Fastify from 'fastify';
 import { HalSource } from '../../src/hal/hal-source.js';
+import { halStatusRoutes } from '../../src/hal/hal-routes.js';
 import { createLogger } from '@edgeflow/core/log';
 import { createMetrics } from '../../src/metrics/metrics.js';
 
@@ -59,4 +61,61 @@ test('an unrecognised host (generic profile) logs no device warning', async (t) 
   t.after(() => source.stop());
   assert.equal(records().filter((r) => r.event === 'hal.devices_missing').length, 0);
   assert.ok(records().some((r) => r.event === 'hal.started'));
+});
+
+test('every configured sensor is accounted for: a dead one is failing with its HAL error; simulated sources say sim:', async (t) => {
+  const lines: string[] = [];
+  const log = createLogger({
+    service: 'edgeflow-agent',
+    level: 'info',
+    destination: { write: (s: string) => lines.push(s) },
+  });
+  const stored: { key: string; source: string; quality: string }[] = [];
+  const source = await HalSource.start(
+    halConfigSchema.parse({
+      board: 'sim',
+      sensors: [
+        { type: 'sht3x', id: 'climate', address: 0x44, intervalMs: 50 },
+        // Nothing answers at 0x45 on the simulator's bus.
+        { type: 'sht3x', id: 'dead', address: 0x45, intervalMs: 50 },
+      ],
+    }),
+    {
+      cache: {
+        store: (key, input) =>
+          void stored.push({ key, source: input.source, quality: input.quality }),
+      },
+      metrics: createMetrics({ cacheSize: () => 0, mqttClients: () => 0, defaultMetrics: false }),
+      log,
+    },
+  );
+  t.after(() => source.stop());
+  const app = Fastify();
+  halStatusRoutes(app, () => source);
+  t.after(() => app.close());
+  type Body = {
+    simulated: boolean;
+    sensors: { id: string; state: string; source: string; lastError: { code: string } | null }[];
+  };
+  let body: Body | undefined;
+  for (let i = 0; i < 100; i++) {
+    body = (await app.inject({ method: 'GET', url: '/v1/hal/sensors' })).json<Body>();
+    if (body.sensors.every((s) => s.state !== 'pending')) break;
+    await new Promise((r) => setTimeout(r, 20)); // the first polls run on the HAL's timers
+  }
+  assert.equal(body?.simulated, true);
+  assert.deepEqual(
+    body?.sensors.map((s) => [s.id, s.state, s.source, s.lastError?.code ?? null]),
+    [
+      ['climate', 'ok', 'sim:i2c-1/0x44/sht3x', null],
+      ['dead', 'failing', 'sim:i2c-1/0x45/sht3x', 'EDGEFLOW_HAL_I2C_NO_ACK'],
+    ],
+  );
+  assert.ok(
+    stored.length > 0 && stored.every((r) => r.source.startsWith('sim:')),
+    JSON.stringify(stored),
+  );
+  const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const simWarn = records.find((r) => r['event'] === 'hal.simulated');
+  assert.equal(simWarn?.['level'], 'warn');
 });

@@ -143,7 +143,9 @@ export const diskCheck = trendCheck({
 
 /** Readings of a host root other than / are a fixture, not this machine's sensors. */
 export function fixtureRoot(root: string): string | undefined {
-  return root === '/' ? undefined : `read from --root ${root} (a fixture), not this host's /sys and /proc`;
+  return root === '/'
+    ? undefined
+    : `read from --root ${root} (a fixture), not this host's /sys and /proc`;
 }
 
 interface ThermalRaw {

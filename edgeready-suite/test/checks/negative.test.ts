@@ -450,10 +450,7 @@ describe('every check fails for the reason its catalog row names', () => {
     },
   );
   const series = (field: keyof Sample, f: (minute: number) => number): Sample[] =>
-    Array.from(
-      { length: 61 },
-      (_, i) => ({ t: i, a: i * 60_000, seg: 0, [field]: f(i) }) as Sample,
-    );
+    Array.from({ length: 61 }, (_, i) => ({ t: i, a: i * 60_000, seg: 0, [field]: f(i) }));
   check('ER-RES-MEMORY', 'RSS growing over an hour', () => {
     fails(
       judge('ER-RES-MEMORY', {}, { samples: series('rss', (m) => 80e6 + m * 2e6) }),

@@ -87,11 +87,13 @@ test(
     );
     const status = (id: string): string | undefined =>
       report.checks.find((c) => c.id === id)?.status;
-    // The verdict: every check passed, judged or stand-in; on a loaded CI box only the timing
-    // checks may fail (reported, with the figure), which makes the verdict fail.
+    // The verdict: every check passed, judged or stand-in; on a loaded CI box only the checks
+    // that measure time against a limit may fail (reported, with the figure), which makes the
+    // verdict fail.
+    const timing = new Set(['ER-MQTT-LATENCY', 'ER-MQTT-THROUGHPUT', 'ER-SYS-FSYNC']);
     const failed = report.checks.filter((c) => c.status === 'fail').map((c) => c.id);
     assert.ok(
-      failed.every((id) => id === 'ER-MQTT-LATENCY' || id === 'ER-MQTT-THROUGHPUT'),
+      failed.every((id) => timing.has(id)),
       `failed: ${failed.join(', ')}`,
     );
     assert.equal(report.verdict, failed.length === 0 ? 'pass (simulated)' : 'fail');
@@ -99,7 +101,6 @@ test(
     for (const id of [
       'ER-MQTT-QOS2',
       'ER-SYS-HTTP',
-      'ER-SYS-FSYNC',
       'ER-SYS-AGENT-LOG',
       'ER-SYS-CONTINUITY',
       'ER-MAP-AGENT-CACHE',
