@@ -149,6 +149,27 @@ function rejudge(
   };
 }
 
+/** The first thing report.json says that its evidence does not. */
+function disagreement(judged: ReturnType<typeof judgedPart>, r: Report): string {
+  const checks = Array.isArray(r.checks) ? r.checks : [];
+  const byStatus = judged.checks.find((c, i) => c.status !== checks[i]?.status);
+  if (byStatus)
+    return `${byStatus.id} is ${byStatus.status} by the evidence, the report says ${checks.find((c) => c.id === byStatus.id)?.status ?? 'nothing'}`;
+  if (judged.verdict !== r.verdict)
+    return `the verdict is ${judged.verdict} by the evidence, the report says ${String(r.verdict)}`;
+  const other = judged.checks.find((c, i) => JSON.stringify(c) !== JSON.stringify(checks[i]));
+  if (other) {
+    const rec = checks.find((c) => c.id === other.id) as Record<string, unknown> | undefined;
+    const field = Object.keys(other).find(
+      (k) =>
+        JSON.stringify((other as unknown as Record<string, unknown>)[k]) !==
+        JSON.stringify(rec?.[k]),
+    );
+    return `${other.id}: its ${field ?? 'entry'} differs (another suite build, or edited)`;
+  }
+  return 'the summary, status, failure, simulated reasons or gaps differ';
+}
+
 /**
  * Verifies the evidence chain of an archive and everything derived from it: chain links,
  * anchors, the time series, every check execution, the checks and verdict of report.json, and
@@ -208,20 +229,25 @@ export function verifyEvidence(
     simulated: r.simulated,
     checks: r.checks,
   };
-  const diff = judged.checks.find((c, i) => JSON.stringify(c) !== JSON.stringify(r.checks[i]));
   steps.push(
     step(
       'verdict',
       JSON.stringify(judged) === JSON.stringify(recorded) &&
         JSON.stringify(r.gaps) === JSON.stringify(view.gaps),
       `verdict "${judged.verdict}" and every check status recomputed from the evidence`,
-      `report.json disagrees with its evidence: ${diff ? `${diff.id} is ${diff.status} by the evidence, the report says ${r.checks.find((c) => c.id === diff.id)?.status ?? 'nothing'}` : `verdict ${r.verdict} vs ${judged.verdict} (or the summary, status, gaps)`}`,
+      `report.json disagrees with its evidence: ${disagreement(judged, r)}`,
     ),
   );
+  let rendered = false;
+  try {
+    rendered = renderJunit(r) === a.junit && renderHtml(r, view.samples) === a.html;
+  } catch {
+    // a report.json missing what the renderers read is not the one they rendered
+  }
   steps.push(
     step(
       'renderings',
-      renderJunit(r) === a.junit && renderHtml(r, view.samples) === a.html,
+      rendered,
       'junit.xml and report.html are renderings of report.json',
       'junit.xml or report.html is not the rendering of report.json',
     ),
