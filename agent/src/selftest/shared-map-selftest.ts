@@ -107,22 +107,7 @@ export async function runSharedMapSelfTest<L extends RecordLayout>(
       return msg;
     }),
   );
-  const out = {} as Record<string, number>;
-  let lost = 0;
-  for (let w = 0; w < 2; w++)
-    for (let k = 0; k < keys; k++) {
-      const last = writes - ((writes - k + keys) % keys);
-      if (last <= 0) continue;
-      if (
-        !target.map.get(`${target.prefix}w${w}/k${k}`, out as never) ||
-        counterOf(target.layout, out) !== last
-      )
-        lost++;
-    }
-  let casSum = 0;
-  for (let k = 0; k < 4; k++)
-    if (target.map.get(`${target.prefix}ctr/${k}`, out as never))
-      casSum += counterOf(target.layout, out) ?? NaN;
+  const { lost, casSum } = countResults(target, writes, keys);
   const ctl = new Int32Array(control);
   const report: SelfTestReport = {
     kind: 'shared-sharded-map',
@@ -140,9 +125,37 @@ export async function runSharedMapSelfTest<L extends RecordLayout>(
       returnedInsideWrite: Atomics.load(ctl, C.returnedInside),
     },
   };
+  removeKeys(target, keys);
+  return report;
+}
+
+/** Updates lost by the disjoint writers, and the sum of the CAS counters, read back. */
+function countResults<L extends RecordLayout>(
+  target: SelfTestTarget<L>,
+  writes: number,
+  keys: number,
+): { lost: number; casSum: number } {
+  const out = {} as Record<string, number>;
+  // undefined: absent; NaN: present but torn (its fields disagree).
+  const read = (key: string): number | undefined =>
+    target.map.get(`${target.prefix}${key}`, out as never)
+      ? (counterOf(target.layout, out) ?? NaN)
+      : undefined;
+  let lost = 0;
+  for (let w = 0; w < 2; w++)
+    for (let k = 0; k < keys; k++) {
+      const last = writes - ((writes - k + keys) % keys);
+      if (last > 0 && read(`w${w}/k${k}`) !== last) lost++;
+    }
+  let casSum = 0;
+  for (let k = 0; k < 4; k++) casSum += read(`ctr/${k}`) ?? 0;
+  return { lost, casSum };
+}
+
+/** The self-test leaves none of its keys in the cache. */
+function removeKeys<L extends RecordLayout>(target: SelfTestTarget<L>, keys: number): void {
   for (let w = 0; w < 2; w++)
     for (let k = 0; k < keys; k++) target.map.delete(`${target.prefix}w${w}/k${k}`);
   for (let k = 0; k < 4; k++) target.map.delete(`${target.prefix}ctr/${k}`);
   target.map.delete(`${target.prefix}probe`);
-  return report;
 }

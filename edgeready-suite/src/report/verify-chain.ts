@@ -4,7 +4,7 @@ import { judgeExec } from '../checks/judge.js';
 import { anchorNonce } from '../evidence/anchors.js';
 import { parseChain, type ChainEntry } from '../evidence/chain.js';
 import { EvidenceView } from '../evidence/view.js';
-import { judgedPart, type Report } from './build.js';
+import { judgedPart, type Report, type ReportCheck } from './build.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { seriesText } from './write.js';
@@ -151,7 +151,8 @@ function rejudge(
 
 /** The first thing report.json says that its evidence does not. */
 function disagreement(judged: ReturnType<typeof judgedPart>, r: Report): string {
-  const checks = Array.isArray(r.checks) ? r.checks : [];
+  // report.json comes from the archive: any field may be missing.
+  const checks: readonly ReportCheck[] = r.checks ?? [];
   const byStatus = judged.checks.find((c, i) => c.status !== checks[i]?.status);
   if (byStatus)
     return `${byStatus.id} is ${byStatus.status} by the evidence, the report says ${checks.find((c) => c.id === byStatus.id)?.status ?? 'nothing'}`;
