@@ -189,9 +189,10 @@ test(
     // A: the case: report edited, re-quoted. The verdict is recomputed from the evidence.
     const a = await forge('report-edited', passing(genuine));
     assert.equal(a.code, 1);
+    // The first check the forger flipped (ER-MQTT-LATENCY, or one the loaded box failed too).
     assert.match(
       a.out,
-      /fail verdict: report.json disagrees with its evidence: ER-MQTT-LATENCY is fail by the evidence, the report says pass/,
+      /fail verdict: report.json disagrees with its evidence: ER-[A-Z0-9-]+ is fail by the evidence, the report says pass/,
     );
 
     // B: the execution record edited in the chain as well: the hash links break.
