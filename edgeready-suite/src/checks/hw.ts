@@ -270,10 +270,12 @@ export const i2cCheck = check<I2cRaw>({
       x.via === 'firmata'
         ? raw.coprocessor?.present === true
         : raw.detected.some((a) => a.bus === x.bus);
-    const where = (x: I2cRaw['expected'][number]): string =>
+    const where = (x: I2cRaw['expected'][number], found: boolean): string =>
       x.via === 'firmata'
         ? `bus ${x.bus} (Firmata I2C of the ${raw.coprocessor?.mcu ?? 'co-processor'})`
-        : `i2c-${x.bus} (${raw.detected.find((a) => a.bus === x.bus)?.devPath ?? `/dev/i2c-${x.bus}`})`;
+        : found
+          ? `i2c-${x.bus} (${raw.detected.find((a) => a.bus === x.bus)?.devPath ?? '?'})`
+          : `/dev/i2c-${x.bus}`;
     const absent = raw.expected.filter((x) => !x.optional && !there(x));
     const ev = {
       expected: raw.expected,
@@ -282,7 +284,7 @@ export const i2cCheck = check<I2cRaw>({
     };
     if (absent.length > 0)
       return fail(
-        `absent: ${absent.map((x) => `${x.name} (${where(x)}${x.enable ? `, enable with ${x.enable}` : ''})`).join(', ')}`,
+        `absent: ${absent.map((x) => `${x.name} (${where(x, false)}${x.enable ? `, enable with ${x.enable}` : ''})`).join(', ')}`,
         ev,
       );
     const present = raw.expected.filter(there);
@@ -291,7 +293,7 @@ export const i2cCheck = check<I2cRaw>({
       sim.length > 0
         ? `simulated bus(es) ${sim.map((a) => a.devPath).join(', ')}: no /dev/i2c-N exists`
         : fixtureRoot(raw.root),
-      `${present.map(where).join(', ')} present`,
+      `${present.map((x) => where(x, true)).join(', ')} present`,
       ev,
     );
   },
