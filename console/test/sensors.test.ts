@@ -4,6 +4,7 @@ import {
   SensorStore,
   SPARK_POINTS,
   isStale,
+  orderByMembership,
   view,
   type SensorTuple,
   type ViewOptions,
@@ -104,4 +105,19 @@ test('sorting is stable on the key and follows the direction', () => {
   assert.deepEqual(keys({ sort: 'value', dir: 'desc' }), ['c', 'd', 'a', 'b']);
   assert.deepEqual(keys({ sort: 'age' }), ['d', 'b', 'c', 'a'], 'youngest first');
   assert.deepEqual(keys({ sort: 'seq', dir: 'desc' }), ['b', 'd', 'c', 'a']);
+});
+
+test('membership moves only when a key appears or its source or unit change', () => {
+  const s = new SensorStore();
+  s.snapshot([t('a', 1, 1, 1000)]);
+  const m0 = s.membership;
+  s.delta([t('a', 2, 2, 1100)]);
+  assert.equal(s.membership, m0, 'a new value keeps the membership');
+  s.delta([t('b', 1, 1, 1100)]);
+  assert.equal(s.membership, m0 + 1, 'a new key');
+  s.delta([t('a', 3, 3, 1200, { source: 'mqtt:other' })]);
+  assert.equal(s.membership, m0 + 2, 'a new source');
+  assert.ok(orderByMembership({ sort: 'key', quality: 'all' }));
+  assert.ok(!orderByMembership({ sort: 'age', quality: 'all' }));
+  assert.ok(!orderByMembership({ sort: 'key', quality: 'stale' }));
 });

@@ -10,7 +10,10 @@
  *    every change streamed). CPU from /proc/<pid>/stat over the window, RSS sampled every second.
  *    Ratios are against `off` of the same round. Nothing is asserted; exit code 0.
  *
- *   node tests/dist/bench/console.bench.js [--rounds=2] [--seconds=20] [--loads=10] [--quick]
+ * 3. Jank: /sensors with 5,000 live sensors while scrolling: long tasks of the page.
+ *
+ *   node tests/dist/bench/console.bench.js [--rounds=2] [--seconds=20] [--loads=10] [--table=5000]
+ *     [--only=load|jank|cost] [--quick]
  */
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
@@ -30,8 +33,11 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '20' },
     loads: { type: 'string', default: '10' },
     quick: { type: 'boolean', default: false },
+    table: { type: 'string', default: '5000' },
+    only: { type: 'string' },
   },
 });
+const TABLE = Number(args.table);
 const ROUNDS = args.quick ? 1 : Number(args.rounds);
 const SECONDS = args.quick ? 8 : Number(args.seconds);
 const LOADS = args.quick ? 3 : Number(args.loads);
@@ -70,7 +76,10 @@ async function rssMiB(pid: number): Promise<number> {
 }
 
 /** 4 connections × 250 sensors, each sensor once a second: RATE msg/s QoS 2, paced every 20 ms. */
-async function load(port: number): Promise<{ sent: () => number; stop: () => Promise<void> }> {
+async function load(
+  port: number,
+  sensors = SENSORS,
+): Promise<{ sent: () => number; stop: () => Promise<void> }> {
   const clients = await Promise.all(
     [0, 1, 2, 3].map((c) =>
       mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: `bench-${c}` }),
@@ -82,7 +91,7 @@ async function load(port: number): Promise<{ sent: () => number; stop: () => Pro
   const timer = setInterval(() => {
     const due = Math.floor(((Date.now() - t0) / 1000) * RATE);
     while (sent < due) {
-      const s = k++ % SENSORS;
+      const s = k++ % sensors;
       const c = clients[s % clients.length];
       const v = 20 + ((s * 7 + k) % 100) / 10;
       void c?.publishAsync(
@@ -244,6 +253,56 @@ async function loadRun(dir: string): Promise<void> {
   );
 }
 
+/**
+ * Jank: /sensors with TABLE sensors (each updated every TABLE/RATE s) while the table scrolls;
+ * the page's long tasks (> 50 ms on the main thread) over the window are counted.
+ */
+async function jankRun(dir: string): Promise<void> {
+  const agent = await startAgent({ dataDir: await mkdtemp(join(dir, 'jank-')) });
+  const gen = await load(agent.mqttPort, TABLE);
+  const browser = await launchChromium();
+  try {
+    for (let i = 0; i < 120; i++) {
+      const o = (await (await agent.http('/v1/console/overview?history=0')).json()) as {
+        counts: { sensors: number };
+      };
+      if (o.counts.sensors >= TABLE) break;
+      await sleep(500);
+    }
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const page = await ctx.newPage();
+    // Injected through the DevTools protocol before the page's own scripts (not subject to CSP).
+    await page.addInitScript(() => {
+      const w = window as unknown as { __long: number[] };
+      w.__long = [];
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries()) w.__long.push(e.duration);
+      }).observe({ type: 'longtask', buffered: true });
+    });
+    await page.goto(`http://127.0.0.1:${agent.httpPort}/sensors`);
+    await page.waitForSelector('tr.row');
+    const rows = await page.locator('#sensor-count').textContent();
+    await sleep(1000);
+    await page.evaluate(() => ((window as unknown as { __long: number[] }).__long = []));
+    await page.mouse.move(600, 500);
+    for (let i = 0; i < 20; i++) {
+      await page.mouse.wheel(0, i < 10 ? 3000 : -3000);
+      await sleep(500);
+    }
+    const long = await page.evaluate(() => (window as unknown as { __long: number[] }).__long);
+    const tbt = long.reduce((a, d) => a + Math.max(0, d - 50), 0);
+    out(`\n## Jank: /sensors with ${rows ?? '?'} live at ${RATE} msg/s, 10 s of scrolling`);
+    out(
+      `  long tasks (> 50 ms): ${long.length}, longest ${fmt(Math.max(0, ...long), 0)} ms, total blocking ${fmt(tbt, 0)} ms over 10 s; rendered rows ${await page.locator('tr.row').count()}`,
+    );
+    await ctx.close();
+  } finally {
+    await browser.close();
+    await gen.stop();
+    await agent.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const why = chromiumMissing();
   if (why) {
@@ -259,7 +318,10 @@ async function main(): Promise<void> {
   out(
     `load: ${SENSORS} sensors, ${RATE} msg/s QoS 2 (4 connections, paced); window ${SECONDS} s after 5 s warm-up; ${ROUNDS} round(s)`,
   );
-  await loadRun(dir);
+  const part = (name: string) => args.only === undefined || args.only === name;
+  if (part('load')) await loadRun(dir);
+  if (part('jank')) await jankRun(dir);
+  if (!part('cost')) return;
   const results: Record<Variant, Cost[]> = { off: [], idle: [], open: [] };
   for (let r = 0; r < ROUNDS; r++) {
     for (const v of ['off', 'idle', 'open'] as const) {

@@ -1,14 +1,15 @@
 import { useEffect, useRef } from 'preact/hooks';
 
-/** A tiny line of a sensor's recent numeric values (decorative: the value is in the row). */
-export function Sparkline({
-  points,
-  version,
-}: {
-  points: readonly number[][] | undefined;
-  version: number;
-}) {
+/**
+ * A tiny line of a sensor's recent numeric values (decorative: the value is in the row).
+ * Redrawn only when its own points changed (their count or newest time), with the colour read
+ * once per canvas: a table of thousands of live rows must not restyle every visible row on
+ * every update.
+ */
+export function Sparkline({ points }: { points: readonly number[][] | undefined }) {
   const ref = useRef<HTMLCanvasElement>(null);
+  const colour = useRef<string | undefined>(undefined);
+  const sig = points ? `${points.length}:${points[points.length - 1]?.[0] ?? 0}` : '';
   useEffect(() => {
     const c = ref.current;
     if (!c) return;
@@ -34,7 +35,8 @@ export function Sparkline({
     const span = hi - lo || 1;
     const t0 = points[0]?.[0] ?? 0;
     const tspan = (points[points.length - 1]?.[0] ?? t0 + 1) - t0 || 1;
-    g.strokeStyle = getComputedStyle(c).color;
+    colour.current ??= getComputedStyle(c).color;
+    g.strokeStyle = colour.current;
     g.lineWidth = 1.25;
     g.beginPath();
     points.forEach((p, i) => {
@@ -44,6 +46,7 @@ export function Sparkline({
       else g.lineTo(x, y);
     });
     g.stroke();
-  }, [points, version]);
+    // `sig` stands for the points (arrays are updated in place).
+  }, [sig]);
   return <canvas class="spark" ref={ref} aria-hidden="true" />;
 }

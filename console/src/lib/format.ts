@@ -28,7 +28,6 @@ export function formatValue(value: number | string | boolean, unit: string | nul
 
 const UNIT_LABEL: Record<string, string> = {
   Cel: '°C',
-  '%RH': '% RH',
   Pa: 'Pa',
   hPa: 'hPa',
   V: 'V',

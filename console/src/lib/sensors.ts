@@ -72,12 +72,18 @@ export class SensorStore {
   /** key → [t, value] of numeric readings, oldest first, at most SPARK_POINTS. */
   readonly spark = new Map<string, number[][]>();
   version = 0;
+  /**
+   * Changes when a key appears or its source or unit change: a view sorted and filtered on
+   * key, source and unit only needs a new order then, not on every value (`version`).
+   */
+  membership = 0;
 
   /** Replaces everything (first event of a stream, or after the agent dropped deltas). */
   snapshot(tuples: readonly SensorTuple[]): void {
     this.rows.clear();
     for (const t of tuples) this.#apply(fromTuple(t));
     this.version++;
+    this.membership++;
   }
 
   /** Applies pushed changes; returns how many rows changed. */
@@ -105,6 +111,8 @@ export class SensorStore {
   }
 
   #apply(r: SensorRow): void {
+    const prev = this.rows.get(r.key);
+    if (prev === undefined || prev.source !== r.source || prev.unit !== r.unit) this.membership++;
     this.rows.set(r.key, r);
     if (typeof r.value !== 'number') return;
     let pts = this.spark.get(r.key);
@@ -149,6 +157,11 @@ function comparator(sort: SortKey): (a: SensorRow, b: SensorRow) => number {
     case 'seq':
       return (a, b) => a.seq - b.seq;
   }
+}
+
+/** Whether the order of `view` depends only on membership (key, source, unit), not on values. */
+export function orderByMembership(o: Pick<ViewOptions, 'sort' | 'quality'>): boolean {
+  return (o.sort === 'key' || o.sort === 'source') && o.quality === 'all';
 }
 
 /**

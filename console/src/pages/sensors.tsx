@@ -6,7 +6,9 @@ import { formatAge, formatNumber, formatValue } from '../lib/format.js';
 import {
   SensorStore,
   isStale,
+  orderByMembership,
   view,
+  type SensorRow,
   type QualityFilter,
   type SensorTuple,
   type SortDir,
@@ -108,12 +110,18 @@ export function Sensors() {
 
   const now = Date.now() + app.clockOffset();
   const staleAfterMs = opts.staleSec * 1000;
-  const rows = useMemo(
-    () => view(store.current.rows.values(), { ...opts, now, staleAfterMs }),
-    // `now` moves every second: re-sorting by age needs it, the rest only on data changes.
-    [version, opts, opts.sort === 'age' || opts.quality !== 'all' ? Math.floor(now / 1000) : 0],
+  // The order (keys) is recomputed when it can change: on every change when sorted or filtered
+  // by value, age, seq or quality; else only when keys come or go. The visible slice then reads
+  // the current rows, so thousands of rows cost a sort only when the order can move.
+  const byMembership = orderByMembership(opts);
+  const order = useMemo(
+    () => view(store.current.rows.values(), { ...opts, now, staleAfterMs }).map((r) => r.key),
+    [
+      byMembership ? store.current.membership : version,
+      opts,
+      opts.sort === 'age' || opts.quality !== 'all' ? Math.floor(now / 1000) : 0,
+    ],
   );
-
   useEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -135,8 +143,11 @@ export function Sensors() {
   }, []);
 
   const first = Math.max(0, Math.floor(scroll.top / ROW) - OVERSCAN);
-  const last = Math.min(rows.length, Math.ceil((scroll.top + scroll.height) / ROW) + OVERSCAN);
-  const visible = rows.slice(first, last);
+  const last = Math.min(order.length, Math.ceil((scroll.top + scroll.height) / ROW) + OVERSCAN);
+  const visible = order
+    .slice(first, last)
+    .map((k) => store.current.rows.get(k))
+    .filter((r): r is SensorRow => r !== undefined);
 
   // Sparkline history the agent kept, for rows that became visible (once per key).
   const visibleKeys = visible.map((r) => r.key).join('\n');
@@ -170,7 +181,7 @@ export function Sensors() {
         <h1 id="h-sensors">Sensors</h1>
         <LiveBadge state={live} />
         <span class="muted" role="status" aria-live="polite" id="sensor-count">
-          {formatNumber(store.current.rows.size)} sensors, {formatNumber(rows.length)} shown
+          {formatNumber(store.current.rows.size)} sensors, {formatNumber(order.length)} shown
         </span>
       </div>
       <div class="toolbar">
@@ -219,7 +230,7 @@ export function Sensors() {
         role="region"
         aria-label="Sensor table, scrollable"
       >
-        <table class="sensors" aria-rowcount={rows.length + 1}>
+        <table class="sensors" aria-rowcount={order.length + 1}>
           <colgroup>
             {columns.map((c) => (
               <col key={c.key} class={c.cls} />
@@ -282,7 +293,7 @@ export function Sensors() {
                       case 'spark':
                         return (
                           <td key="spark">
-                            <Sparkline points={store.current.spark.get(r.key)} version={version} />
+                            <Sparkline points={store.current.spark.get(r.key)} />
                           </td>
                         );
                       case 'age':
@@ -312,7 +323,7 @@ export function Sensors() {
               );
             })}
             <tr class="spacer" aria-hidden="true">
-              <td colSpan={columns.length} style={{ height: `${(rows.length - last) * ROW}px` }} />
+              <td colSpan={columns.length} style={{ height: `${(order.length - last) * ROW}px` }} />
             </tr>
           </tbody>
         </table>
