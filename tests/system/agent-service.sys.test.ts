@@ -18,7 +18,7 @@ const etc = '/etc/systemd/system';
  * killed by the watchdog and restarted, and a clean exit 0 on stop. Only timeouts are shortened
  * by a drop-in.
  */
-test('the shipped unit runs the real agent under systemd: ready, serving, watchdog, clean stop', async (t) => {
+test('the shipped unit runs the real agent under systemd: ready, serving, journald priorities, watchdog, clean stop, bad config not restarted', async (t) => {
   const missing = nspawnMissing();
   if (missing !== undefined) {
     if (process.env.CI === 'true') assert.fail(missing);
@@ -48,6 +48,20 @@ test('the shipped unit runs the real agent under systemd: ready, serving, watchd
   assert.equal(start.status, 0, `systemctl start: ${start.stderr}\n${journal()}`);
   assert.equal(show('ActiveState'), 'active');
   assert.match(journal(), /"event":"agent.listening"/);
+
+  // journald files each record with its priority (the `<N>` prefix, SyslogLevelPrefix=yes):
+  // `-p warning` shows the warning (no TPM in the container) and none of the info lines.
+  const warnings = (): string =>
+    c.exec(['journalctl', '-u', UNIT, '-p', 'warning', '--no-pager', '-o', 'cat']).stdout;
+  const warned = await c.waitFor('a warn line under -p warning', () =>
+    /"level":"warn"/.test(warnings()) ? warnings() : undefined,
+  );
+  assert.match(warned, /"event":"attestation.unavailable"/);
+  assert.doesNotMatch(warned, /"level":"info"/);
+  assert.match(
+    c.exec(['journalctl', '-u', UNIT, '-p', 'info', '--no-pager', '-o', 'cat']).stdout,
+    /"event":"agent.listening"/,
+  );
 
   const pub = c.exec([
     'mosquitto_pub',
@@ -102,4 +116,24 @@ test('the shipped unit runs the real agent under systemd: ready, serving, watchd
   assert.equal(stop.status, 0, stop.stderr);
   assert.equal(show('ExecMainStatus'), '0', 'SIGTERM: clean exit 0');
   assert.match(journal(), /"event":"agent.stopped"/);
+
+  // A bad configuration exits 78 and is not restarted (RestartPreventExitStatus=78): the unit
+  // fails at once instead of five restarts into the start limit; the error is at priority err.
+  c.exec(['mkdir', '-p', `/run/systemd/system/${UNIT}.d`]);
+  c.exec([
+    'sh',
+    '-c',
+    `printf '[Service]\\nEnvironment=EDGEFLOW_HTTP_PORT=80a\\n' > /run/systemd/system/${UNIT}.d/zz-bad.conf`,
+  ]);
+  c.exec(['systemctl', 'daemon-reload']);
+  const bad = c.exec(['systemctl', 'start', UNIT]);
+  assert.notEqual(bad.status, 0);
+  assert.equal(show('ExecMainStatus'), '78');
+  assert.equal(show('ActiveState'), 'failed', 'not waiting to restart');
+  assert.equal(show('NRestarts'), '0');
+  const errors = await c.waitFor('the config error under -p err', () => {
+    const out = c.exec(['journalctl', '-u', UNIT, '-p', 'err', '--no-pager', '-o', 'cat']).stdout;
+    return /EDGEFLOW_CONFIG_INVALID/.test(out) ? out : undefined;
+  });
+  assert.match(errors, /http\.listen\.port \(from EDGEFLOW_HTTP_PORT="80a"\): must be an integer/);
 });

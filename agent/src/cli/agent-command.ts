@@ -112,11 +112,19 @@ export async function runAgentCommand(
     log.flush();
     // The plain line is for whoever started the agent (a terminal, `systemctl status`); under
     // journald it gets priority err so that `journalctl -p err` shows it next to the record.
-    const prefix = isJournalStream(2, { env: io.env }) ? '<3>' : '';
-    io.stderr.write(`${prefix}edgeflow agent: ${line}\n`);
+    io.stderr.write(errLines(`edgeflow agent: ${line}\n`, io.env));
     return code === 'EDGEFLOW_INTERNAL' ? ExitCode.INTERNAL : ExitCode.FAILED;
   }
   return runUntilStopped(agent, { log, hooks, exits, deadlineMs: config.stopTimeoutSec * 1000 });
+}
+
+/**
+ * Text for stderr at priority err: under journald (which splits stderr into one entry per line)
+ * every line starts with `<3>`, so `journalctl -p err` shows each problem of a bad configuration.
+ */
+function errLines(text: string, env: NodeJS.ProcessEnv): string {
+  if (!isJournalStream(2, { env })) return text;
+  return text.replace(/^(?=.)/gm, '<3>');
 }
 
 /** The configuration from file, environment and flags; a failure is its exit code (78, 1). */
@@ -131,7 +139,7 @@ async function loadAgentConfig(values: AgentValues, io: CliIo): Promise<AgentCon
     });
   } catch (err) {
     if (!(err instanceof AgentError)) throw err;
-    io.stderr.write(`${formatCliError('edgeflow agent', err)}\n`);
+    io.stderr.write(errLines(`${formatCliError('edgeflow agent', err)}\n`, io.env));
     return err.code.startsWith('EDGEFLOW_CONFIG') ? ExitCode.CONFIG : ExitCode.FAILED;
   }
 }
