@@ -2,7 +2,7 @@ import { Agent, validateConfig, type AgentDeps } from '@edgeflow/agent';
 import { freePort } from './ports.js';
 
 type AgentLog = AgentDeps['log'];
-const loggerModule = new URL('../../../agent/dist/src/log/logger.js', import.meta.url).href;
+const loggerModule = new URL('../../../core/dist/src/log/logger.js', import.meta.url).href;
 
 /**
  * The real agent in this process (no child: fast to start, its broker's port in
