@@ -67,6 +67,8 @@ export const errorCatalog = {
   EDGEFLOW_GPIO_NOT_OUTPUT: 'The GPIO line is declared as an input; only outputs can be set.',
   EDGEFLOW_GPIO_FAILED:
     'The HAL could not set the line (the message has the HAL error); the previous state is kept.',
+  EDGEFLOW_GPIO_UNAVAILABLE:
+    'The GPIO line is declared in hal.gpio but the HAL has not been able to request it (its chip or co-processor is not there yet, or another process holds it); the message gives the cause. The HAL keeps trying with backoff: retry later (HTTP: after Retry-After). `GET /v1/gpio` shows the line as pending or failed.',
   EDGEFLOW_SENSOR_NOT_FOUND: 'No reading has been received for this sensor key yet.',
   EDGEFLOW_MQTT_CREDENTIALS:
     'A password file, password environment variable or TLS file named in mqtt.external or bridge cannot be read. Check the path, its permissions, or set the variable.',

@@ -14,6 +14,8 @@ export const errorCatalog = {
   EDGEFLOW_HAL_LINE_DIRECTION:
     'The operation does not fit the line direction (e.g. setting an input). Declare the line as an output in the config.',
   EDGEFLOW_HAL_LINE_CLOSED: 'The GPIO line or chip was released. Request it again.',
+  EDGEFLOW_HAL_LINE_UNAVAILABLE:
+    'The GPIO line is declared in hal.gpio but its request failed; the message gives the cause. "Not available yet": the HAL requests it again with backoff (a co-processor still enumerating on USB, a line another process holds); "not retried": fix the pin in hal.gpio. `GET /v1/gpio` shows each line\'s state.',
   EDGEFLOW_HAL_GPIO_IO:
     'The kernel refused a GPIO operation. The message names the pin and the errno; check permissions on /dev/gpiochip* or /sys/class/gpio.',
   EDGEFLOW_HAL_BACKEND_UNAVAILABLE:
@@ -67,6 +69,8 @@ export interface HalErrorDetails {
   readonly sensor?: string;
   /** Serial device of a co-processor link (/dev/ttyACM0). */
   readonly device?: string;
+  /** The code of the underlying failure (EDGEFLOW_HAL_LINE_UNAVAILABLE: why the line is not there). */
+  readonly causeCode?: string;
 }
 
 /** Options of every HAL error. */

@@ -93,8 +93,10 @@ export { createSimCdevBinding, createSimOnoff } from './sim/gpio-bindings.js';
 export { SimWorld, simProfileWires } from './sim/sim-world.js';
 export type { SimWorldOptions } from './sim/sim-world.js';
 
-export { createHal, parseHalConfig, Hal } from './poller/hal.js';
+export { Hal } from './poller/hal.js';
+export { createHal, parseHalConfig } from './poller/create-hal.js';
 export type { Reading, GpioEdge, HalProblem, HalEvents, HalDeps } from './poller/hal.js';
+export type { GpioLineState, GpioLineStatus } from './poller/gpio-lines.js';
 export {
   halConfigSchema,
   sensorConfigSchema,

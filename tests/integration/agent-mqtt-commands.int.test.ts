@@ -50,6 +50,8 @@ test('MQTT commands: authenticated GPIO set and TPM quote; anonymous clients and
       '  demo: false',
       '  gpio:',
       '    - { name: relay, pin: 11, direction: output }',
+      // Not on the simulator's header: declared, never requested.
+      '    - { name: ghost, pin: GPIO99, direction: output }',
       'mqtt:',
       '  auth:',
       '    users:',
@@ -101,6 +103,12 @@ test('MQTT commands: authenticated GPIO set and TPM quote; anonymous clients and
   assert.deepEqual(set, { ok: true, name: 'relay', value: 1 });
   const gpio1 = (await (await agent.http('/v1/gpio')).json()) as { lines: { value?: number }[] };
   assert.equal(gpio1.lines[0]?.value, 1);
+  const ghost = await command(ops, `${base}/gpio/ghost/set`, '1', `${base}/gpio/ghost/result`);
+  assert.equal((ghost.error as { code: string }).code, 'EDGEFLOW_GPIO_UNAVAILABLE');
+  assert.match(
+    (ghost.error as { message: string }).message,
+    /^GPIO line "ghost" \(pin GPIO99\) is not available: .*; not retried \(fix hal\.gpio\)$/,
+  );
 
   const nonce = randomBytes(32).toString('hex');
   const quoteTopic = `${base}/attestation/quote`;

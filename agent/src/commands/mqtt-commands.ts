@@ -188,6 +188,8 @@ export class MqttCommands {
     try {
       await hal.setOutput(name, value);
     } catch (err) {
+      if (isHalError(err, 'EDGEFLOW_HAL_LINE_UNAVAILABLE'))
+        return failure('EDGEFLOW_GPIO_UNAVAILABLE', err.message);
       if (isHalError(err)) return failure('EDGEFLOW_GPIO_FAILED', `${name}: ${err.message}`);
       throw err;
     }

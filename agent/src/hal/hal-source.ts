@@ -86,7 +86,10 @@ export class HalSource {
           retryInMs: p.retryInMs,
           err: p.error.message,
         },
-        'hal source failing; retrying',
+        // A problem without retryInMs is not tried again (a pin the board does not have).
+        p.retryInMs === undefined
+          ? `hal source failing (not retried): ${p.error.message}`
+          : `hal source failing; retrying in ${p.retryInMs} ms: ${p.error.message}`,
       );
     });
     // Every configured sensor appears from the start (down until its first good poll), and its

@@ -37,6 +37,7 @@ export class Agent {
       defaultMetrics: deps.defaultMetrics ?? true,
       fleet: {
         board: () => units.hal?.boardSummary(),
+        gpio: () => units.hal?.hal.gpio(),
         // Optional chain: the attestation plugin decorates the instance once it is registered.
         attestation: () =>
           (units.http?.attestation as { status: { state: string } } | undefined)?.status.state,

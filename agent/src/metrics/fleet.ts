@@ -10,6 +10,8 @@ export interface FleetSources {
   version: string;
   /** The HAL's board, once it started. */
   board?: () => { id: string; matchedBy: string; devicesMissing: number } | undefined;
+  /** The HAL's GPIO lines and their state (ready, pending, failed), once it started. */
+  gpio?: () => readonly { name: string; state: string }[] | undefined;
   /** Attestation state (`starting`, `disabled`, `unavailable`, `ready`), once the plugin exists. */
   attestation?: () => string | undefined;
   /** OTA root (`ota.root`): the state file under it is read at each scrape. */
@@ -84,6 +86,16 @@ function registerBoard(registry: Registry, src: FleetSources): void {
     registers: [registry],
     collect() {
       this.set(src.board?.()?.devicesMissing ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'edgeflow_hal_gpio_line_up',
+    help: '1 while the hal.gpio line is requested, 0 while its request fails (GET /v1/gpio says why and whether it is retried)',
+    labelNames: ['line'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const l of src.gpio?.() ?? []) this.set({ line: l.name }, l.state === 'ready' ? 1 : 0);
     },
   });
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { pino } from 'pino';
-import { createHal, parseHalConfig } from '@edgeflow/hal';
+import { createHal, parseHalConfig, SimWorld } from '@edgeflow/hal';
 import { SensorCache } from '../../src/cache/sensor-cache.js';
 import { buildHttpServer } from '../../src/http/server.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
@@ -95,4 +95,68 @@ test('with no token configured, state-changing routes are off (403)', async (t) 
   const res = await app.inject(put(1, `Bearer ${TOKEN}`));
   assert.equal(res.statusCode, 403);
   assert.equal(res.json().error.code, 'EDGEFLOW_HTTP_AUTH_DISABLED');
+});
+
+test('a declared line the HAL could not request yet: listed as pending, 503 with Retry-After, metric 0', async (t) => {
+  // Another process holds the relay's line (header pin 11 = GPIO17) as the HAL starts.
+  const world = new SimWorld();
+  const held = world.gpio.request(
+    17,
+    {
+      direction: 'input',
+      bias: 'as-is',
+      activeLow: false,
+      edge: 'none',
+      debounceNs: 0n,
+      initialLevel: 0,
+    },
+    'other-daemon',
+  );
+  t.after(() => held.release());
+  const hal = await createHal(
+    parseHalConfig({
+      board: 'sim',
+      demo: false,
+      gpio: [
+        {
+          name: 'relay',
+          pin: 11,
+          direction: 'output',
+          retry: { minMs: 60_000, maxMs: 60_000, jitter: 0 },
+        },
+      ],
+    }),
+    { simWorld: world },
+  );
+  await hal.start();
+  t.after(() => hal.stop());
+  const metrics = createMetrics({
+    cacheSize: () => 0,
+    mqttClients: () => 0,
+    defaultMetrics: false,
+    fleet: { gpio: () => hal.gpio() },
+  });
+  const app = buildHttpServer({
+    log: pino({ level: 'silent' }),
+    cache: new SensorCache({ shards: 8 }),
+    registry: metrics.registry,
+    readiness: [],
+    apiTokens: [{ name: 'ops', sha256: sha(TOKEN) }],
+    hal,
+  });
+
+  const [relay] = (await app.inject('/v1/gpio')).json().lines;
+  assert.equal(relay.state, 'pending');
+  assert.equal(relay.error.code, 'EDGEFLOW_HAL_LINE_BUSY');
+  assert.equal(relay.retryInMs, 60_000);
+
+  const res = await app.inject(put(1, `Bearer ${TOKEN}`));
+  assert.equal(res.statusCode, 503, res.body);
+  assert.equal(res.headers['retry-after'], '60');
+  assert.equal(res.json().error.code, 'EDGEFLOW_GPIO_UNAVAILABLE');
+  assert.match(
+    res.json().error.message,
+    /^GPIO line "relay" \(pin 11\) is not available yet: .*line already in use; attempt 1, next in 60000 ms$/,
+  );
+  assert.match(await metrics.registry.metrics(), /^edgeflow_hal_gpio_line_up\{line="relay"\} 0$/m);
 });

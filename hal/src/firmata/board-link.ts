@@ -21,38 +21,47 @@ export interface BoardLinkOptions {
 }
 
 /**
- * The shared link to the detected board's co-processor, or undefined on a board without one.
- * The link looks the device up again before every reconnect: by its USB VID:PID (and serial
- * number, when it has one) under the configured root, since a re-enumerated CDC device can
- * come back as ttyACM1. While the link is down after a failure, the last failure is thrown.
+ * The shared link to the board's co-processor, or undefined on a board without one. The link
+ * looks the device up before every connect: by its USB VID:PID (and serial number, when
+ * detection saw one) under the configured root, since a re-enumerated CDC device can come back
+ * as ttyACM1. A co-processor that detection did not find (still enumerating at boot) gets a
+ * link all the same: its users get MCU_NOT_FOUND until it is on USB, and work once it is.
+ * While the link is down after a failure, the last failure is thrown.
  */
 export function boardLink(
   board: DetectedBoard,
   registry: FirmataLinkRegistry,
   o: BoardLinkOptions,
 ): (() => Promise<FirmataLink>) | undefined {
+  const want = board.profile.coprocessor;
+  if (!want) return undefined;
   const co = board.coprocessor;
-  const ids = board.profile.coprocessor?.usb;
-  if (!co || !ids) return undefined;
   const fs = o.fs ?? nodeHostFs;
   const locate = async (): Promise<string> => {
     if (o.device !== undefined) return o.device;
     const all = await scanUsbSerial(fs, o.root);
+    const serial = co?.usb.serial;
     const same = all.find(
-      (d) => co.usb.serial !== undefined && d.serial === co.usb.serial && d.vid === co.usb.vid,
+      (d) => serial !== undefined && d.serial === serial && d.vid === co?.usb.vid,
     );
-    const hit = same ?? findUsbSerial(all, ids)?.device;
+    const hit = same ?? findUsbSerial(all, want.usb)?.device;
     if (!hit) {
+      const ids = co
+        ? `${co.usb.vid}:${co.usb.pid}`
+        : want.usb.map((u) => `${u.vid}:${u.pid}`).join(' or ');
       throw new HalError(
         'EDGEFLOW_HAL_MCU_NOT_FOUND',
-        `the ${co.mcu} co-processor (USB ${co.usb.vid}:${co.usb.pid}) is not on USB now`,
-        { details: { device: co.device } },
+        `the ${want.mcu} co-processor (USB ${ids}) is not on USB now (USB serial devices: ${all.map((d) => `${d.tty} ${d.vid}:${d.pid}`).join(', ') || 'none'})`,
+        { details: co ? { device: co.device } : {} },
       );
     }
     return hit.byId ?? hit.device;
   };
   const [major = 2, minor = 3] = (o.minProtocol ?? '2.3').split('.').map(Number);
-  const key = `${co.usb.vid}:${co.usb.pid}@${co.usb.usbPath}`;
+  // One link per device for the whole process (the Hal's users share it).
+  const key = co
+    ? `${co.usb.vid}:${co.usb.pid}@${co.usb.usbPath}`
+    : `${board.profile.id}:coprocessor`;
   return async () => {
     const link = registry.get(
       key,

@@ -88,6 +88,8 @@ export const gpioConfigSchema = z.strictObject({
   edge: z.enum(['none', 'rising', 'falling', 'both']).default('both'),
   debounceMs: z.number().min(0).max(1000).default(0),
   initial: z.union([z.literal(0), z.literal(1)]).default(0),
+  /** Backoff between requests of a line whose request failed (its chip not there yet, ...). */
+  retry,
 });
 
 /** One analog input of a co-processor board (LattePanda A0-A5): a voltage reading. */

@@ -3,11 +3,13 @@
 // input, drives and watches GPIO through Firmata, survives a USB reset; the CLI shows the link
 // and the firmware version. Real StandardFirmata in simavr behind the tty node.
 import assert from 'node:assert/strict';
+import { renameSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Writable } from 'node:stream';
 import { runCli } from '../../src/cli/cli.js';
 import type { GpioEdge, Hal, HalProblem, Reading } from '../../src/poller/hal.js';
-import { createHal } from '../../src/poller/hal.js';
+import { createHal } from '../../src/poller/create-hal.js';
 import { FirmataBoard } from '../helpers/firmata-board.js';
 import { emulatedBoardProfile, emulatedRoot } from '../helpers/emulated-board.js';
 import { FAST_RECONNECT, emulatorSkipReason } from './board-fixture.js';
@@ -176,5 +178,45 @@ describe('createHal and the CLI on an emulated co-processor board', { skip }, ()
       0,
       after.err(),
     );
+  });
+
+  test('a co-processor that enumerates after start: its relay works once it is on USB', async () => {
+    // At boot the MCU is still enumerating: its tty is not in sysfs yet.
+    const late = emulatedRoot(board.device);
+    const tty = join(late.root, 'sys/class/tty/ttyACM0');
+    renameSync(tty, `${tty}.later`);
+    const retry = { minMs: 50, maxMs: 200 };
+    const hal = await createHal(
+      {
+        root: late.root,
+        fallbackToSim: false,
+        demo: false,
+        gpio: [{ name: 'relay', pin: 'D5', direction: 'output', initial: 0, retry }],
+      },
+      { profiles, firmataLink: { reconnect: FAST_RECONNECT }, sleep: () => Promise.resolve() },
+    );
+    const missing = next<HalProblem>(hal, 'problem', () => true);
+    await hal.start();
+    try {
+      assert.equal(hal.board.coprocessor, undefined, 'not on USB at detection');
+      assert.equal((await missing).error.code, 'EDGEFLOW_HAL_MCU_NOT_FOUND');
+      await assert.rejects(
+        hal.setOutput('relay', 1),
+        (e: Error & { code?: string }) =>
+          e.code === 'EDGEFLOW_HAL_LINE_UNAVAILABLE' &&
+          /relay.*not available yet: the atmega328p co-processor .* is not on USB now/.test(
+            e.message,
+          ),
+      );
+      const up = next<Reading>(hal, 'reading', (r) => r.key === 'hal.gpio/relay');
+      renameSync(`${tty}.later`, tty);
+      assert.equal((await up).value, false);
+      assert.equal(await board.level(5), 0, 'requested as an output at its initial level');
+      await hal.setOutput('relay', 1);
+      assert.equal(await board.level(5), 1);
+    } finally {
+      await hal.stop();
+      late.remove();
+    }
   });
 });

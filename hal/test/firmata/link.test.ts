@@ -6,36 +6,15 @@ import { test } from 'node:test';
 import { isHalError } from '../../src/errors.js';
 import { FirmataLink } from '../../src/firmata/link.js';
 import type { FirmataLinkOptions } from '../../src/firmata/link.js';
-import type { Responder } from '../helpers/scripted-serial.js';
-import { ScriptedSerial, recording } from '../helpers/scripted-serial.js';
+import {
+  ScriptedSerial,
+  firmware,
+  recordedAnswers,
+  recording,
+} from '../helpers/scripted-serial.js';
 
 const rec = recording();
-const answers: Record<string, string> = {
-  f9f079f7: rec.byName('version+firmware').response,
-  f06bf7: rec.byName('capability').response,
-  f069f7: rec.byName('analog mapping').response,
-  f079f7: rec.boot.slice(6), // REPORT_FIRMWARE alone: the firmware part of the announcement
-};
-
-/** StandardFirmata as recorded, plus pin states from a tiny model of port 0. */
-function firmware(): Responder {
-  const mode = new Map<number, number>();
-  let port0 = 0;
-  return (req) => {
-    const known = answers[req];
-    if (known !== undefined) return known;
-    const bytes = Buffer.from(req, 'hex');
-    for (let i = 0; i < bytes.length; i++) {
-      if (bytes[i] === 0xf4) mode.set(bytes[i + 1] ?? 0, bytes[i + 2] ?? 0);
-      if (bytes[i] === 0x90) port0 = (bytes[i + 1] ?? 0) | ((bytes[i + 2] ?? 0) << 7);
-    }
-    const q = /^f06d([0-9a-f]{2})f7$/.exec(req);
-    if (!q) return undefined;
-    const pin = parseInt(q[1] ?? '0', 16);
-    const state = pin < 8 ? (port0 >> pin) & 1 : 0;
-    return `f06e${q[1]}${(mode.get(pin) ?? 1).toString(16).padStart(2, '0')}0${state}f7`;
-  };
-}
+const answers = recordedAnswers(rec);
 
 function linkOver(serial: () => ScriptedSerial, o: Partial<FirmataLinkOptions> = {}): FirmataLink {
   return new FirmataLink({

@@ -84,3 +84,34 @@ export class ScriptedSerial implements SerialLink {
     return Promise.resolve();
   }
 }
+
+/** The recorded answers by request (hex): version+firmware, capability, analog mapping. */
+export const recordedAnswers = (
+  rec: ReturnType<typeof recording> = recording(),
+): Record<string, string> => ({
+  f9f079f7: rec.byName('version+firmware').response,
+  f06bf7: rec.byName('capability').response,
+  f069f7: rec.byName('analog mapping').response,
+  f079f7: rec.boot.slice(6), // REPORT_FIRMWARE alone: the firmware part of the announcement
+});
+
+/** StandardFirmata as recorded, plus pin states from a tiny model of port 0. */
+export function firmware(): Responder {
+  const known = recordedAnswers();
+  const mode = new Map<number, number>();
+  let port0 = 0;
+  return (req) => {
+    const answer = known[req];
+    if (answer !== undefined) return answer;
+    const bytes = Buffer.from(req, 'hex');
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i] === 0xf4) mode.set(bytes[i + 1] ?? 0, bytes[i + 2] ?? 0);
+      if (bytes[i] === 0x90) port0 = (bytes[i + 1] ?? 0) | ((bytes[i + 2] ?? 0) << 7);
+    }
+    const q = /^f06d([0-9a-f]{2})f7$/.exec(req);
+    if (!q) return undefined;
+    const pin = parseInt(q[1] ?? '0', 16);
+    const state = pin < 8 ? (port0 >> pin) & 1 : 0;
+    return `f06e${q[1]}${(mode.get(pin) ?? 1).toString(16).padStart(2, '0')}0${state}f7`;
+  };
+}

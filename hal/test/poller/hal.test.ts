@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isHalError } from '../../src/errors.js';
 import type { GpioEdge, HalProblem, Reading } from '../../src/poller/hal.js';
-import { createHal, parseHalConfig } from '../../src/poller/hal.js';
+import { createHal, parseHalConfig } from '../../src/poller/create-hal.js';
 import { SimWorld } from '../../src/sim/sim-world.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 

@@ -46,6 +46,12 @@ export function gpioRoutes(
       try {
         await hal.setOutput(name, body.value.value);
       } catch (err) {
+        if (isHalError(err, 'EDGEFLOW_HAL_LINE_UNAVAILABLE')) {
+          // Pending: the HAL requests the line again after retryInMs; failed: it does not.
+          if (line.retryInMs !== undefined)
+            void reply.header('retry-after', String(Math.max(1, Math.ceil(line.retryInMs / 1000))));
+          return reply.code(503).send(errorBody('EDGEFLOW_GPIO_UNAVAILABLE', err.message));
+        }
         if (isHalError(err)) {
           return reply.code(502).send(errorBody('EDGEFLOW_GPIO_FAILED', `${name}: ${err.message}`));
         }
