@@ -1,5 +1,6 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { detectBoard, type DetectedBoard } from '@edgeflow/hal';
+import { createLogger } from '@edgeflow/core/log';
 import { pino, type Logger } from 'pino';
 import type { AgentClient, Metrics } from '../agent/agent-http.js';
 import { stopAgent } from '../agent/agent-process.js';
@@ -75,10 +76,15 @@ export class Runner {
   ) {
     for (const r of recorded) this.view.observe(r);
     this.paths = runPaths(state.options.outDir);
-    this.log = pino(
-      { base: { component: 'edgeready', runId: state.runId } },
-      pino.destination({ dest: this.paths.suiteLog, append: true, sync: true }),
-    );
+    // The suite's log file: the same record shape as the agent's and the OTA tool's (the
+    // shared setup), JSON always (it is read back into the report).
+    this.log = createLogger({
+      service: 'edgeready',
+      format: 'json',
+      journal: false,
+      tty: false,
+      destination: pino.destination({ dest: this.paths.suiteLog, append: true, sync: true }),
+    }).child({ component: 'edgeready', runId: state.runId });
     this.edgeflow = edgeflowRunner(state.options.edgeflowCli);
     this.ota = otaRunner(this.edgeflow);
     this.lat = new LatencyHistogram(state.latency.counts, state.latency.max);
