@@ -57,6 +57,16 @@ export const AEDES_PATCHES: readonly { name: string; file: string; why: string }
     why: 'PUBREC forgets the sent entry (bounded map)',
   },
   {
+    name: 'replay-first',
+    file: 'lib/client.js',
+    why: 'live deliveries to a persistent session wait for its queue replay [MQTT-4.6.0-6]',
+  },
+  {
+    name: 'replay-first',
+    file: 'lib/handlers/connect.js',
+    why: 'the queue replay releases the held live deliveries when it ends',
+  },
+  {
     name: 'queued-flags',
     file: 'lib/handlers/connect.js',
     why: 'a replayed PUBLISH has DUP=1 when resent [MQTT-3.3.1-1], RETAIN=0 [MQTT-3.3.1-9] (D3, D6)',
