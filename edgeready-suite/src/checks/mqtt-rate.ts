@@ -73,9 +73,15 @@ export const throughputCheck = check<ThroughputRaw>({
     // Windows of >= 10 s: one-second samples jitter with scheduling on a busy board while the
     // load generator catches up on its schedule.
     const win = Math.max(10_000, options.sampleMs);
+    // Each segment's first window is its warm-up (publishers connect, a resumed agent starts),
+    // like the first 10 % of the run.
+    const segStart = new Map<number, number>();
+    for (const s of samples)
+      if (typeof s.rate === 'number' && !segStart.has(s.seg)) segStart.set(s.seg, s.a);
     const buckets = new Map<string, number[]>();
     for (const s of samples) {
       if (typeof s.rate !== 'number' || s.a < (samples.at(-1)?.a ?? 0) * 0.1) continue;
+      if (s.a - (segStart.get(s.seg) ?? 0) < win) continue;
       const b = `${s.seg}:${Math.floor(s.a / win)}`;
       buckets.set(b, [...(buckets.get(b) ?? []), s.rate]);
     }
