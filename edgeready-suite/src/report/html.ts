@@ -6,6 +6,7 @@ const COLORS: Record<string, string> = {
   pass: '#1a7f37',
   fail: '#cf222e',
   skip: '#9a6700',
+  simulated: '#8250df',
   'not-run': '#6e7781',
 };
 
@@ -43,7 +44,7 @@ export function renderHtml(r: Report, series: readonly Sample[]): string {
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1f2328;background:#f6f8fa}
 h1{margin:0 0 4px}table{border-collapse:collapse;background:#fff;margin:8px 0}
 td,th{border:1px solid #d0d7de;padding:4px 8px;vertical-align:top;text-align:left}
-.verdict{font-size:20px;font-weight:bold;color:${COLORS[v === 'incomplete' ? 'skip' : v] ?? '#000'}}
+.verdict{font-size:20px;font-weight:bold;color:${COLORS[v === 'incomplete' ? 'skip' : v === 'pass (simulated)' ? 'simulated' : v] ?? '#000'}}
 .plots{display:flex;flex-wrap:wrap;gap:12px}.st{font-weight:bold}
 </style></head><body>
 <h1>EdgeReady report</h1>
@@ -53,12 +54,15 @@ td,th{border:1px solid #d0d7de;padding:4px 8px;vertical-align:top;text-align:lef
 <tr><th>board</th><td>${e(r.boardId ?? '?')}</td></tr>
 <tr><th>run</th><td>${e(r.runId)}, ${e(r.mode)} mode, suite ${e(r.suiteVersion)}</td></tr>
 <tr><th>time</th><td>${e(r.createdAt)} → ${e(r.finishedAt)}; active ${r.activeSeconds.toFixed(0)} s of ${r.plannedSeconds} s planned</td></tr>
-<tr><th>checks</th><td>${r.summary.pass} passed, ${r.summary.fail} failed, ${r.summary.skip} skipped, ${r.summary.notRun} not run</td></tr>
+<tr><th>checks</th><td>${r.summary.pass} passed, ${r.summary.simulated} passed on a stand-in, ${r.summary.fail} failed, ${r.summary.skip} skipped, ${r.summary.notRun} not run</td></tr>
 <tr><th>QoS 2 messages</th><td>${r.latency.messages}, p50 ${r.latency.p50Ms?.toFixed(1) ?? '–'} ms, p99 ${r.latency.p99Ms?.toFixed(1) ?? '–'} ms, max ${r.latency.maxMs.toFixed(1)} ms</td></tr>
 </table>
-<p>This file, report.json, junit.xml, timeseries.jsonl and agent.log are bound to the device by
-attestation.json in the archive: a TPM quote whose nonce is the SHA-256 of the archive's content
-(check with <code>edgeready verify-report ARCHIVE --enrolment FILE</code>).</p>
+${r.failure ? `<p class="verdict">The run failed: ${e(r.failure.code)}: ${e(r.failure.message)}</p>` : ''}
+${r.simulated.length ? `<p>Not a certification: ${r.simulated.length} check(s) passed only against a stand-in:</p><ul>${r.simulated.map((x) => `<li>${e(x)}</li>`).join('')}</ul>` : ''}
+<p>Every sample and check execution is in evidence.jsonl, a hash chain dated by ${r.anchors.quoted} TPM
+quotes; this file, report.json, junit.xml, timeseries.jsonl and agent.log are bound to the device by
+attestation.json in the archive, a TPM quote over the archive's content. <code>edgeready
+verify-report ARCHIVE --enrolment FILE</code> re-judges the evidence and recomputes this verdict.</p>
 <h2>Time series</h2>
 <div class="plots">
 ${plots.join('\n')}
