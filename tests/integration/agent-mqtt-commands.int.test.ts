@@ -54,9 +54,14 @@ test('MQTT commands: authenticated GPIO set and TPM quote; anonymous clients and
       '    - { name: ghost, pin: GPIO99, direction: output }',
       'mqtt:',
       '  auth:',
+      // Command topics are reached only by patterns that name them: the refusals below are
+      // then the commands' own (unauthenticated, not granted).
+      "    anonymous: { publish: ['edgeflow/#'], subscribe: ['#'] }",
       '    users:',
-      `      - { username: ops, passwordHash: '${hash}' }`,
-      `      - { username: viewer, passwordHash: '${hash}' }`,
+      `      - { username: ops, passwordHash: '${hash}', publish: ['edgeflow/#'] }`,
+      `      - { username: viewer, passwordHash: '${hash}', publish: ['edgeflow/#'] }`,
+      'gpio:',
+      '  access: { mqttUsers: [ops] }',
       'attestation:',
       '  access: { mqttUsers: [ops] }',
       ...(tpm !== undefined ? [`  tcti: '${tpm.tcti}'`] : []),

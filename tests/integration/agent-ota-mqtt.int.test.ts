@@ -141,9 +141,12 @@ test('OTA over MQTT: authenticated request → request file → root-side instal
       'hal: { board: sim, demo: false }',
       'mqtt:',
       '  auth:',
+      // Commands are reached only by ACL patterns that name them (edgeflow/...): here everyone
+      // may publish the install topic, so the refusals below are the command's own grants.
+      "    anonymous: { publish: ['edgeflow/+/ota/install'], subscribe: ['#'] }",
       '    users:',
-      `      - { username: ops, passwordHash: '${await hashPassword('ops-pass')}' }`,
-      `      - { username: viewer, passwordHash: '${await hashPassword('viewer-pass')}' }`,
+      `      - { username: ops, passwordHash: '${await hashPassword('ops-pass')}', publish: ['edgeflow/+/ota/install'] }`,
+      `      - { username: viewer, passwordHash: '${await hashPassword('viewer-pass')}', publish: ['edgeflow/+/ota/install'] }`,
       'ota:',
       `  root: '${root}'`,
       '  mqttInstall: { users: [ops], allowHttp: true, maxBytes: 10000000 }',

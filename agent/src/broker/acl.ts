@@ -1,28 +1,44 @@
 /**
+ * First topic level of the command namespace (`edgeflow/<device>/gpio/<name>/set`, quotes, OTA
+ * installs, and the agent's own results and status). Publishing there changes the device or
+ * speaks for the agent, so no wildcard reaches it: only a pattern whose first level is written
+ * `edgeflow` grants it (deny by default, like `$` topics for wildcards, [MQTT-4.7.2-1]).
+ */
+export const COMMAND_ROOT = 'edgeflow';
+
+/**
  * Topic ACLs: a client may publish / subscribe to a topic when one of its patterns matches.
  * Patterns use MQTT wildcards (`+` one level, `#` the rest, [MQTT-4.7.1]) and two
  * substitutions, so that one rule serves a fleet: `%u` = the authenticated user name,
- * `%c` = the client id (a value containing `+`, `#` or `/` never matches).
+ * `%c` = the client id (a value containing `+`, `#` or `/` never matches). Publishing into
+ * the {@link COMMAND_ROOT} namespace needs a pattern that names it literally.
  */
 export class TopicAcl {
   readonly #patterns: string[][];
+  /** The patterns that name the command namespace as written (not through %u / %c). */
+  readonly #commands: string[][];
   readonly #any: boolean;
 
   constructor(patterns: readonly string[], user: string, clientId: string) {
     const unsafe = (v: string) => /[+#/]/.test(v) || v === '';
     const out: string[][] = [];
+    const commands: string[][] = [];
     for (const p of patterns) {
       if ((p.includes('%u') && unsafe(user)) || (p.includes('%c') && unsafe(clientId))) continue;
-      out.push(p.replaceAll('%u', user).replaceAll('%c', clientId).split('/'));
+      const levels = p.replaceAll('%u', user).replaceAll('%c', clientId).split('/');
+      out.push(levels);
+      if (p.split('/')[0] === COMMAND_ROOT) commands.push(levels);
     }
     this.#patterns = out;
+    this.#commands = commands;
     this.#any = out.some((p) => p.length === 1 && p[0] === '#');
   }
 
   /** Whether a concrete topic name (publish) is allowed. */
   allowsTopic(topic: string): boolean {
-    if (this.#any) return !topic.startsWith('$');
     const levels = topic.split('/');
+    if (levels[0] === COMMAND_ROOT) return this.#commands.some((p) => matches(p, levels));
+    if (this.#any) return !topic.startsWith('$');
     return this.#patterns.some((p) => matches(p, levels));
   }
 

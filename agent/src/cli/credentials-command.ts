@@ -9,24 +9,33 @@ import {
 } from '@edgeflow/core';
 import { cliUsageError } from './usage-error.js';
 
-export const mqttUsage = `Usage: edgeflow mqtt passwd [--user NAME]
+export const mqttUsage = `Usage: edgeflow mqtt passwd [--user NAME] [--publish PATTERN]... [--subscribe PATTERN]...
 
 Reads a password from standard input (one line; nothing is echoed when it is a terminal and
 the shell's 'read -rs' is used) and prints the mqtt.auth.users entry with its scrypt hash
 (N=16384, r=8, p=1). The password itself is never printed or stored.
 
+The entry is least privilege: by default the user may publish to its own sensor topics
+(sensors/%u/#, %u = its user name) and subscribe to nothing. Commands
+(edgeflow/<device>/...) are never reached by a wildcard: grant one with a pattern that names
+it (--publish 'edgeflow/+/gpio/relay/set') plus the feature's grant (gpio.access.mqttUsers,
+attestation.access.mqttUsers, ota.mqttInstall.users; docs/api.md).
+
   printf %s "$PW" | edgeflow mqtt passwd --user sensor-gw-1
 
 Options:
-  -u, --user NAME   the user name of the entry (default: user)
-  -h, --help        show this help
+  -u, --user NAME          the user name of the entry (default: user)
+  -p, --publish PATTERN    a topic pattern it may publish to (repeat; replaces the default)
+  -s, --subscribe PATTERN  a topic filter it may subscribe to (repeat; default: none)
+  -h, --help               show this help
 `;
 
 export const httpUsage = `Usage: edgeflow http token [--name NAME]
 
 Creates a random API token for the HTTP API: state-changing routes (PUT /v1/gpio/..., the
-console's OTA commit and rollback) and reads on a non-loopback listener. Attestation quote and
-activation also need the token's name in attestation.access.apiTokens (docs/attestation.md).
+console's OTA commit and rollback) and reads on a non-loopback listener. GPIO writes also need
+the token's name in gpio.access.apiTokens, attestation quote and activation in
+attestation.access.apiTokens (docs/api.md, docs/attestation.md).
 Prints the token once on standard output, and the http.apiTokens entry (its SHA-256, which is
 all the configuration keeps) on standard error.
 
@@ -37,8 +46,13 @@ Options:
 
 const MQTT_OPTIONS = {
   user: { type: 'string', short: 'u' },
+  publish: { type: 'string', short: 'p', multiple: true },
+  subscribe: { type: 'string', short: 's', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** A sensor account's own topics: the least an entry grants (docs/ingest.md, ACLs). */
+const DEFAULT_PUBLISH = ['sensors/%u/#'];
 
 const HTTP_OPTIONS = {
   name: { type: 'string', short: 'n' },
@@ -73,7 +87,11 @@ async function readLine(stream: NodeJS.ReadableStream): Promise<string> {
 export async function runMqttCommand(argv: readonly string[], io: CliIo): Promise<number> {
   let values;
   try {
-    values = parseVerb(argv, MQTT_OPTIONS, 'edgeflow mqtt passwd [--user NAME]');
+    values = parseVerb(
+      argv,
+      MQTT_OPTIONS,
+      'edgeflow mqtt passwd [--user NAME] [--publish PATTERN]... [--subscribe PATTERN]...',
+    );
   } catch (err) {
     return usageFailure(io, 'edgeflow mqtt', err, mqttUsage);
   }
@@ -92,8 +110,19 @@ export async function runMqttCommand(argv: readonly string[], io: CliIo): Promis
     return ExitCode.FAILED;
   }
   const hash = await hashPassword(password);
+  const list = (xs: readonly string[]) => `[${xs.map((x) => JSON.stringify(x)).join(', ')}]`;
   io.stdout.write(
-    `mqtt:\n  auth:\n    users:\n      - username: ${JSON.stringify(user)}\n        passwordHash: '${hash}'\n`,
+    [
+      'mqtt:',
+      '  auth:',
+      '    users:',
+      `      - username: ${JSON.stringify(user)}`,
+      `        passwordHash: '${hash}'`,
+      '        # Least privilege; commands (edgeflow/<device>/...) need a pattern naming them.',
+      `        publish: ${list(values.publish ?? DEFAULT_PUBLISH)}`,
+      `        subscribe: ${list(values.subscribe ?? [])}`,
+      '',
+    ].join('\n'),
   );
   return ExitCode.OK;
 }

@@ -16,6 +16,8 @@ export interface MqttCommandDeps {
   attestation?: () => Responder | undefined;
   /** MQTT users granted quote requests (attestation.access.mqttUsers); absent/empty: none. */
   quoteUsers?: readonly string[];
+  /** MQTT users granted GPIO writes (gpio.access.mqttUsers); absent/empty: none. */
+  gpioUsers?: readonly string[];
   /** OTA installs over MQTT (`ota.mqttInstall`); absent: such requests are refused. */
   ota?: OtaRequestsOptions | undefined;
   now?: () => number;
@@ -45,9 +47,10 @@ function failure(code: string, message: string): Outcome {
  * Only authenticated clients may send commands (an MQTT user from `mqtt.auth.users`, by
  * password or client certificate); who may send which is the ACL's business
  * (`authorizePublish` runs before this). A command from an anonymous client is refused with
- * EDGEFLOW_MQTT_COMMAND_UNAUTHENTICATED: secure by default. A quote request additionally needs
- * the user in `attestation.access.mqttUsers` (the same grant as the HTTP route), else
- * EDGEFLOW_MQTT_COMMAND_FORBIDDEN: a topic ACL of `#` must not hand out the device's signature.
+ * EDGEFLOW_MQTT_COMMAND_UNAUTHENTICATED: secure by default. The topic ACL never lets a wildcard
+ * reach `edgeflow/...` (acl.ts, COMMAND_ROOT), and each command also needs the same grant as
+ * its HTTP route: `gpio.access.mqttUsers` for GPIO writes, `attestation.access.mqttUsers` for
+ * quotes, `ota.mqttInstall.users` for installs, else EDGEFLOW_MQTT_COMMAND_FORBIDDEN.
  */
 export class MqttCommands {
   readonly #deps: MqttCommandDeps;
@@ -100,7 +103,7 @@ export class MqttCommands {
     if (rest.length === 3 && rest[0] === 'gpio' && rest[2] === 'set') {
       const name = rest[1] as string;
       resultTopic = `${this.#prefix}gpio/${name}/result`;
-      run = () => this.#setGpio(name, payload);
+      run = () => this.#setGpio(name, payload, user);
     } else if (rest.length === 2 && rest[0] === 'attestation' && rest[1] === 'quote') {
       resultTopic = `${this.#prefix}attestation/quote/result`;
       run = () => this.#quote(payload, user);
@@ -169,7 +172,14 @@ export class MqttCommands {
     this.#deps.publish(topic, Buffer.from(JSON.stringify(out)), retain);
   }
 
-  async #setGpio(name: string, payload: Uint8Array): Promise<Outcome> {
+  async #setGpio(name: string, payload: Uint8Array, user: string | null): Promise<Outcome> {
+    // The same grant as PUT /v1/gpio/:name (gpio.access): the topic ACL alone says who may
+    // publish there, not who may drive an output.
+    if (user === null || !(this.#deps.gpioUsers ?? []).includes(user))
+      return failure(
+        'EDGEFLOW_MQTT_COMMAND_FORBIDDEN',
+        `user ${JSON.stringify(user)} is not granted GPIO writes (gpio.access.mqttUsers)`,
+      );
     const hal = this.#deps.hal;
     if (hal === undefined) return failure('EDGEFLOW_GPIO_NOT_FOUND', 'the HAL is not running');
     const text = Buffer.from(payload).toString('utf8').trim();

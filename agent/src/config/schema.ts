@@ -150,6 +150,21 @@ export const configSchema = z
       .prefault({}),
     /** On-board sensors and GPIO (see docs/hal.md); with no board, the simulator board. */
     hal: halConfigSchema.prefault({}),
+    /**
+     * Who may drive the output lines of `hal.gpio`: the same grant over HTTP (token names from
+     * http.apiTokens, PUT /v1/gpio/:name) and MQTT (user names from mqtt.auth.users,
+     * edgeflow/<device>/gpio/<name>/set). Empty lists: refused for everyone.
+     */
+    gpio: z
+      .strictObject({
+        access: z
+          .strictObject({
+            apiTokens: z.array(z.string().min(1).max(64)).max(64).default([]),
+            mqttUsers: z.array(z.string().min(1).max(128)).max(64).default([]),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
     /** The agent's side of OTA trials (docs/ota.md). */
     ota: z
       .strictObject({
@@ -203,6 +218,22 @@ export const configSchema = z
     // Optional chaining: zod may run this with other keys already reported invalid.
     const tokens = new Set((c.http?.apiTokens ?? []).map((t) => t.name));
     const users = new Set((c.mqtt?.auth?.users ?? []).map((u) => u.username));
+    (c.gpio?.access?.apiTokens ?? []).forEach((n, i) => {
+      if (!tokens.has(n))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['gpio', 'access', 'apiTokens', i],
+          message: `no token named "${n}" in http.apiTokens`,
+        });
+    });
+    (c.gpio?.access?.mqttUsers ?? []).forEach((n, i) => {
+      if (!users.has(n))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['gpio', 'access', 'mqttUsers', i],
+          message: `no user named "${n}" in mqtt.auth.users`,
+        });
+    });
     (c.attestation?.access?.apiTokens ?? []).forEach((n, i) => {
       if (!tokens.has(n))
         ctx.addIssue({

@@ -16,6 +16,15 @@ export interface TokenGrant {
   readonly key: string;
 }
 
+/**
+ * The GPIO write grant (gpio.access.apiTokens). The same action over MQTT needs the same grant
+ * (gpio.access.mqttUsers, checked by MqttCommands): one access list per action for both
+ * transports, as attestation.access is for quotes.
+ */
+export function gpioGrant(names: readonly string[]): TokenGrant {
+  return { names, key: 'gpio.access.apiTokens' };
+}
+
 /** Outcome of looking a request's Authorization header up in the configured tokens. */
 export type TokenMatch =
   | { readonly kind: 'missing' }

@@ -7,7 +7,7 @@ import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { sensorRoutes } from './routes/sensors.js';
 import { gpioRoutes } from './routes/gpio.js';
-import { createAuthGuard, type ApiToken } from './auth.js';
+import { createAuthGuard, gpioGrant, type ApiToken } from './auth.js';
 import { readAccessHook, type ReadAccessOptions } from './read-access.js';
 import type { HttpsFiles } from './tls.js';
 import type { Hal } from '@edgeflow/hal';
@@ -18,6 +18,8 @@ export interface HttpDeps {
   registry: Registry;
   readiness: readonly ReadinessCheck[];
   apiTokens: readonly ApiToken[];
+  /** Token names granted GPIO writes (gpio.access.apiTokens); absent or empty: none. */
+  gpioTokens?: readonly string[] | undefined;
   /** Absent when the HAL is not running. */
   hal?: Hal | undefined;
   /** The read rule (read-access.ts); absent = reads open (unit tests of single routes). */
@@ -69,6 +71,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   healthRoutes(app, deps.readiness);
   metricsRoute(app, deps.registry);
   sensorRoutes(app, deps.cache);
-  if (deps.hal !== undefined) gpioRoutes(app, deps.hal, createAuthGuard(deps.apiTokens));
+  if (deps.hal !== undefined)
+    gpioRoutes(app, deps.hal, createAuthGuard(deps.apiTokens, gpioGrant(deps.gpioTokens ?? [])));
   return app;
 }

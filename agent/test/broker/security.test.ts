@@ -71,6 +71,24 @@ function fixture(auth: object, limits: object = {}) {
   return { sec, counted, lines, client, auth: auth_, pub, sub, tick: (ms: number) => (now += ms) };
 }
 
+test('ACL: no wildcard reaches the command namespace edgeflow/...; a pattern naming it does', () => {
+  const all = new TopicAcl(['#'], 'u', 'c');
+  assert.equal(all.allowsTopic('sensors/u/t'), true);
+  assert.equal(all.allowsTopic('edgeflow/gw/gpio/relay/set'), false);
+  assert.equal(all.allowsTopic('edgeflow/deadletter'), false);
+  const plus = new TopicAcl(['+/+/gpio/+/set', '+/#'], 'u', 'c');
+  assert.equal(plus.allowsTopic('edgeflow/gw/gpio/relay/set'), false);
+  const named = new TopicAcl(['edgeflow/+/gpio/relay/set'], 'u', 'c');
+  assert.equal(named.allowsTopic('edgeflow/gw/gpio/relay/set'), true);
+  assert.equal(named.allowsTopic('edgeflow/gw/gpio/other/set'), false);
+  assert.equal(named.allowsTopic('edgeflow/gw/ota/install'), false);
+  // A user named "edgeflow" does not get the namespace through %u.
+  const sub = new TopicAcl(['%u/#'], 'edgeflow', 'c');
+  assert.equal(sub.allowsTopic('edgeflow/gw/gpio/relay/set'), false);
+  // Subscriptions are unchanged: a listener may still follow results and status.
+  assert.equal(all.allowsFilter('edgeflow/+/ota/status'), true);
+});
+
 test('users: password checked, ACL applied per user; violations counted and logged once per window', async () => {
   const passwordHash = await hashPassword('pw1', FAST);
   const f = fixture({

@@ -58,3 +58,22 @@ test('http token: the printed token hashes to the printed sha256 entry', async (
   assert.match(t.err(), /name: "ops"/);
   assert.equal(await main(['http', 'token', '--name', ''], io().io), 2);
 });
+
+test('mqtt passwd: the printed entry is least privilege and validates as configuration', async () => {
+  const { parse } = await import('yaml');
+  const { validateConfig } = await import('../../src/config/load.js');
+  const t = io('pw');
+  assert.equal(await main(['mqtt', 'passwd', '--user', 'sensor-1'], t.io), 0);
+  const cfg = validateConfig(parse(t.out()), 'printed');
+  const u = cfg.mqtt.auth.users[0];
+  assert.deepEqual([u?.publish, u?.subscribe], [['sensors/%u/#'], []]);
+  // Explicit grants are printed as given, and a command grant names the namespace.
+  const g = io('pw');
+  const argv = ['--publish', 'sensors/%u/#', '-p', 'edgeflow/+/gpio/relay/set', '-s', 'a/#'];
+  assert.equal(await main(['mqtt', 'passwd', '--user', 'plc', ...argv], g.io), 0);
+  const v = validateConfig(parse(g.out()), 'printed').mqtt.auth.users[0];
+  assert.deepEqual(
+    [v?.publish, v?.subscribe],
+    [['sensors/%u/#', 'edgeflow/+/gpio/relay/set'], ['a/#']],
+  );
+});

@@ -35,6 +35,7 @@ async function setup(tokens = [{ name: 'ops', sha256: sha(TOKEN) }]) {
     registry: metrics.registry,
     readiness: [],
     apiTokens: tokens,
+    gpioTokens: ['ops'],
     hal,
   });
   return { app, hal, stop: () => hal.stop() };
@@ -142,6 +143,7 @@ test('a declared line the HAL could not request yet: listed as pending, 503 with
     registry: metrics.registry,
     readiness: [],
     apiTokens: [{ name: 'ops', sha256: sha(TOKEN) }],
+    gpioTokens: ['ops'],
     hal,
   });
 
@@ -159,4 +161,18 @@ test('a declared line the HAL could not request yet: listed as pending, 503 with
     /^GPIO line "relay" \(pin 11\) is not available yet: .*line already in use; attempt 1, next in 60000 ms$/,
   );
   assert.match(await metrics.registry.metrics(), /^edgeflow_hal_gpio_line_up\{line="relay"\} 0$/m);
+});
+
+test('a valid token not named in gpio.access.apiTokens is refused (the grant MQTT needs too)', async (t) => {
+  const other = 'd'.repeat(64);
+  const { app, hal, stop } = await setup([
+    { name: 'ops', sha256: sha(TOKEN) },
+    { name: 'viewer', sha256: sha(other) },
+  ]);
+  t.after(stop);
+  const res = await app.inject(put(1, `Bearer ${other}`));
+  assert.equal(res.statusCode, 403);
+  assert.equal(res.json().error.code, 'EDGEFLOW_HTTP_FORBIDDEN');
+  assert.match(res.json().error.message, /gpio\.access\.apiTokens/);
+  assert.equal(await hal.getLine('relay'), 0);
 });

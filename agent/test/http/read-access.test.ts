@@ -31,6 +31,7 @@ function server(
     registry: metrics.registry,
     readiness: [],
     apiTokens: tokens,
+    gpioTokens: tokens.map((t) => t.name),
     readAccess: { listenHost, publicRead, exempt: isPublicPath },
     hal,
   });

@@ -57,6 +57,7 @@ export function httpPart(plugins: readonly HttpPlugin[]): AgentPart {
         cache: ctx.cache,
         registry: ctx.metrics.registry,
         apiTokens: config.http.apiTokens,
+        gpioTokens: config.gpio.access.apiTokens,
         hal: units.hal?.hal,
         readiness: readinessChecks(ctx),
         readAccess: {

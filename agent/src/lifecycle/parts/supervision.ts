@@ -88,6 +88,7 @@ export const commandsPart: AgentPart = {
       hal: units.hal?.hal,
       attestation: () => http.attestation.responder,
       quoteUsers: config.attestation.access.mqttUsers,
+      gpioUsers: config.gpio.access.mqttUsers,
       ota: {
         dataDir: config.dataDir,
         otaRoot: config.ota.root,
