@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { cp, lstat, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { lstat, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fsyncDir, fsyncFile, fsyncTree } from '@edgeflow/core';
+import { fsyncDir } from '@edgeflow/core';
 import { ioError } from './errors.js';
-
-// The durability helpers are @edgeflow/core's; re-exported for install.ts and extract.ts, whose
-// imports change with their owner's rework (issue 16).
-export { fsyncDir, fsyncTree };
 
 /**
  * Points symlink `link` at `target` atomically: a new symlink is created beside it and renamed
@@ -42,18 +38,4 @@ export async function exists(p: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Copies a directory tree (symlinks as links, modes kept) and fsyncs the copy. */
-export async function copyTreeDurable(from: string, to: string): Promise<void> {
-  await cp(from, to, {
-    recursive: true,
-    verbatimSymlinks: true,
-    preserveTimestamps: true,
-    errorOnExist: true,
-    force: false,
-  });
-  const st = await lstat(to);
-  if (st.isDirectory()) await fsyncTree(to);
-  else if (st.isFile()) await fsyncFile(to);
 }

@@ -6,7 +6,14 @@ import { buildBundle } from '../../src/bundle-writer.js';
 import { generateKeyPair } from '../../src/keys.js';
 
 /** How a test release behaves once systemd starts it. */
-export type Behavior = 'good' | 'crash-after-ready' | 'never-ready' | 'hang' | 'bad-health';
+export type Behavior =
+  | 'good'
+  | 'crash-after-ready'
+  | 'never-ready'
+  | 'hang'
+  | 'bad-health'
+  /** A compromised agent: does its worst in its StateDirectory, then fails its trial. */
+  | 'attacker';
 
 const created: string[] = [];
 // Test temp dirs go when the test process exits (a failing run can keep them: EDGEFLOW_KEEP_TMP=1).
@@ -84,6 +91,7 @@ const log = (m) => process.stdout.write('test-release ' + VERSION + ': ' + m + '
   const { otaOnAgentStart } = await import('/opt/edgeflow/tool/ota/dist/src/index.js');
   const trial = await otaOnAgentStart();
   log('start behavior=' + BEHAVIOR + ' inTrial=' + trial.inTrial);
+  if (BEHAVIOR === 'attacker') return attack();
   if (BEHAVIOR === 'never-ready') {
     setInterval(() => {}, 1000);
     return;
@@ -109,5 +117,45 @@ const log = (m) => process.stdout.write('test-release ' + VERSION + ': ' + m + '
   }, 200);
   process.on('SIGTERM', () => { log('SIGTERM'); process.exit(0); });
 })().catch((e) => { log('fatal ' + (e && e.stack)); process.exit(1); });
+
+// Everything an agent that is not ours can do with its own uid in its StateDirectory, aimed at
+// root's rollback hooks and edgeflow dt; each step logs whether the kernel let it happen.
+function attack() {
+  const fs = require('node:fs');
+  const { execFileSync } = require('node:child_process');
+  const sha = (s) => require('node:crypto').createHash('sha256').update(s).digest('hex');
+  const S = '/var/lib/edgeflow';
+  const step = (what, fn) => {
+    try { fn(); log('attack: ' + what); } catch (e) { log('attack failed: ' + what + ': ' + (e.code || e.message)); }
+  };
+  step('cache -> /opt/edgeflow/keys', () => {
+    fs.rmSync(S + '/cache', { recursive: true, force: true });
+    fs.symlinkSync('/opt/edgeflow/keys', S + '/cache');
+  });
+  step('planted dt backup naming /root/victim', () => {
+    const d = S + '/dt/backups/000009';
+    fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(d + '/file-0', 'attacker\\n');
+    fs.writeFileSync(d + '/manifest.json', JSON.stringify({ version: 1, created: 'x', action: 'install x',
+      files: [{ rel: 'boot/firmware/config.txt', path: '/root/victim', existed: true, sha256: sha('attacker\\n') }] }));
+  });
+  step('dt .new links -> /root/victim', () => {
+    for (const id of ['000002', '000010']) {
+      const d = S + '/dt/backups/' + id;
+      fs.mkdirSync(d, { recursive: true });
+      for (const n of ['file-0.new', 'file-1.new', 'manifest.json.new']) fs.symlinkSync('/root/victim', d + '/' + n);
+    }
+  });
+  step('trial report -> FIFO', () => {
+    fs.rmSync(S + '/ota-trial.json', { force: true });
+    execFileSync('mkfifo', [S + '/ota-trial.json']);
+  });
+  step('install request -> link to /root/victim', () => {
+    fs.mkdirSync(S + '/ota', { recursive: true, mode: 0o700 });
+    fs.symlinkSync('/root/victim', S + '/ota/request.json');
+  });
+  log('attack done: exiting to provoke the rollback');
+  process.exit(1);
+}
 `;
 }
