@@ -82,20 +82,27 @@ export function EdgeReady() {
         </p>
       </form>
       <ErrorNote error={error} />
+      <VerifyResult result={result} />
+      {report ? <ReportBody r={report} /> : null}
+    </section>
+  );
+}
+
+/** The verdict line, the enrolment used, and every verification step (open when rejected). */
+function VerifyResult({ result }: { result: ReportVerification | undefined }) {
+  const failed = result?.steps.filter((s) => s.status === 'fail') ?? [];
+  const why = result?.rejected
+    ? `${result.rejected.code}: ${result.rejected.message}`
+    : failed.map((s) => `${s.name}: ${s.detail}`).join('; ');
+  return (
+    <>
       <div role="status" aria-live="polite">
         {result ? (
           <div id="er-result" data-ok={String(result.ok)}>
             <p class={`banner ${result.ok ? 'ok' : 'bad'}`}>
               {result.ok
                 ? `Verified: ${result.erId ?? ''} (run verdict ${result.verdict ?? '?'})`
-                : `Rejected: ${
-                    result.rejected
-                      ? `${result.rejected.code}: ${result.rejected.message}`
-                      : result.steps
-                          .filter((s) => s.status === 'fail')
-                          .map((s) => `${s.name}: ${s.detail}`)
-                          .join('; ')
-                  }`}
+                : `Rejected: ${why}`}
             </p>
             <p class="muted">
               Enrolment: {result.enrolment.source}
@@ -121,8 +128,7 @@ export function EdgeReady() {
           </ol>
         </details>
       ) : null}
-      {report ? <ReportBody r={report} /> : null}
-    </section>
+    </>
   );
 }
 

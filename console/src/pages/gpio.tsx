@@ -1,9 +1,80 @@
 import { useState } from 'preact/hooks';
-import { ApiError, api } from '../api/client.js';
+import { api } from '../api/client.js';
 import type { GpioEdge, GpioLine, GpioState } from '../api/types.js';
 import { ErrorNote, LiveBadge, usePoll, useStream } from '../components/hooks.js';
+import { useTokenAction } from '../components/token-action.js';
 import { formatTime } from '../lib/format.js';
 import { useApp } from '../app-context.js';
+
+const level = (v: 0 | 1 | undefined) => (v === 1 ? 'High' : v === 0 ? 'Low' : 'Unknown');
+
+interface LinesProps {
+  readonly lines: readonly GpioLine[];
+  readonly busy: string | undefined;
+  readonly set: (l: GpioLine, value: 0 | 1) => void;
+}
+
+function Lines({ lines, busy, set }: LinesProps) {
+  return (
+    <table class="plain" id="gpio-lines">
+      <thead>
+        <tr>
+          <th scope="col">Line</th>
+          <th scope="col">Direction</th>
+          <th scope="col">Pin</th>
+          <th scope="col">State</th>
+        </tr>
+      </thead>
+      <tbody>
+        {lines.map((l) => (
+          <tr key={l.name} data-line={l.name}>
+            <td class="mono">{l.name}</td>
+            <td>{l.direction}</td>
+            <td class="mono">{l.source}</td>
+            <td>
+              {l.direction === 'output' ? (
+                <button
+                  type="button"
+                  class="switch"
+                  role="switch"
+                  aria-checked={l.value === 1}
+                  aria-label={`${l.name} output`}
+                  disabled={busy === `Switching ${l.name}`}
+                  onClick={() => set(l, l.value === 1 ? 0 : 1)}
+                >
+                  {level(l.value)}
+                </button>
+              ) : (
+                <span class="state" data-value={l.value}>
+                  {level(l.value)}
+                </span>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Edges({ edges }: { edges: readonly GpioEdge[] }) {
+  return (
+    <div class="card" aria-labelledby="h-edges">
+      <h2 id="h-edges">Recent edges</h2>
+      {edges.length === 0 ? (
+        <p class="muted">No edge seen since this page opened.</p>
+      ) : (
+        <ol class="steps" id="gpio-edges">
+          {edges.map((e, i) => (
+            <li key={`${e.ts}-${i}`}>
+              <span class="mono">{formatTime(e.ts)}</span> {e.name} {e.edge} → {e.value}
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}
 
 /**
  * Declared GPIO lines with their live state and recent edges. Outputs are switched with
@@ -14,38 +85,29 @@ export function Gpio() {
   const initial = usePoll<GpioState>('/v1/gpio', 0);
   const [lines, setLines] = useState<readonly GpioLine[] | undefined>(undefined);
   const [edges, setEdges] = useState<readonly GpioEdge[]>([]);
-  const [busy, setBusy] = useState<string | undefined>(undefined);
-  const [actionError, setActionError] = useState<ApiError | undefined>(undefined);
   const [message, setMessage] = useState('');
+  const action = useTokenAction();
   const live = useStream(['gpio'], (e) => {
     if (e.type !== 'gpio') return;
     const g = JSON.parse(e.data) as GpioState;
     setLines(g.lines);
-    if (g.edges && g.edges.length > 0) setEdges((old) => [...g.edges!, ...old].slice(0, 50));
+    const fresh = g.edges ?? [];
+    if (fresh.length > 0) setEdges((old) => [...fresh, ...old].slice(0, 50));
   });
   const shown = lines ?? initial.data?.lines;
+  const set = (l: GpioLine, value: 0 | 1) =>
+    void action
+      .run(`Switching ${l.name}`, () =>
+        api(`/v1/gpio/${encodeURIComponent(l.name)}`, { method: 'PUT', body: { value } }),
+      )
+      .then((r) =>
+        setMessage(
+          r === undefined
+            ? `${l.name} not switched`
+            : `${l.name} set ${level(value).toLowerCase()}`,
+        ),
+      );
 
-  const set = async (l: GpioLine, value: 0 | 1) => {
-    setActionError(undefined);
-    if (!app.hasToken) {
-      app.askToken(`Switching ${l.name} needs the API token.`);
-      return;
-    }
-    setBusy(l.name);
-    try {
-      await api(`/v1/gpio/${encodeURIComponent(l.name)}`, { method: 'PUT', body: { value } });
-      setMessage(`${l.name} set ${value === 1 ? 'high' : 'low'}`);
-    } catch (err) {
-      const e = err instanceof ApiError ? err : new ApiError(0, 'NETWORK', String(err));
-      setActionError(e);
-      setMessage(`${l.name} not switched: ${e.message}`);
-      if (e.needsToken) app.askToken(`The agent refused the token: ${e.message}`);
-    } finally {
-      setBusy(undefined);
-    }
-  };
-
-  const notFound = initial.error?.status === 404;
   return (
     <section aria-labelledby="h-gpio">
       <div class="toolbar">
@@ -53,12 +115,12 @@ export function Gpio() {
         <LiveBadge state={live} />
         {initial.data?.board ? <span class="muted">board {initial.data.board}</span> : null}
       </div>
-      {notFound ? (
+      {initial.error?.status === 404 ? (
         <p class="banner">The HAL is not running on this agent: no GPIO lines.</p>
       ) : (
         <ErrorNote error={initial.error} />
       )}
-      <ErrorNote error={actionError} />
+      <ErrorNote error={action.error} />
       <p class="visually-hidden" role="status" aria-live="polite">
         {message}
       </p>
@@ -67,44 +129,7 @@ export function Gpio() {
       ) : null}
       {shown && shown.length > 0 ? (
         <div class="card scroll-x">
-          <table class="plain" id="gpio-lines">
-            <thead>
-              <tr>
-                <th scope="col">Line</th>
-                <th scope="col">Direction</th>
-                <th scope="col">Pin</th>
-                <th scope="col">State</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((l) => (
-                <tr key={l.name} data-line={l.name}>
-                  <td class="mono">{l.name}</td>
-                  <td>{l.direction}</td>
-                  <td class="mono">{l.source}</td>
-                  <td>
-                    {l.direction === 'output' ? (
-                      <button
-                        type="button"
-                        class="switch"
-                        role="switch"
-                        aria-checked={l.value === 1}
-                        aria-label={`${l.name} output`}
-                        disabled={busy === l.name}
-                        onClick={() => void set(l, l.value === 1 ? 0 : 1)}
-                      >
-                        {l.value === 1 ? 'High' : l.value === 0 ? 'Low' : 'Unknown'}
-                      </button>
-                    ) : (
-                      <span class="state" data-value={l.value}>
-                        {l.value === 1 ? 'High' : l.value === 0 ? 'Low' : 'Unknown'}
-                      </span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Lines lines={shown} busy={action.busy} set={set} />
           {!app.hasToken ? (
             <p class="muted">
               Outputs switch only with the API token.{' '}
@@ -115,20 +140,7 @@ export function Gpio() {
           ) : null}
         </div>
       ) : null}
-      <div class="card" aria-labelledby="h-edges">
-        <h2 id="h-edges">Recent edges</h2>
-        {edges.length === 0 ? (
-          <p class="muted">No edge seen since this page opened.</p>
-        ) : (
-          <ol class="steps" id="gpio-edges">
-            {edges.map((e, i) => (
-              <li key={`${e.ts}-${i}`}>
-                <span class="mono">{formatTime(e.ts)}</span> {e.name} {e.edge} → {e.value}
-              </li>
-            ))}
-          </ol>
-        )}
-      </div>
+      <Edges edges={edges} />
     </section>
   );
 }

@@ -2,7 +2,7 @@ import { useMemo, useRef, useState } from 'preact/hooks';
 import type { Overview as OverviewData } from '../api/types.js';
 import { Chart } from '../components/chart.js';
 import { ErrorNote, LiveBadge, usePoll, useStream } from '../components/hooks.js';
-import { formatDuration, formatNumber, formatTime } from '../lib/format.js';
+import { OverviewCards } from '../components/overview-cards.js';
 import { HistoryBuffer } from '../lib/history.js';
 import { useApp } from '../app-context.js';
 
@@ -15,12 +15,10 @@ const PLOTS = [
   { id: 'plot-disk', title: 'Disk', names: ['diskUsedPercent'] },
 ] as const;
 
-function Dl({ rows }: { rows: [string, preact.ComponentChildren][] }) {
-  return (
-    <dl>{rows.map(([k, v]) => [<dt key={`${k}-t`}>{k}</dt>, <dd key={`${k}-d`}>{v}</dd>])}</dl>
-  );
-}
-
+/**
+ * The gateway at a glance: status cards (refreshed every 15 s without the history) and the
+ * last hour of the agent's health ring (loaded once, then one sample a second from the stream).
+ */
 export function Overview() {
   const app = useApp();
   const { data, error } = usePoll<OverviewData>(
@@ -42,9 +40,6 @@ export function Overview() {
   });
   const info = useMemo(() => new Map(data?.series.map((s) => [s.name, s]) ?? []), [data]);
   const b = buf.current;
-  const latest = (n: string) => b?.latest(n) ?? null;
-  const now = Date.now() + app.clockOffset();
-
   return (
     <section aria-labelledby="h-overview">
       <div class="toolbar">
@@ -53,130 +48,34 @@ export function Overview() {
       </div>
       <ErrorNote error={error} />
       {data ? (
-        <>
-          <div class="grid">
-            <div class="card">
-              <h2>Gateway</h2>
-              <Dl
-                rows={[
-                  ['Host', data.agent.hostname],
-                  ['Board', data.board ? `${data.board.name} (${data.board.id})` : 'no HAL'],
-                  ['Version', <code>{data.agent.version}</code>],
-                  ['Uptime', formatDuration((now - data.agent.startedAt) / 1000)],
-                  ['Node.js', data.agent.node],
-                ]}
-              />
-            </div>
-            <div class="card">
-              <h2>Readiness</h2>
-              <p class={data.readiness.ready ? 'ok big' : 'bad big'}>
-                {data.readiness.ready ? 'Ready' : 'Not ready'}
-              </p>
-              <ul class="checks">
-                {Object.entries(data.readiness.checks).map(([k, ok]) => (
-                  <li key={k}>
-                    <span class={ok ? 'ok' : 'bad'}>{ok ? '✓' : '✗'}</span> {k}
-                  </li>
-                ))}
-              </ul>
-            </div>
-            <div class="card">
-              <h2>Ingest now</h2>
-              <Dl
-                rows={[
-                  ['Readings', `${formatNumber(latest('ingestRate'))} /s`],
-                  ['p99 delay', `${formatNumber(latest('delayP99Ms'))} ms`],
-                  ['Rejected', `${formatNumber(latest('rejectedRate'))} /s`],
-                  ['WAL fsync p99', `${formatNumber(latest('walFsyncP99Ms'))} ms`],
-                  ['Sensors', formatNumber(data.counts.sensors)],
-                  ['MQTT clients', formatNumber(data.counts.mqttClients)],
-                ]}
-              />
-            </div>
-            <div class="card">
-              <h2>Resources</h2>
-              <Dl
-                rows={[
-                  ['CPU', `${formatNumber(latest('cpuPercent'))} %`],
-                  ['RSS', `${formatNumber(latest('rssMiB'))} MiB`],
-                  ['Disk used', `${formatNumber(latest('diskUsedPercent'))} %`],
-                  ['Event loop p99', `${formatNumber(latest('loopP99Ms'))} ms`],
-                ]}
-              />
-            </div>
-            <div class="card">
-              <h2>Last update</h2>
-              {data.ota.error ? (
-                <p class="muted">{data.ota.error}</p>
-              ) : (
-                <Dl
-                  rows={[
-                    ['Current', data.ota.current ?? 'not managed by OTA'],
-                    [
-                      'Trial',
-                      data.ota.trial ? (
-                        <span class="warn">{data.ota.trial.version} on trial</span>
-                      ) : (
-                        'none'
-                      ),
-                    ],
-                    [
-                      'Last event',
-                      data.ota.last
-                        ? `${data.ota.last.event} ${data.ota.last.version} at ${formatTime(data.ota.last.at)}`
-                        : 'none',
-                    ],
-                  ]}
-                />
-              )}
-            </div>
-            <div class="card">
-              <h2>Attestation</h2>
-              <Dl
-                rows={[
-                  ['TPM', data.attestation.state],
-                  [
-                    'Last check',
-                    data.attestation.lastCheck ? (
-                      <span class={data.attestation.lastCheck.ok ? 'ok' : 'bad'}>
-                        {data.attestation.lastCheck.ok
-                          ? 'verified'
-                          : `failed: ${data.attestation.lastCheck.failed.join(', ')}`}{' '}
-                        at {formatTime(data.attestation.lastCheck.at)}
-                      </span>
-                    ) : (
-                      'not run yet'
-                    ),
-                  ],
-                  ['Detail', <span class="muted">{data.attestation.detail}</span>],
-                ]}
-              />
-            </div>
-          </div>
-          <div class="charts">
-            {b
-              ? PLOTS.map((p) => {
-                  const names = p.names.filter((n) => info.has(n));
-                  return (
-                    <Chart
-                      key={p.id}
-                      id={p.id}
-                      title={p.title}
-                      series={names.map((n) => ({
-                        label: info.get(n)?.label ?? n,
-                        unit: info.get(n)?.unit ?? '',
-                      }))}
-                      data={b.columns(names)}
-                      version={version + b.version}
-                    />
-                  );
-                })
-              : null}
-          </div>
-        </>
+        <OverviewCards
+          o={data}
+          latest={(n) => b?.latest(n) ?? null}
+          now={Date.now() + app.clockOffset()}
+        />
       ) : error ? null : (
         <p class="muted">Loading…</p>
       )}
+      {b ? (
+        <div class="charts">
+          {PLOTS.map((p) => {
+            const names = p.names.filter((n) => info.has(n));
+            return (
+              <Chart
+                key={p.id}
+                id={p.id}
+                title={p.title}
+                series={names.map((n) => ({
+                  label: info.get(n)?.label ?? n,
+                  unit: info.get(n)?.unit ?? '',
+                }))}
+                data={b.columns(names)}
+                version={version + b.version}
+              />
+            );
+          })}
+        </div>
+      ) : null}
     </section>
   );
 }
