@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { AgentError } from '../errors.js';
+import { checkHostPaths } from './host-paths.js';
 import { configSchema, type AgentConfig } from './schema.js';
 import { closestKey, keysAt } from './suggest.js';
 
@@ -178,5 +179,7 @@ export async function loadConfig(sources: ConfigSources): Promise<AgentConfig> {
     setPath(merged, o.path, o.value);
     origins.set(o.path.join('.'), o.origin);
   }
-  return validateConfig(merged, origin, origins);
+  const config = validateConfig(merged, origin, origins);
+  await checkHostPaths(config, origin, origins);
+  return config;
 }

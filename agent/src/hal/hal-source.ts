@@ -120,6 +120,7 @@ export class HalSource {
       },
       'hal started',
     );
+    warnRootMissing(hal, config.root, log);
     const missing = warnDeviceGaps(hal, log);
     return new HalSource(hal, status, log, missing);
   }
@@ -131,6 +132,15 @@ export class HalSource {
       this.#log.warn({ event: 'hal.stop_failed', err }, 'hal stop failed');
     }
   }
+}
+
+/** A wrong hal.root reads as a host without hardware: say it is the path. */
+function warnRootMissing(hal: Hal, root: string, log: Logger): void {
+  if (hal.board.rootMissing !== true) return;
+  log.warn(
+    { event: 'hal.root_missing', root, board: hal.board.profile.id },
+    `hal.root ${root} does not exist: no board can be detected under it (profile ${hal.board.profile.id}, no simulated readings); fix hal.root`,
+  );
 }
 
 /**

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { loadConfig, validateConfig } from '../../src/config/load.js';
 import { AgentError } from '../../src/errors.js';
 
@@ -197,4 +199,25 @@ test('an attestation grant naming an unknown token or MQTT user is a config erro
     'attestation.access.apiTokens.1: no token named "verifer" in http.apiTokens',
     'attestation.access.mqttUsers.0: no user named "ops" in mqtt.auth.users',
   ]);
+});
+
+test('a hal.root that does not exist is refused at load; the default root and the simulator are not checked', async () => {
+  const load = (hal: string) =>
+    loadConfig({
+      configPath: '/etc/ef.yaml',
+      env: {},
+      readFile: files({ '/etc/ef.yaml': `hal:\n${hal}` }),
+    });
+  const err = await rejects(load('  root: /nonexistent-edgeflow-root\n'));
+  assert.equal(err.code, 'EDGEFLOW_CONFIG_INVALID');
+  assert.match(
+    err.message,
+    /^\/etc\/ef\.yaml: 1 problem:\n {2}hal\.root: \/nonexistent-edgeflow-root does not exist or cannot be read \(ENOENT\): no board could be detected under it; fix the path or leave hal\.root out \(default \/\)$/,
+  );
+  const file = await rejects(load(`  root: ${JSON.stringify(fileURLToPath(import.meta.url))}\n`));
+  assert.match(file.message, /hal\.root: .* is not a directory/);
+  const sim = await load('  board: sim\n  root: /nonexistent-edgeflow-root\n');
+  assert.equal(sim.hal.board, 'sim');
+  assert.equal((await load('  root: /\n')).hal.root, '/');
+  assert.equal((await load(`  root: ${tmpdir()}\n`)).hal.root, tmpdir());
 });

@@ -119,3 +119,15 @@ test('every configured sensor is accounted for: a dead one is failing with its H
   const simWarn = records.find((r) => r['event'] === 'hal.simulated');
   assert.equal(simWarn?.['level'], 'warn');
 });
+
+test('a hal.root that does not exist is a warning naming the path, and nothing is simulated', async (t) => {
+  const { source, records } = await start('/nonexistent-edgeflow-root', []);
+  t.after(() => source.stop());
+  const warn = records().find((r) => r.event === 'hal.root_missing');
+  assert.ok(warn, JSON.stringify(records()));
+  assert.equal(warn.level, 'warn');
+  assert.equal(warn.root, '/nonexistent-edgeflow-root');
+  assert.match(String(warn.msg), /^hal\.root \/nonexistent-edgeflow-root does not exist: /);
+  assert.equal(source.hal.board.profile.id, 'generic');
+  assert.equal(records().filter((r) => r.event === 'hal.simulated').length, 0);
+});

@@ -43,6 +43,11 @@ export interface DetectedBoard {
   readonly missing: readonly ScanNote[];
   /** The GPIO co-processor on USB, for boards that have one (LattePanda). */
   readonly coprocessor?: DetectedCoprocessor;
+  /**
+   * True when the root does not exist (a wrong hal.root or --root): nothing could be read, the
+   * profile is a guess (generic, or the one forced), and `missing` says so first.
+   */
+  readonly rootMissing?: true;
 }
 
 /** Inputs of `detectBoard`. */
@@ -177,11 +182,22 @@ export async function detectBoard(
   const requested = options.board ?? 'auto';
   if (requested === 'sim') return simDetected();
 
+  // A root that is not there reads as a host without hardware; it is a wrong path instead.
+  const rootMissing = await fs.readdir(root).then(
+    () => false,
+    () => true,
+  );
   const id = await identifyBoard(root, fs, deps.profiles);
   const { compatible, dmi, model } = id;
   const { profile, matchedBy } = chooseProfile(requested, id, deps.profiles);
   const { chips, notes } = await scanChips(root, { fs, cdevInfo: deps.cdevInfo });
   const missing: ScanNote[] = [...notes];
+  if (rootMissing) {
+    missing.unshift({
+      what: `root ${root}`,
+      why: 'does not exist or is not a directory: nothing under it can be detected (check hal.root or --root)',
+    });
+  }
   const i2c = await scanI2c(fs, root);
   const hasCdev = chips.some((c) => c.devPath !== undefined);
   const hasSysfs = chips.some((c) => c.sysfsBase !== undefined);
@@ -219,6 +235,7 @@ export async function detectBoard(
     gpioBackend,
     missing,
     ...(co.found === undefined ? {} : { coprocessor: co.found }),
+    ...(rootMissing ? { rootMissing } : {}),
   };
 }
 

@@ -72,7 +72,9 @@ export async function createHal(
 
 /**
  * The detected board, or the simulator: when asked (`board: sim`), or when auto-detection finds
- * no known board and no GPIO or I2C at all (hal.fallbackToSim).
+ * no known board and no GPIO or I2C at all (hal.fallbackToSim). Never when the root does not
+ * exist: that is a wrong hal.root, not a host without hardware, and simulated readings would
+ * pass for real ones.
  */
 async function boardFor(config: HalConfig, deps: HalDeps): Promise<DetectedBoard> {
   if (config.board === 'sim') return simDetected();
@@ -92,7 +94,11 @@ async function boardFor(config: HalConfig, deps: HalDeps): Promise<DetectedBoard
   );
   const nothingHere = board.gpioBackend === 'none' && board.i2c.length === 0;
   const fallback =
-    config.board === 'auto' && config.fallbackToSim && board.matchedBy === 'none' && nothingHere;
+    config.board === 'auto' &&
+    config.fallbackToSim &&
+    board.matchedBy === 'none' &&
+    nothingHere &&
+    board.rootMissing !== true;
   return fallback ? simDetected() : board;
 }
 

@@ -212,6 +212,16 @@ test('an unknown machine is the generic profile, with what is missing', async ()
   assert.ok(d.missing.some((m) => m.what === 'GPIO'));
 });
 
+test('a root that does not exist is said first, not taken for a host without hardware', async () => {
+  const d = await detectBoard({ root: '/nonexistent-edgeflow-root' });
+  assert.equal(d.rootMissing, true);
+  assert.equal(d.profile.id, 'generic');
+  assert.equal(d.missing[0]?.what, 'root /nonexistent-edgeflow-root');
+  assert.match(d.missing[0]?.why ?? '', /does not exist or is not a directory/);
+  const present = await detectBoard({ root: fixture('generic-x86') });
+  assert.equal(present.rootMissing, undefined);
+});
+
 test('a forced unknown profile id is a typed error', async () => {
   await assert.rejects(detectBoard({ root: fixture('generic-x86'), board: 'nope' }), (e) =>
     isHalError(e, 'EDGEFLOW_HAL_BOARD_UNKNOWN'),

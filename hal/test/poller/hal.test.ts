@@ -175,3 +175,19 @@ test('config errors name the bad key; two sensors on one address are refused', (
   assert.equal(d.board, 'auto');
   assert.equal(d.demo, true);
 });
+
+test('a hal.root that does not exist is not a host without hardware: no simulator, no demo readings', async () => {
+  const clock = new FakeClock();
+  const world = new SimWorld(clock.now, clock.hrtime);
+  // Defaults otherwise: board auto, fallbackToSim and demo on.
+  const hal = await createHal({ root: '/nonexistent-edgeflow-root' }, deps(clock, world));
+  const readings: Reading[] = [];
+  hal.on('reading', (r) => readings.push(r));
+  await hal.start();
+  await clock.advance(10_000);
+  await hal.stop();
+  assert.equal(hal.board.profile.id, 'generic');
+  assert.equal(hal.board.rootMissing, true);
+  assert.equal(hal.simWorld, undefined);
+  assert.deepEqual(readings, [], 'no simulated readings');
+});
