@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { EdgeReadyError } from '../errors.js';
 import { HttpLoad } from '../load/http-load.js';
 import { MqttLoad } from '../load/mqtt-load.js';
 import { deriveErId } from '../report/er-id.js';
@@ -144,6 +145,14 @@ export async function runSegment(r: Runner): Promise<RunOutcome> {
   // The first anchor dates the run's start and binds the challenge (in the run record) before
   // any evidence exists; each resume anchors its segment's start.
   await r.anchor(r.seg === 0 ? 'first' : 'segment');
+  // An agent that refuses the suite's quotes cannot have its run proven: say so now, not after
+  // 72 hours of unanchored evidence.
+  const refused = r.view.anchorRecords.at(-1)?.failed;
+  if (refused !== undefined && /HTTP 40[13]\b/.test(refused))
+    throw new EdgeReadyError(
+      'EDGEFLOW_ER_AGENT_TOKEN',
+      `the agent refuses the suite's TPM quotes (${refused.slice(0, 300)}): pass --agent-token-file with a token granted in its attestation.access.apiTokens`,
+    );
   r.state.lastAnchorMs = r.state.activeMs;
   await r.checkpoint();
   if (!r.state.startDone) {

@@ -148,6 +148,25 @@ describe(
       );
     });
 
+    it('an agent that refuses the suite its quotes (no token) ends the run at once with EDGEFLOW_ER_AGENT_TOKEN', async (t) => {
+      const agent = await startExternalAgent(join(dir, 'no-token'), tpm.tcti);
+      t.after(() => agent.stop());
+      const out = join(artifacts, 'case-no-token');
+      await rm(out, { recursive: true, force: true });
+      const args = external(agent, out, ['--mqtt-url', `mqtt://127.0.0.1:${agent.mqttPort}`]);
+      const at = args.indexOf('--agent-token-file');
+      args.splice(at, 2);
+      const run = edgeready(args);
+      assert.equal(await run.exited, 1);
+      assert.match(
+        run.stderr(),
+        /EDGEFLOW_ER_AGENT_TOKEN: the agent refuses the suite's TPM quotes \(.*HTTP 40[13]/,
+      );
+      const { report, state } = await results(out);
+      assert.equal(report.failure?.code, 'EDGEFLOW_ER_AGENT_TOKEN');
+      assert.equal(state.status, 'failed');
+    });
+
     it('issue 15: a broker that refuses the suite gives EDGEFLOW_ER_MQTT_REFUSED or _ACL; --mqtt-username/--mqtt-password-file get in', async (t) => {
       const users = [
         {
