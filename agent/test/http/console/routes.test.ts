@@ -59,8 +59,9 @@ test('sensor history returns the sparkline points the agent kept; bad queries ar
       source: 'mqtt:a',
       quality: 'good',
     });
-    // Each change is seen by one scan (one point per scan and key).
-    await new Promise((res) => setTimeout(res, 60));
+    // Each change is seen by one scan (one point per scan and key): wait for that scan, however
+    // long a loaded machine delays the timer, before the next change.
+    await waitForPoints(app, i);
   }
   const r = await app.inject({
     url: '/v1/console/sensors/history?key=dev1/temp&key=none/x',
@@ -79,6 +80,17 @@ test('sensor history returns the sparkline points the agent kept; bad queries ar
     400,
   );
 });
+
+/** Polls the history route until `dev1/temp` has `n` points (fails after 20 s). */
+async function waitForPoints(app: Awaited<ReturnType<typeof consoleServer>>['app'], n: number) {
+  for (let i = 0; i < 2000; i++) {
+    const r = await app.inject({ url: '/v1/console/sensors/history?key=dev1/temp', headers: host });
+    const pts = (r.json().points as Record<string, unknown[]>)['dev1/temp'];
+    if ((pts?.length ?? 0) >= n) return;
+    await new Promise((res) => setTimeout(res, 10));
+  }
+  assert.fail(`the console scan never recorded point ${n} of dev1/temp`);
+}
 
 test('attestation without a TPM plugin says so and quotes nothing', async (t) => {
   const { app } = await consoleServer();
