@@ -15,7 +15,7 @@ export const errorCatalog = {
   EDGEFLOW_LISTEN_FAILED:
     'A listener (MQTT or HTTP) could not bind its address: the port is in use or the address is not local.',
   EDGEFLOW_DATA_DIR:
-    'The data directory cannot be created or written. Check --data-dir / EDGEFLOW_DATA_DIR and permissions.',
+    "The data directory cannot be created or written, or its lock file (agent.lock, mode 0600) is not the agent's own or cannot be locked (flock from util-linux). Check --data-dir / EDGEFLOW_DATA_DIR and permissions; remove a lock file the message names.",
   EDGEFLOW_DATA_DIR_LOCKED:
     'Another agent is running with the same data directory (the message names its PID). Stop it, or give each agent its own --data-dir.',
   EDGEFLOW_SNAPSHOT_CORRUPT:
