@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs the compiled tests of the chosen tiers across every workspace.
 // Tier is chosen by file name: *.test.js = unit, *.int.test.js = integration,
-// *.sys.test.js = system. Files are passed explicitly (Node 20 takes directories,
-// Node 22 takes globs; an explicit list works on both).
+// *.sys.test.js = system. Files are passed explicitly (an explicit list works on every
+// Node version; directory and glob arguments changed meaning between releases).
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';

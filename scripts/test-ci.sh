@@ -6,9 +6,19 @@ cd "$(dirname "$0")/.."
 
 start=$(date +%s)
 bash scripts/install-deps.sh
+# Every tier and every native addon runs on Node 24, the runtime the packages ship, whatever the
+# machine's /usr/bin/node is (Debian 12's is 20): the official build from npm, cached by version,
+# first on PATH, and its headers for node-gyp (the machine's npmrc may preset nodedir=/usr).
+node24=$(bash scripts/node-runtime.sh 24)
+export PATH="$node24/bin:$PATH"
+export npm_config_nodedir="$node24"
+echo "test:ci: node $(node --version) from $node24, npm $(npm --version)"
 # A TPM binding that fails to build must fail CI, not skip the TPM tests.
 EDGEFLOW_TPM_REQUIRE_NATIVE=1 npm ci --no-audit --no-fund
+# This is a fresh clone: the bins npm linked (tracked launchers, see agent/bin) must run.
+npx --no-install edgeflow --help >/dev/null
+npx --no-install edgeready --help >/dev/null
 npm run lint
 node scripts/run-tests.mjs unit integration system
 bash scripts/test-node22.sh
-echo "test:ci finished in $(( $(date +%s) - start )) s"
+echo "test:ci finished in $(($(date +%s) - start)) s"
