@@ -16,6 +16,7 @@ import { DEFAULT_REQUEST_MAX_BYTES } from './request.js';
 import { generateKeyPair, loadTrustedKeys } from './keys.js';
 import { otaPaths } from './paths.js';
 import type { OtaPaths } from './paths.js';
+import { configurePackage, removePackage } from './package-owner.js';
 import { check, commitNow, poststop, prestart, rollbackNow, status } from './trial.js';
 import type { TrialDecision } from './trial.js';
 
@@ -416,6 +417,38 @@ export const COMMANDS: Record<string, Command> = {
         !values['no-restart'],
       );
       return printDecision(io, d, values.json);
+    },
+  },
+  package: {
+    summary:
+      "(Debian maintainer scripts) configure: pin the package's release, run the newer one; remove: drop OTA's files",
+    usage: '(configure --version V | remove) [--root DIR] [--json]',
+    async run(argv, io) {
+      const { values, positionals } = usage(() =>
+        parseArgs({
+          args: [...argv],
+          options: { ...PATH_OPTIONS, version: { type: 'string' } },
+          strict: true,
+          allowPositionals: true,
+        }),
+      );
+      const [action, ...extra] = positionals;
+      if (extra.length > 0 || (action !== 'configure' && action !== 'remove'))
+        throw new OtaError(
+          'EDGEFLOW_OTA_USAGE',
+          'expected "package configure" or "package remove"',
+        );
+      if (action === 'remove') {
+        await removePackage(pathsOf(values), depsFor(io));
+        return 0;
+      }
+      const d = await configurePackage(
+        pathsOf(values),
+        need(values.version, '--version'),
+        depsFor(io),
+      );
+      out(io, values.json ? JSON.stringify(d) : `current ${d.current}: ${d.reason}`);
+      return 0;
     },
   },
   prestart: {

@@ -32,6 +32,8 @@ export const errorCatalog = {
     'The bundle needs a newer agent or HAL than this device has (manifest.minAgentVersion/minHalVersion).',
   EDGEFLOW_OTA_NO_SPACE:
     'Not enough free disk space under --root to unpack the release. Free space and retry.',
+  EDGEFLOW_OTA_PACKAGE_RELEASE_MISSING:
+    "The Debian package's release directory is incomplete (bin/edgeflow missing). Reinstall: `apt install --reinstall edgeflow`.",
   EDGEFLOW_OTA_ALREADY_INSTALLED: 'This version is already installed and current. Nothing to do.',
   EDGEFLOW_OTA_TRIAL_RUNNING:
     'A release is on trial. Wait for it to commit or roll back (`edgeflow ota status`), or commit/rollback by hand.',

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { asOtaError } from './boundary.js';
 import { OtaError, ioError } from './errors.js';
 import { acquireLock } from './lock.js';
+import { packagedVersion } from './package-pin.js';
 import type { OtaPaths } from './paths.js';
 import { Dir, UnsafePathError } from './safe-fs/index.js';
 
@@ -61,9 +62,14 @@ export async function withLock<T>(paths: OtaPaths, fn: () => Promise<T>): Promis
   }
 }
 
-/** Removes release directories other than the listed versions (keeps the disk bounded to A/B). */
+/**
+ * Removes release directories other than the listed versions (keeps the disk bounded to A/B), and
+ * never the Debian package's release: dpkg owns those files (package-pin.ts).
+ */
 export async function pruneReleases(paths: OtaPaths, keep: ReadonlySet<string>): Promise<void> {
+  const pinned = await packagedVersion(paths);
   const names = await readdir(paths.releases).catch(() => [] as string[]);
   for (const n of names)
-    if (!keep.has(n)) await rm(join(paths.releases, n), { recursive: true, force: true });
+    if (!keep.has(n) && n !== pinned)
+      await rm(join(paths.releases, n), { recursive: true, force: true });
 }
