@@ -36,6 +36,16 @@ PKGS=(
   libsimavr-dev       # simavr AVR emulator (libsimavr2 + headers): the rig, built at test time with gcc-12, runs real StandardFirmata
   # --- ota ---
   python3             # tarfile: the oracle of the tar reader's differential fuzz test (ota/test/tar)
+  # --- packaging (packaging/, tests/system/package-*.sys.test.ts) ---
+  dpkg-dev            # dpkg-buildpackage, dpkg-shlibdeps: the .deb packages are built with Debian's tools
+  debhelper           # dh: systemd enable/start/restart, tmpfiles, sysusers, conffiles in the maintainer scripts
+  lintian             # the packages' policy check (no errors allowed)
+  crossbuild-essential-arm64  # aarch64-linux-gnu-gcc/g++/strip: native addons cross built for arm64
+  libtss2-dev:arm64   # arm64 tss2 headers+libs (multiarch): node-tpm2 cross built for arm64
+  libsystemd-dev:arm64  # arm64 libsystemd (multiarch): the sd-notify addon cross built for arm64
+  libstdc++6:arm64    # arm64 C++ runtime: the arm64 Node runs the unit tests under qemu-user
+  qemu-user-static    # runs arm64 binaries through binfmt_misc (arm64 rootfs, tests on arm64 Node)
+  mmdebstrap          # Debian 12 root filesystems (amd64, arm64) the packages are installed into
   # --- edgeready ---
   chromium            # headless Chromium: edgeready report screenshots; the console's browser tests (playwright-core)
 )
@@ -49,6 +59,10 @@ missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The arm64 libraries above come from Debian's multiarch (the cross-building setup Debian documents).
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  dpkg --add-architecture arm64
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   # Packages installed here must not start services (mosquitto would take :1883): a temporary

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -21,14 +21,25 @@ const missing =
     ? undefined
     : 'needs systemd-analyze (systemd)';
 
+/**
+ * The units, unchanged except that the launchers they run (/opt/edgeflow/current/bin/edgeflow,
+ * /opt/edgeflow/tool/bin/edgeflow-ota: `verify` requires executables to exist) are stubs in `d`.
+ */
 async function unitDir(): Promise<string> {
   const d = await tempDir('ota-units-');
   await mkdir(join(d, 'edgeflow-agent.service.d'));
-  for (const u of units) await copyFile(join(sd, u), join(d, u));
-  await copyFile(
-    join(sd, 'edgeflow-agent.service.d/ota.conf'),
-    join(d, 'edgeflow-agent.service.d/ota.conf'),
-  );
+  for (const bin of ['current/bin/edgeflow', 'tool/bin/edgeflow-ota']) {
+    await mkdir(join(d, 'opt', bin, '..'), { recursive: true });
+    await writeFile(join(d, 'opt', bin), '#!/bin/sh\n');
+    await chmod(join(d, 'opt', bin), 0o755);
+  }
+  const copy = async (name: string): Promise<void> => {
+    const text = await readFile(join(sd, name), 'utf8');
+    await writeFile(join(d, name), text.replaceAll('/opt/edgeflow/', `${d}/opt/`));
+  };
+  for (const u of units) await copy(u);
+  await copy('edgeflow-agent.service.d/ota.conf');
+  await copy('edgeflow-agent.service.d/config.conf');
   return d;
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // The nspawn rig is the OTA tier's (one implementation of the RECIPES.md recipe).
-import { bootContainer, nspawnMissing } from '@edgeflow/ota/testing/nspawn';
+import { DEV_NODE, bootContainer, devInstall, nspawnMissing } from '@edgeflow/ota/testing/nspawn';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const UNIT = 'edgeflow-agent.service';
@@ -30,7 +30,7 @@ test('the shipped unit runs the real agent under systemd: ready, serving, journa
   await writeFile(join(host, 'zz-test.conf'), '[Service]\nWatchdogSec=4s\nRestartSec=200ms\n');
   const c = await bootContainer(
     [
-      `--bind-ro=${repo}:/opt/edgeflow/current`,
+      ...devInstall(repo, host, { current: true }),
       `--bind-ro=${join(repo, 'systemd', UNIT)}:${etc}/${UNIT}`,
       `--bind-ro=${join(host, 'zz-test.conf')}:${etc}/${UNIT}.d/zz-test.conf`,
       `--bind-ro=${join(host, 'test.preset')}:/etc/systemd/system-preset/00-edgeflow-test.preset`,
@@ -76,7 +76,7 @@ test('the shipped unit runs the real agent under systemd: ready, serving, journa
   ]);
   assert.equal(pub.status, 0, pub.stderr);
   const get = c.exec([
-    'node',
+    DEV_NODE,
     '-e',
     "fetch('http://127.0.0.1:8080/v1/sensors/dev1/temp').then(r=>r.text()).then(t=>process.stdout.write(t))",
   ]);
@@ -105,7 +105,7 @@ test('the shipped unit runs the real agent under systemd: ready, serving, journa
   // The reading survived the kill (WAL).
   const again = JSON.parse(
     c.exec([
-      'node',
+      DEV_NODE,
       '-e',
       "fetch('http://127.0.0.1:8080/v1/sensors/dev1/temp').then(r=>r.text()).then(t=>process.stdout.write(t))",
     ]).stdout,

@@ -1,7 +1,17 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -158,4 +168,37 @@ export async function bootContainer(
       clearTimeout(t);
     },
   };
+}
+
+/** Where `devInstall` mounts the repository and this test's Node runtime inside the container. */
+export const DEV_SRC = '/opt/edgeflow/src';
+export const DEV_NODE = '/opt/edgeflow/node/bin/node';
+
+/**
+ * The repository laid out as the shipped units expect an install (packaging/README.md): the repo at
+ * /opt/edgeflow/src and the Node running this test (Node 24 in CI) at /opt/edgeflow/node, both
+ * read-only, plus, written into `dir`, a `current` release whose bin/edgeflow launcher runs the
+ * repo's agent and a `tool` whose bin/edgeflow-ota runs the repo's OTA tool (its ota/ and
+ * node_modules/ link to the repo, as test releases expect). Returns the nspawn bind options;
+ * `current: false` leaves /opt/edgeflow/current to the OTA installer.
+ */
+export function devInstall(repo: string, dir: string, o: { current: boolean }): string[] {
+  const launcher = (file: string, entry: string): void => {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `#!/bin/sh\nexec ${DEV_NODE} ${DEV_SRC}/${entry} "$@"\n`);
+    chmodSync(file, 0o755);
+  };
+  launcher(join(dir, 'tool', 'bin', 'edgeflow-ota'), 'ota/dist/src/bin.js');
+  symlinkSync(`${DEV_SRC}/ota`, join(dir, 'tool', 'ota'));
+  symlinkSync(`${DEV_SRC}/node_modules`, join(dir, 'tool', 'node_modules'));
+  const binds = [
+    `--bind-ro=${repo}:${DEV_SRC}`,
+    `--bind-ro=${dirname(dirname(process.execPath))}:${dirname(dirname(DEV_NODE))}`,
+    `--bind-ro=${join(dir, 'tool')}:/opt/edgeflow/tool`,
+  ];
+  if (o.current) {
+    launcher(join(dir, 'current', 'bin', 'edgeflow'), 'agent/dist/src/cli.js');
+    binds.push(`--bind-ro=${join(dir, 'current')}:/opt/edgeflow/current`);
+  }
+  return binds;
 }

@@ -42,7 +42,7 @@ export async function makeKeys(
 }
 
 /**
- * A tiny release: `run.sh` prints the version; `agent/dist/src/cli.js` is a stand-in for the agent
+ * A tiny release: `run.sh` prints the version; `bin/edgeflow` runs `agent/dist/src/cli.js`, a stand-in for the agent
  * (the path the shipped unit's ExecStart runs) that uses sd-notify and the OTA agent API from the
  * OTA tool mounted at /opt/edgeflow/tool, and misbehaves as told.
  */
@@ -56,6 +56,14 @@ export async function makeRelease(
   await writeFile(join(rel, 'run.sh'), `#!/bin/sh\necho ${version}\n`);
   await chmod(join(rel, 'run.sh'), 0o755);
   await writeFile(join(rel, 'agent/dist/src/cli.js'), appSource(version, behavior));
+  // What the shipped unit runs (ExecStart=/opt/edgeflow/current/bin/edgeflow agent), on the test's
+  // Node that nspawn.ts devInstall() mounts at /opt/edgeflow/node.
+  await mkdir(join(rel, 'bin'), { recursive: true });
+  await writeFile(
+    join(rel, 'bin/edgeflow'),
+    '#!/bin/sh\nexec /opt/edgeflow/node/bin/node "$(dirname "$(readlink -f "$0")")/../agent/dist/src/cli.js" "$@"\n',
+  );
+  await chmod(join(rel, 'bin/edgeflow'), 0o755);
   return rel;
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { makeBundle, makeKeys, makeRelease, tempDir } from '../helpers/releases.js';
-import { bootContainer, nspawnMissing } from '../helpers/nspawn.js';
+import { DEV_NODE, bootContainer, devInstall, nspawnMissing } from '../helpers/nspawn.js';
 
 // Install requested over MQTT, under a real systemd 252 (PID 1 in systemd-nspawn): the request
 // file appears where the agent writes it, written by the agent's own code as the agent's
@@ -15,7 +15,7 @@ import { bootContainer, nspawnMissing } from '../helpers/nspawn.js';
 // symlink, download the bundle over http from a server inside the container, and restart the
 // agent into the trial.
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
-const TOOL = '/opt/edgeflow/tool/ota/dist/src/bin.js';
+const TOOL = '/opt/edgeflow/tool/bin/edgeflow-ota';
 const AGENT = 'edgeflow-agent.service';
 const PATH_UNIT = 'edgeflow-ota-request.path';
 const REQUEST_SERVICE = 'edgeflow-ota-request.service';
@@ -82,7 +82,7 @@ describe(
       const c = await bootContainer(
         [
           `--bind=${opt}:/opt/edgeflow`,
-          `--bind-ro=${repo}:/opt/edgeflow/tool`,
+          ...devInstall(repo, host, { current: false }),
           `--bind-ro=${srv}:${SRV}`,
           `--bind-ro=${join(host, 'ota.env')}:/etc/edgeflow/ota.env`,
           ...[
@@ -112,16 +112,7 @@ describe(
       // As at boot on a first start: the path unit watches before the StateDirectory exists.
       assert.notEqual(c.exec(['test', '-e', '/var/lib/edgeflow']).status, 0);
       ok(['systemctl', 'start', PATH_UNIT]);
-      ok([
-        'node',
-        TOOL,
-        'install',
-        `${SRV}/1.0.0.tar.gz`,
-        '--board',
-        'test-board',
-        '--device-id',
-        'dev-1',
-      ]);
+      ok([TOOL, 'install', `${SRV}/1.0.0.tar.gz`, '--board', 'test-board', '--device-id', 'dev-1']);
       await c.waitFor('1.0.0 READY', () =>
         journal(AGENT).includes('test-release 1.0.0: READY=1 sent') ? true : undefined,
       );
@@ -132,7 +123,7 @@ describe(
       );
       assert.ok(agentUid > 0, `agent uid ${agentUid}`);
 
-      ok(['systemd-run', '--quiet', '--unit=ota-test-http', '/usr/bin/node', `${SRV}/http.mjs`]);
+      ok(['systemd-run', '--quiet', '--unit=ota-test-http', DEV_NODE, `${SRV}/http.mjs`]);
       const url = await c.waitFor(
         'the test http server',
         () => /serving (\S+)/.exec(journal('ota-test-http.service'))?.[1],
@@ -166,7 +157,7 @@ describe(
           'StateDirectoryMode=0700',
           '-p',
           'UMask=0077',
-          '/usr/bin/node',
+          DEV_NODE,
           `${SRV}/writer.mjs`,
           request,
         ]),
@@ -211,7 +202,7 @@ describe(
         svc,
         new RegExp(`request ${REQUEST_ID}: installed 1\\.1\\.0 \\(from 1\\.0\\.0\\), on trial`),
       );
-      ok(['node', TOOL, 'status', '--json']);
+      ok([TOOL, 'status', '--json']);
       const state = JSON.parse(await readFile(join(opt, 'state', 'ota.json'), 'utf8')) as {
         current: string;
         previous: string;

@@ -7,13 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { INSTALL_STEPS } from '../../src/deps.js';
 import type { Behavior } from '../helpers/releases.js';
 import { makeBundle, makeKeys, makeRelease, tempDir } from '../helpers/releases.js';
-import { bootContainer, nspawnMissing } from '../helpers/nspawn.js';
+import { bootContainer, devInstall, nspawnMissing } from '../helpers/nspawn.js';
 import type { Container } from '../helpers/nspawn.js';
 
 // Scenarios under a real systemd 252 (PID 1 in systemd-nspawn), with the unit files that ship in
 // systemd/ bound in unchanged; only timeouts are shortened, by a drop-in.
 const repo = fileURLToPath(new URL('../../../../', import.meta.url));
-const TOOL = '/opt/edgeflow/tool/ota/dist/src/bin.js';
+const TOOL = '/opt/edgeflow/tool/bin/edgeflow-ota';
 const UNIT = 'edgeflow-agent.service';
 const TEST_DROPIN = `[Service]
 WatchdogSec=3s
@@ -60,7 +60,7 @@ async function rig(t: TestContext, v2: Behavior): Promise<Rig> {
   const etc = '/etc/systemd/system';
   const binds = [
     `--bind=${opt}:/opt/edgeflow`,
-    `--bind-ro=${repo}:/opt/edgeflow/tool`,
+    ...devInstall(repo, host, { current: false }),
     ...[
       'edgeflow-agent.service',
       'edgeflow-ota-rollback.service',
@@ -76,7 +76,7 @@ async function rig(t: TestContext, v2: Behavior): Promise<Rig> {
   const r: Rig = {
     c,
     host,
-    ota: (args, env) => c.exec(['node', TOOL, ...args], env),
+    ota: (args, env) => c.exec([TOOL, ...args], env),
     async state() {
       const s = r.ota(['status', '--json']); // reconciles an agent-reported commit
       assert.equal(s.status, 0, s.stderr);

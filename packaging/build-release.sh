@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Builds the release tree for one architecture: the one tree the .deb ships under
+# /opt/edgeflow/releases/<version>/ and an OTA bundle carries as its payload (packaging/README.md).
+#   packaging/build-release.sh --arch amd64|arm64 [--out DIR]     (default build/package/<arch>)
+# Writes DIR/release (the release tree) and DIR/tool (the OTA tool for /opt/edgeflow/tool).
+# Cross builds every native addon with Debian's cross toolchain (crossbuild-essential-arm64) and
+# the target's libraries from multiarch (libtss2-dev:arm64, libsystemd-dev:arm64), against the
+# headers of the bundled Node (node-linux-<arch>@24).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. packaging/lib/common.sh
+
+arch= out=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --arch) arch=${2:-} && shift 2 ;;
+    --arch=*) arch=${1#--arch=} && shift ;;
+    --out) out=${2:-} && shift 2 ;;
+    *) die "unknown option '$1' (usage: build-release.sh --arch amd64|arm64 [--out DIR])" ;;
+  esac
+done
+[ -n "$arch" ] || die "--arch amd64|arm64 is required"
+set_arch "$arch"
+out=${out:-build/package/$DEB_ARCH}
+repo=$PWD
+
+runtime=$(bash scripts/node-runtime.sh 24 "$NODE_ARCH")
+hostnode=$(bash scripts/node-runtime.sh 24)
+export PATH="$hostnode/bin:$PATH"
+# npm's own node-gyp (npx would try to download one).
+gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
+[ -f "$gyp" ] || die "node-gyp not found next to npm ($gyp)"
+
+echo "build-release: $DEB_ARCH, node $("$hostnode/bin/node" --version) (target runtime $runtime)"
+npm run build --silent
+
+# The workspaces that run on a device (tests/ does not).
+WORKSPACES=(sharded-map hal hal/node-tpm2 ota device-trees agent edgeready-suite)
+
+# stage_tree DIR WS...: package.json + the files npm would publish (package.json "files"), minus
+# type declarations and source maps, for every workspace; then production dependencies exactly
+# as package-lock.json pins them, without running any install script (native parts come next).
+stage_tree() {
+  local dir=$1 ws f
+  shift
+  rm -rf "$dir" && mkdir -p "$dir"
+  cp package.json package-lock.json "$dir/"
+  # npm ci checks every workspace of the lock file exists; unused ones get only a manifest.
+  for ws in $(node -p 'require("./package.json").workspaces.join(" ")'); do
+    mkdir -p "$dir/$ws" && cp "$ws/package.json" "$dir/$ws/"
+  done
+  for ws in "$@"; do
+    npm pack --dry-run --json --ignore-scripts --workspace="$ws" 2>/dev/null |
+      node -e 'for (const f of JSON.parse(require("fs").readFileSync(0, "utf8"))[0].files) console.log(f.path)' |
+      grep -Ev '\.d\.ts$|\.map$|^bin/.*\.mjs$' | while read -r f; do
+        mkdir -p "$dir/$ws/$(dirname "$f")" && cp "$ws/$f" "$dir/$ws/$f"
+      done
+  done
+  local sel=()
+  for ws in "$@"; do sel+=("--workspace=$ws"); done
+  (cd "$dir" && npm ci --silent --omit=dev --ignore-scripts --no-audit --no-fund "${sel[@]}")
+  # Manifests of workspaces not staged are not part of the tree.
+  for ws in $(node -p 'require("./package.json").workspaces.join(" ")'); do
+    [ -d "$dir/$ws/dist" ] || [ "$ws" = hal ] || rm -rf "${dir:?}/$ws"
+  done
+  rm -f "$dir/node_modules/.package-lock.json"
+  prune_modules "$dir/node_modules"
+}
+
+# prune_modules DIR: drops from the dependencies what Node never loads at run time (tests, docs,
+# examples, type declarations, TypeScript sources, dotfiles, build files of other tools) and the
+# executable bits (nothing in node_modules is run as a program; bins are not linked). Directories
+# go only at a package's top level, where their names are conventions, not code paths.
+prune_modules() {
+  local nm=$1
+  rm -rf "$nm/.bin"
+  find "$nm" -mindepth 2 -maxdepth 3 -type d \( -name test -o -name tests -o -name __tests__ \
+    -o -name integration -o -name integration-test -o -name example -o -name examples -o -name docs \
+    -o -name doc -o -name benchmark -o -name benchmarks -o -name bench -o -name .github \) \
+    -not -path '*/build/*' -prune -exec rm -rf {} +
+  find "$nm" -type f \( -name '.*' -o -name '*.md' -o -name '*.markdown' -o -name '*.d.ts' \
+    -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' -o -name '*.ts' -o -name '*.html' \
+    -o -name Makefile -o -name 'tsconfig*.json' -o -name '*.tsbuildinfo' \) -delete
+  find "$nm" -type f ! -name '*.node' -perm /111 -exec chmod a-x {} +
+}
+
+# build_native DIR: every binding.gyp under DIR is built for the target (or uses a prebuild for
+# it), keeping only build/Release/*.node, stripped; any other .node file is an error.
+build_native() {
+  local dir=$1 gypfile pkg pc
+  pc=/usr/lib/$TRIPLET/pkgconfig:/usr/share/pkgconfig
+  find "$dir" -name binding.gyp -not -path '*/node-addon-api/*' -not -path '*/nan/*' |
+    sort | while read -r gypfile; do
+    pkg=$(dirname "$gypfile")
+    if [ -d "$pkg/prebuilds/linux-$NODE_ARCH" ]; then
+      # node-gyp-build packages (serialport's bindings, classic-level) ship the target's binary;
+      # the other platforms' prebuilds are dead weight on a board.
+      find "$pkg/prebuilds" -mindepth 1 -maxdepth 1 ! -name "linux-$NODE_ARCH" -exec rm -rf {} +
+      echo "build-release: ${pkg#"$dir"/}: prebuild for linux-$NODE_ARCH"
+      continue
+    fi
+    echo "build-release: ${pkg#"$dir"/}: node-gyp --arch=$NODE_ARCH"
+    (cd "$pkg" && CC=${CROSS}gcc CXX=${CROSS}g++ AR=${CROSS}ar LINK=${CROSS}g++ \
+      PKG_CONFIG_LIBDIR=$pc PKG_CONFIG_PATH= \
+      node "$gyp" rebuild --silent --arch="$NODE_ARCH" --nodedir="$runtime" >build.log 2>&1) ||
+      { tail -30 "$pkg/build.log" >&2; die "native build failed in $pkg"; }
+    rm -f "$pkg/build.log"
+    find "$pkg/build" -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} +
+    find "$pkg/build/Release" -mindepth 1 ! -name '*.node' -exec rm -rf {} +
+  done
+  find "$dir" -name '*.node' -type f | while read -r f; do
+    require_elf "$f"
+    "${CROSS}strip" --strip-unneeded "$f"
+  done
+}
+
+# launcher FILE ENTRY: a POSIX sh launcher that runs ENTRY (relative to the tree) on the tree's
+# own runtime, wherever the tree is reached from (/usr/bin/edgeflow -> current -> releases/<v>).
+# exec keeps the PID: under Type=notify the main PID must be node itself.
+launcher() {
+  mkdir -p "$(dirname "$1")"
+  cat >"$1" <<EOF
+#!/bin/sh
+# EdgeFlow launcher: runs $2 on the Node.js runtime bundled in this tree.
+here=\$(dirname "\$(readlink -f "\$0")")/..
+exec "\$here/node/bin/node" "\$here/$2" "\$@"
+EOF
+  chmod 0755 "$1"
+}
+
+# add_runtime DIR: the bundled Node (stripped: the official binary carries debug info) and its license.
+add_runtime() {
+  mkdir -p "$1/node/bin"
+  "${CROSS}strip" --strip-unneeded -o "$1/node/bin/node" "$runtime/bin/node"
+  chmod 0755 "$1/node/bin/node"
+  cp "$runtime/LICENSE" "$1/node/LICENSE"
+  require_elf "$1/node/bin/node"
+}
+
+release=$out/release tool=$out/tool
+mkdir -p "$out"
+stage_tree "$release" "${WORKSPACES[@]}"
+build_native "$release"
+# The GPIO cdev addon lives in hal/native (its sources are staged by hal's "files").
+[ -f "$release/hal/native/build/Release/edgeflow_gpio_cdev.node" ] || die "GPIO cdev addon not built"
+[ -f "$release/hal/node-tpm2/build/Release/node_tpm2.node" ] || die "node-tpm2 addon not built"
+add_runtime "$release"
+launcher "$release/bin/edgeflow" agent/dist/src/cli.js
+launcher "$release/bin/edgeready" edgeready-suite/dist/src/cli.js
+
+# The OTA tool: ota and its dependencies only, with its own runtime (the .deb hardlinks it to the
+# release's, so it costs no space), outside every release so no release can break its rollback.
+stage_tree "$tool" ota
+add_runtime "$tool"
+launcher "$tool/bin/edgeflow-ota" ota/dist/src/bin.js
+
+commit=$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+for t in "$release" "$tool"; do
+  rm -f "$t/package-lock.json"
+  node -e '
+    const [file, arch, node, commit] = process.argv.slice(1);
+    require("fs").writeFileSync(file, JSON.stringify({ name: "edgeflow", arch, node, commit }, null, 2) + "\n");
+  ' "$t/build.json" "$DEB_ARCH" "$("$hostnode/bin/node" --version)" "$commit"
+done
+echo "build-release: $(du -sh "$release" | cut -f1) release tree in $release, $(du -sh "$tool" | cut -f1) tool in $tool"
