@@ -64,19 +64,29 @@ function comm(pid: number): string {
   }
 }
 
+export interface BootOptions {
+  /** A root filesystem to boot instead of the host's `/` (kept unchanged: --volatile=overlay). */
+  readonly directory?: string;
+  /** Boot and exec() limits; an emulated (qemu-user) root needs more than the default 60 s. */
+  readonly bootTimeoutMs?: number;
+  readonly execTimeoutMs?: number;
+}
+
 /**
- * Boots systemd as PID 1 in `systemd-nspawn -D / --volatile=yes` (RECIPES.md "systemd under test")
+ * Boots systemd as PID 1 in `systemd-nspawn -D / --volatile=yes` (or `-D DIR --volatile=overlay`) (RECIPES.md "systemd under test")
  * with extra bind mounts, and waits until the system is up.
  */
 export async function bootContainer(
   binds: readonly string[],
   consoleLog: string,
   log: (s: string) => void,
+  o: BootOptions = {},
 ): Promise<Container> {
+  const bootMs = o.bootTimeoutMs ?? 60_000;
   const args = [
     '-D',
-    '/',
-    '--volatile=yes',
+    o.directory ?? '/',
+    `--volatile=${o.directory === undefined ? 'yes' : 'overlay'}`,
     '--private-network',
     '--register=no',
     '--keep-unit',
@@ -124,7 +134,7 @@ export async function bootContainer(
       ],
       {
         encoding: 'utf8',
-        timeout: 60_000,
+        timeout: o.execTimeoutMs ?? 60_000,
       },
     );
     return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -139,7 +149,7 @@ export async function bootContainer(
     }
   };
   let leader = 0;
-  const end = Date.now() + 60_000;
+  const end = Date.now() + bootMs;
   while (!leader) {
     if (exited) throw new Error(`systemd-nspawn exited: ${output()}`);
     if (Date.now() > end) throw new Error(`container systemd did not appear: ${output()}`);

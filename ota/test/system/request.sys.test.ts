@@ -30,7 +30,7 @@ RestartSec=500ms
 // Runs inside the container as the agent's dynamic user: the agent's own request store
 // (agent/src/ota/ota-request-store.ts: mkdir 0700, write .new 0600, fsync, rename, fsync dir).
 const WRITER = `import { realpath, stat } from 'node:fs/promises';
-const { fileRequestStore } = await import('/opt/edgeflow/tool/agent/dist/src/ota/ota-request-store.js');
+const { fileRequestStore } = await import('/opt/edgeflow/src/agent/dist/src/ota/ota-request-store.js');
 await fileRequestStore('/var/lib/edgeflow/ota').write('request.json', process.argv[2]);
 const p = '/var/lib/edgeflow/ota/request.json';
 const s = await stat(p);
@@ -38,7 +38,7 @@ process.stdout.write(JSON.stringify({ uid: process.getuid(), fileUid: s.uid, mod
 `;
 
 // The 127.0.0.1 Range-capable test server, run inside the container's private network.
-const HTTP = `const { serveFile } = await import('/opt/edgeflow/tool/ota/dist/test/helpers/server.js');
+const HTTP = `const { serveFile } = await import('/opt/edgeflow/src/ota/dist/test/helpers/server.js');
 const s = await serveFile('${SRV}/1.1.0.tar.gz');
 process.stdout.write('serving ' + s.url + '\\n');
 `;

@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repo = fileURLToPath(new URL('../../../../', import.meta.url));
+
+/** Why the package system tests cannot run here, or undefined when they can. */
+export function packagingMissing(arch: 'amd64' | 'arm64'): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (systemd-nspawn, mmdebstrap)';
+  const tools = ['systemd-nspawn', 'nsenter', 'mmdebstrap', 'dpkg-buildpackage', 'dh'];
+  if (arch === 'arm64') tools.push('qemu-aarch64-static', 'aarch64-linux-gnu-gcc');
+  for (const tool of tools)
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      return `needs ${tool}: run scripts/install-deps.sh`;
+  return undefined;
+}
+
+function run(argv: string[], what: string): string {
+  const r = spawnSync(argv[0]!, argv.slice(1), {
+    cwd: repo,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(`${what} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function head(): string {
+  return run(['git', 'rev-parse', '--short=12', 'HEAD'], 'git rev-parse');
+}
+
+/**
+ * The release tree and .deb files of `arch` for `versions`, built with the project's own packaging
+ * (packaging/build-release.sh, build-deb.sh) unless `npm run package` already built them from this
+ * commit (CI does, just before the tests). Returns the output directory (build/package/<arch>).
+ */
+export function ensurePackages(arch: 'amd64' | 'arm64', versions: readonly string[]): string {
+  const out = join(repo, 'build', 'package', arch);
+  const buildJson = join(out, 'release', 'build.json');
+  const fresh =
+    existsSync(buildJson) &&
+    (JSON.parse(readFileSync(buildJson, 'utf8')) as { commit: string }).commit === head();
+  if (!fresh) run(['bash', 'packaging/build-release.sh', '--arch', arch], `release tree ${arch}`);
+  for (const v of versions) {
+    const deb = join(out, `edgeflow_${v}_${arch}.deb`);
+    if (fresh && existsSync(deb) && statSync(deb).mtimeMs >= statSync(buildJson).mtimeMs) continue;
+    run(
+      ['bash', 'packaging/build-deb.sh', '--arch', arch, '--version', v],
+      `edgeflow_${v}_${arch}.deb`,
+    );
+  }
+  return out;
+}
+
+/** The cached Debian 12 root filesystem for `arch` (scripts/rootfs.sh, built on first use). */
+export function rootfs(arch: 'amd64' | 'arm64'): string {
+  return run(['bash', 'scripts/rootfs.sh', arch], `rootfs ${arch}`).split('\n').pop()!;
+}
