@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# `npm run package -- --arch amd64|arm64 [--version X.Y.Z] [--out DIR] [--no-lintian]`:
+# `npm run package -- --arch amd64|arm64 [--version X.Y.Z] [--out DIR] [--no-lintian] [--tarball]`:
 # the release tree (bundled Node 24, production dependencies, native addons built for the arch),
-# then edgeflow_<version>_<arch>.deb, then lintian. Prints the .deb path last.
+# then edgeflow_<version>_<arch>.deb, then lintian; --tarball also writes the same files as
+# edgeflow_<version>_<arch>.tar.xz for systems without dpkg (docs/install.md). Prints the .deb path last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . packaging/lib/common.sh
 
-arch= version= out= lint=1
+arch= version= out= lint=1 tarball=
 while [ $# -gt 0 ]; do
   case "$1" in
     --arch) arch=${2:-} && shift 2 ;;
@@ -15,7 +16,8 @@ while [ $# -gt 0 ]; do
     --version=*) version=${1#--version=} && shift ;;
     --out) out=${2:-} && shift 2 ;;
     --no-lintian) lint= && shift ;;
-    *) die "unknown option '$1' (usage: npm run package -- --arch amd64|arm64 [--version X.Y.Z] [--out DIR] [--no-lintian])" ;;
+    --tarball) tarball=1 && shift ;;
+    *) die "unknown option '$1' (usage: npm run package -- --arch amd64|arm64 [--version X.Y.Z] [--out DIR] [--no-lintian] [--tarball])" ;;
   esac
 done
 [ -n "$arch" ] || die "--arch amd64|arm64 is required"
@@ -27,7 +29,11 @@ deb=$(bash packaging/build-deb.sh --arch "$DEB_ARCH" --out "$out" ${version:+--v
 if [ -n "$lint" ]; then
   # Errors fail the build; each accepted warning is overridden with its reason
   # (packaging/debian/edgeflow.lintian-overrides).
-  lintian --fail-on error --suppress-tags-from-file /dev/null "$deb"
+  lintian --fail-on error "$deb"
+fi
+if [ -n "$tarball" ]; then
+  dpkg-deb --fsys-tarfile "$deb" | xz -T0 -6 >"${deb%.deb}.tar.xz"
+  echo "package: ${deb%.deb}.tar.xz"
 fi
 echo "package: $(du -k "$deb" | cut -f1) KiB, installed $(dpkg-deb -f "$deb" Installed-Size) KiB, built in $(($(date +%s) - start)) s"
 echo "$deb"

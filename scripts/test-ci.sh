@@ -19,6 +19,14 @@ EDGEFLOW_TPM_REQUIRE_NATIVE=1 npm ci --no-audit --no-fund
 npx --no-install edgeflow --help >/dev/null
 npx --no-install edgeready --help >/dev/null
 npm run lint
+# The two Debian packages (lintian must pass); the package system tests below install them.
+t0=$(date +%s)
+npm run package -- --arch amd64 --version 1.0.0
+npm run package -- --arch arm64 --version 1.0.0
+echo "test:ci: packages built in $(($(date +%s) - t0)) s"
 node scripts/run-tests.mjs unit integration system
 bash scripts/test-node22.sh
+t0=$(date +%s)
+bash scripts/test-arm64.sh
+echo "test:ci: arm64 unit tests in $(($(date +%s) - t0)) s"
 echo "test:ci finished in $(($(date +%s) - start)) s"
