@@ -69,15 +69,16 @@ stage_tree() {
 
 # prune_modules DIR: drops from the dependencies what Node never loads at run time (tests, docs,
 # examples, type declarations, TypeScript sources, dotfiles, build files of other tools) and the
-# executable bits (nothing in node_modules is run as a program; bins are not linked). Directories
-# go only at a package's top level, where their names are conventions, not code paths.
+# executable bits (nothing in node_modules is run as a program; bins are not linked).
 prune_modules() {
   local nm=$1
   rm -rf "$nm/.bin"
-  find "$nm" -mindepth 2 -maxdepth 3 -type d \( -name test -o -name tests -o -name __tests__ \
-    -o -name integration -o -name integration-test -o -name example -o -name examples -o -name docs \
-    -o -name doc -o -name benchmark -o -name benchmarks -o -name bench -o -name .github \) \
-    -not -path '*/build/*' -prune -exec rm -rf {} +
+  # Package top level only (node_modules/<pkg>/<dir>, node_modules/@scope/<pkg>/<dir>): deeper,
+  # such names can be code (yaml's dist/doc is).
+  { find "$nm" -mindepth 2 -maxdepth 2 -type d -not -path "$nm/@*"
+    find "$nm" -mindepth 3 -maxdepth 3 -type d -path "$nm/@*/*/*"; } | grep -E \
+    '/(test|tests|__tests__|example|examples|docs|\.github|benchmark|benchmarks)$' |
+    while read -r d; do rm -rf "$d"; done
   find "$nm" -type f \( -name '.*' -o -name '*.md' -o -name '*.markdown' -o -name '*.d.ts' \
     -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' -o -name '*.ts' -o -name '*.html' \
     -o -name Makefile -o -name 'tsconfig*.json' -o -name '*.tsbuildinfo' \) -delete
@@ -153,6 +154,19 @@ launcher "$release/bin/edgeready" edgeready-suite/dist/src/cli.js
 stage_tree "$tool" ota
 add_runtime "$tool"
 launcher "$tool/bin/edgeflow-ota" ota/dist/src/bin.js
+
+# Smoke test on the target's own runtime (arm64 under qemu-user): every workspace's entry point
+# imports (a pruned file a module needs fails here, not on a board) and the launchers run.
+[ -z "$CROSS" ] || bash scripts/binfmt-arm64.sh
+(cd "$release" && ./node/bin/node --input-type=module -e '
+  const { readFileSync } = await import("node:fs");
+  for (const ws of process.argv.slice(1)) {
+    const p = JSON.parse(readFileSync(`${ws}/package.json`, "utf8"));
+    if (p.exports?.["."]) await import(p.name);
+  }' "${WORKSPACES[@]}") || die "a workspace of the release tree does not import on its runtime"
+"$release/bin/edgeflow" --help >/dev/null || die "bin/edgeflow --help failed"
+"$release/bin/edgeready" --help >/dev/null || die "bin/edgeready --help failed"
+"$tool/bin/edgeflow-ota" --help >/dev/null || die "tool bin/edgeflow-ota --help failed"
 
 commit=$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 for t in "$release" "$tool"; do
