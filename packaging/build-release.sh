@@ -34,8 +34,8 @@ gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin
 echo "build-release: $DEB_ARCH, node $("$hostnode/bin/node" --version) (target runtime $runtime)"
 npm run build --silent
 
-# The workspaces that run on a device (tests/ does not).
-WORKSPACES=(sharded-map hal hal/node-tpm2 ota device-trees agent edgeready-suite)
+# The workspaces that run on a device: all but tests/.
+mapfile -t WORKSPACES < <(node -p 'require("./package.json").workspaces.filter((w) => w !== "tests").join("\n")')
 
 # stage_tree DIR WS...: package.json + the files npm would publish (package.json "files"), minus
 # type declarations and source maps, for every workspace; then production dependencies exactly
@@ -64,6 +64,19 @@ stage_tree() {
     [ -d "$dir/$ws/dist" ] || [ "$ws" = hal ] || rm -rf "${dir:?}/$ws"
   done
   rm -f "$dir/node_modules/.package-lock.json"
+  # The repository's patches of dependencies (patch-package, run by the root postinstall that
+  # --ignore-scripts skipped), applied to the packages the tree has.
+  if [ -d patches ] && ls "$dir/node_modules" | grep -q .; then
+    mkdir -p "$dir/patches"
+    for f in patches/*.patch; do
+      [ -d "$dir/node_modules/$(basename "$f" | sed 's/+[^+]*$//; s/+/\//')" ] && cp "$f" "$dir/patches/"
+    done
+    if ls "$dir/patches" | grep -q .; then
+      (cd "$dir" && node "$repo/node_modules/patch-package/index.js" --error-on-fail >/dev/null) ||
+        die "patch-package failed in $dir"
+    fi
+    rm -rf "$dir/patches"
+  fi
   prune_modules "$dir/node_modules"
 }
 

@@ -424,13 +424,10 @@ export const COMMANDS: Record<string, Command> = {
       "(Debian maintainer scripts) configure: pin the package's release, run the newer one; remove: drop OTA's files",
     usage: '(configure --version V | remove) [--root DIR] [--json]',
     async run(argv, io) {
-      const { values, positionals } = usage(() =>
-        parseArgs({
-          args: [...argv],
-          options: { ...PATH_OPTIONS, version: { type: 'string' } },
-          strict: true,
-          allowPositionals: true,
-        }),
+      const { values, positionals } = parse(
+        argv,
+        { ...PATH_OPTIONS, version: { type: 'string' } },
+        true,
       );
       const [action, ...extra] = positionals;
       if (extra.length > 0 || (action !== 'configure' && action !== 'remove'))

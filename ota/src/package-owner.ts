@@ -2,7 +2,8 @@ import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OtaDeps } from './deps.js';
 import { OtaError } from './errors.js';
-import { atomicWriteFile, exists, switchSymlink } from './fs-atomic.js';
+import { atomicWriteFile } from '@edgeflow/core';
+import { exists, switchSymlink } from './fs-atomic.js';
 import { currentTarget, releaseDir, withLock } from './layout.js';
 import { packagedVersion, pinFile } from './package-pin.js';
 import type { OtaPaths } from './paths.js';
@@ -48,7 +49,9 @@ export async function configurePackage(
   return withLock(paths, async () => {
     const s = await recover(paths, deps);
     const old = await packagedVersion(paths);
-    await atomicWriteFile(pinFile(paths), `${JSON.stringify({ format: 1, version })}\n`, 0o644);
+    await atomicWriteFile(pinFile(paths), `${JSON.stringify({ format: 1, version })}\n`, {
+      mode: 0o644,
+    });
     const at = deps.now().toISOString();
     const cur =
       s.current !== null && (await exists(releaseDir(paths, s.current))) ? s.current : null;

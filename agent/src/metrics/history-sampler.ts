@@ -1,5 +1,8 @@
 import { statfs } from 'node:fs/promises';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+// @types/node 24 no longer names the histogram type it returns.
+type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
 import type { Logger } from 'pino';
 import type { AgentMetrics } from './metrics.js';
 import { HistoryRing, type SeriesDef } from './history.js';
