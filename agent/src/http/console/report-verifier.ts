@@ -132,7 +132,7 @@ export class ReportVerifier {
         resolve(m);
         void w.terminate();
       });
-      w.once('error', (err) => {
+      w.once('error', (err: Error) => {
         done = true;
         reject(
           new AgentError('EDGEFLOW_INTERNAL', `report verifier crashed: ${err.message}`, {
