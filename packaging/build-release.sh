@@ -43,6 +43,22 @@ mapfile -t WORKSPACES < <(node -p 'require("./package.json").workspaces.filter((
 stage_tree() {
   local dir=$1 ws f
   shift
+  # The selected workspaces and every workspace they depend on (ota needs core).
+  mapfile -t sel < <(node -e '
+    const fs = require("fs");
+    const root = require("./package.json");
+    const byName = new Map(root.workspaces.map((w) => [JSON.parse(fs.readFileSync(w + "/package.json")).name, w]));
+    const out = new Set(), todo = process.argv.slice(1);
+    while (todo.length) {
+      const w = todo.pop();
+      if (out.has(w)) continue;
+      out.add(w);
+      const p = JSON.parse(fs.readFileSync(w + "/package.json"));
+      for (const d of Object.keys({ ...p.dependencies, ...p.optionalDependencies }))
+        if (byName.has(d)) todo.push(byName.get(d));
+    }
+    console.log([...out].join("\n"));' "$@")
+  set -- "${sel[@]}"
   rm -rf "$dir" && mkdir -p "$dir"
   cp package.json package-lock.json "$dir/"
   # npm ci checks every workspace of the lock file exists; unused ones get only a manifest.
@@ -56,12 +72,12 @@ stage_tree() {
         mkdir -p "$dir/$ws/$(dirname "$f")" && cp "$ws/$f" "$dir/$ws/$f"
       done
   done
-  local sel=()
-  for ws in "$@"; do sel+=("--workspace=$ws"); done
-  (cd "$dir" && npm ci --silent --omit=dev --ignore-scripts --no-audit --no-fund "${sel[@]}")
+  local flags=()
+  for ws in "$@"; do flags+=("--workspace=$ws"); done
+  (cd "$dir" && npm ci --silent --omit=dev --ignore-scripts --no-audit --no-fund "${flags[@]}")
   # Manifests of workspaces not staged are not part of the tree.
   for ws in $(node -p 'require("./package.json").workspaces.join(" ")'); do
-    [ -d "$dir/$ws/dist" ] || [ "$ws" = hal ] || rm -rf "${dir:?}/$ws"
+    [[ " $* " == *" $ws "* ]] || [[ " $* " == *" $ws/"* ]] || rm -rf "${dir:?}/$ws"
   done
   rm -f "$dir/node_modules/.package-lock.json"
   # The repository's patches of dependencies (patch-package, run by the root postinstall that
@@ -151,7 +167,11 @@ add_runtime() {
   require_elf "$1/node/bin/node"
 }
 
-release=$out/release tool=$out/tool
+# Staged outside the repository: Node resolves packages up the directory tree, and the smoke test
+# below must not find the repository's own node_modules.
+stage=$(mktemp -d /tmp/edgeflow-package.XXXXXX)
+trap 'rm -rf "$stage"' EXIT
+release=$stage/release tool=$stage/tool
 mkdir -p "$out"
 stage_tree "$release" "${WORKSPACES[@]}"
 build_native "$release"
@@ -189,4 +209,7 @@ for t in "$release" "$tool"; do
     require("fs").writeFileSync(file, JSON.stringify({ name: "edgeflow", arch, node, commit }, null, 2) + "\n");
   ' "$t/build.json" "$DEB_ARCH" "$("$hostnode/bin/node" --version)" "$commit"
 done
-echo "build-release: $(du -sh "$release" | cut -f1) release tree in $release, $(du -sh "$tool" | cut -f1) tool in $tool"
+rm -rf "$out/release" "$out/tool"
+mv "$release" "$out/release"
+mv "$tool" "$out/tool"
+echo "build-release: $(du -sh "$out/release" | cut -f1) release tree in $out/release, $(du -sh "$out/tool" | cut -f1) tool in $out/tool"

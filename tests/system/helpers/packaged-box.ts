@@ -38,7 +38,17 @@ export function runUnbooted(
 ): { status: number; out: string } {
   const r = spawnSync(
     'systemd-nspawn',
-    ['-D', dir, '--volatile=overlay', '--register=no', '--quiet', ...binds, '--', ...argv],
+    [
+      '-D',
+      dir,
+      '--volatile=overlay',
+      '--register=no',
+      '--keep-unit',
+      '--quiet',
+      ...binds,
+      '--',
+      ...argv,
+    ],
     { encoding: 'utf8', timeout: timeoutMs },
   );
   return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
