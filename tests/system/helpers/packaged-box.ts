@@ -62,11 +62,9 @@ export async function bootPackagedBox(
 ): Promise<PackagedBox> {
   const host = await mkdtemp(join(tmpdir(), 'ef-pkg-sys-'));
   await chmod(host, 0o755);
-  await writeFile(join(host, 'test.preset'), 'disable *\n');
   const binds = [
     `--bind-ro=${debs}:/srv/debs`,
     `--bind-ro=${host}:/srv/test`,
-    `--bind-ro=${join(host, 'test.preset')}:/etc/systemd/system-preset/00-edgeflow-test.preset`,
   ];
   if (o.dropin !== undefined) {
     await writeFile(join(host, 'zz-test.conf'), o.dropin);
