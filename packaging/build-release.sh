@@ -170,7 +170,7 @@ add_runtime() {
 # Staged outside the repository: Node resolves packages up the directory tree, and the smoke test
 # below must not find the repository's own node_modules.
 stage=$(mktemp -d /tmp/edgeflow-package.XXXXXX)
-trap 'rm -rf "$stage"' EXIT
+trap 'rm -rf "$stage"' EXIT INT TERM
 release=$stage/release tool=$stage/tool
 mkdir -p "$out"
 stage_tree "$release" "${WORKSPACES[@]}"
@@ -202,12 +202,14 @@ launcher "$tool/bin/edgeflow-ota" ota/dist/src/bin.js
 "$tool/bin/edgeflow-ota" --help >/dev/null || die "tool bin/edgeflow-ota --help failed"
 
 commit=$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+source=$(bash packaging/source-digest.sh)
 for t in "$release" "$tool"; do
   rm -f "$t/package-lock.json"
   node -e '
-    const [file, arch, node, commit] = process.argv.slice(1);
-    require("fs").writeFileSync(file, JSON.stringify({ name: "edgeflow", arch, node, commit }, null, 2) + "\n");
-  ' "$t/build.json" "$DEB_ARCH" "$("$hostnode/bin/node" --version)" "$commit"
+    const [file, arch, node, commit, source] = process.argv.slice(1);
+    const b = { name: "edgeflow", arch, node, commit, source };
+    require("fs").writeFileSync(file, JSON.stringify(b, null, 2) + "\n");
+  ' "$t/build.json" "$DEB_ARCH" "$("$hostnode/bin/node" --version)" "$commit" "$source"
 done
 rm -rf "$out/release" "$out/tool"
 mv "$release" "$out/release"

@@ -62,10 +62,7 @@ export async function bootPackagedBox(
 ): Promise<PackagedBox> {
   const host = await mkdtemp(join(tmpdir(), 'ef-pkg-sys-'));
   await chmod(host, 0o755);
-  const binds = [
-    `--bind-ro=${debs}:/srv/debs`,
-    `--bind-ro=${host}:/srv/test`,
-  ];
+  const binds = [`--bind-ro=${debs}:/srv/debs`, `--bind-ro=${host}:/srv/test`];
   if (o.dropin !== undefined) {
     await writeFile(join(host, 'zz-test.conf'), o.dropin);
     binds.push(

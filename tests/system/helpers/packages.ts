@@ -26,21 +26,22 @@ function run(argv: string[], what: string): string {
   return r.stdout.trim();
 }
 
-function head(): string {
-  return run(['git', 'rev-parse', '--short=12', 'HEAD'], 'git rev-parse');
+/** The digest of the committed sources a release tree is built from (packaging/source-digest.sh). */
+function sourceDigest(): string {
+  return run(['bash', 'packaging/source-digest.sh'], 'source digest');
 }
 
 /**
  * The release tree and .deb files of `arch` for `versions`, built with the project's own packaging
- * (packaging/build-release.sh, build-deb.sh) unless `npm run package` already built them from this
- * commit (CI does, just before the tests). Returns the output directory (build/package/<arch>).
+ * (packaging/build-release.sh, build-deb.sh) unless `npm run package` already built them from the
+ * same committed sources (CI does, just before the tests). Returns build/package/<arch>.
  */
 export function ensurePackages(arch: 'amd64' | 'arm64', versions: readonly string[]): string {
   const out = join(repo, 'build', 'package', arch);
   const buildJson = join(out, 'release', 'build.json');
   const fresh =
     existsSync(buildJson) &&
-    (JSON.parse(readFileSync(buildJson, 'utf8')) as { commit: string }).commit === head();
+    (JSON.parse(readFileSync(buildJson, 'utf8')) as { source?: string }).source === sourceDigest();
   if (!fresh) run(['bash', 'packaging/build-release.sh', '--arch', arch], `release tree ${arch}`);
   for (const v of versions) {
     const deb = join(out, `edgeflow_${v}_${arch}.deb`);
