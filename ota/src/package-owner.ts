@@ -47,11 +47,13 @@ export async function configurePackage(
       `${releaseDir(paths, version)}/bin/edgeflow is missing: the package was not unpacked completely (apt install --reinstall edgeflow)`,
     );
   return withLock(paths, async () => {
-    const s = await recover(paths, deps);
     const old = await packagedVersion(paths);
+    // Pinned before recovery: recovery prunes releases that are neither current nor previous,
+    // which the release dpkg just unpacked is not yet.
     await atomicWriteFile(pinFile(paths), `${JSON.stringify({ format: 1, version })}\n`, {
       mode: 0o644,
     });
+    const s = await recover(paths, deps);
     const at = deps.now().toISOString();
     const cur =
       s.current !== null && (await exists(releaseDir(paths, s.current))) ? s.current : null;

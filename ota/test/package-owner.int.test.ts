@@ -65,6 +65,8 @@ test('apt upgrade after an OTA update: a newer package release takes over', asyn
   const d = await configurePackage(r.paths, '1.2.0', r.deps);
   assert.deepEqual([d.current, d.switched], ['1.2.0', true]);
   assert.equal(await current(r), 'releases/1.2.0');
+  // What dpkg just unpacked is neither current nor previous until now: recovery must not prune it.
+  assert.deepEqual((await readdir(r.paths.releases)).sort(), ['1.1.0', '1.2.0']);
   const s = await loadState(r.paths);
   assert.deepEqual([s.current, s.previous, s.trial], ['1.2.0', '1.1.0', null]);
   // ... and an OTA update after that apt upgrade installs over it as usual.
@@ -81,6 +83,7 @@ test('apt upgrade to an older package than the OTA release: OTA keeps running it
   await dpkgUnpack(r, '1.1.0', '1.0.0');
   const d = await configurePackage(r.paths, '1.1.0', r.deps);
   assert.deepEqual([d.current, d.switched], ['1.5.0', false]);
+  assert.deepEqual((await readdir(r.paths.releases)).sort(), ['1.1.0', '1.5.0']);
   assert.equal(await current(r), 'releases/1.5.0');
   const s = await loadState(r.paths);
   // The rollback target moved from the deleted 1.0.0 to the new package release, snapshot too.

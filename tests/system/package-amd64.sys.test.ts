@@ -89,19 +89,27 @@ test('amd64 .deb under systemd: install, serve, bad input, OTA, apt upgrade, rem
 
   await t.test(
     'bad input: a foreign-arch and a truncated .deb are refused, 1.0.0 keeps running',
-    () => {
+    async () => {
       const pid = box.show('MainPID');
       const arm = box.c.exec(['dpkg', '-i', '/srv/test/arm64.deb']);
       assert.notEqual(arm.status, 0);
       assert.match(arm.stderr, /package architecture \(arm64\) does not match system \(amd64\)/);
+      assert.equal(box.show('MainPID'), pid, 'a refused architecture touches nothing');
       const size = statSync(join(out, 'edgeflow_1.2.0_amd64.deb')).size;
       box.ok(['sh', '-c', `head -c ${Math.floor(size / 2)} ${deb('1.2.0')} > /tmp/cut.deb`]);
       const cut = box.c.exec(['dpkg', '-i', '/tmp/cut.deb']);
       assert.notEqual(cut.status, 0);
       t.diagnostic(`truncated .deb: ${cut.stderr.trim().split('\n')[0]}`);
       assert.match(cut.stderr, /unexpected end of file|corrupted|error reading/i);
+      assert.equal(
+        box.ok(['dpkg-query', '-W', '-f=${Version}', '--showformat=${Status}', 'edgeflow']),
+        'install ok installed',
+      );
       assert.equal(box.ok(['dpkg-query', '-W', '-f=${Version}', 'edgeflow']), '1.0.0');
-      assert.equal(box.show('MainPID'), pid, 'the installed agent was not touched');
+      // dpkg unwound the unpack and ran the old postinst with abort-upgrade, whose debhelper part
+      // restarts the agent: the installed 1.0.0 runs again, with its data.
+      await box.waitActive('1.0.0 running after the failed upgrade');
+      assert.equal(box.ok(['readlink', '/opt/edgeflow/current']).trim(), 'releases/1.0.0');
       assert.equal(reading(box).seq, 1);
     },
   );
