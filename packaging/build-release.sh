@@ -129,6 +129,8 @@ build_native() {
       # node-gyp-build packages (serialport's bindings, classic-level) ship the target's binary;
       # the other platforms' prebuilds are dead weight on a board.
       find "$pkg/prebuilds" -mindepth 1 -maxdepth 1 ! -name "linux-$NODE_ARCH" -exec rm -rf {} +
+      # Debian is glibc: musl builds (serialport ships both) would need a libc.so it has not.
+      find "$pkg/prebuilds/linux-$NODE_ARCH" -name '*musl*' -exec rm -rf {} +
       echo "build-release: ${pkg#"$dir"/}: prebuild for linux-$NODE_ARCH"
       continue
     fi
@@ -188,6 +190,7 @@ launcher "$release/bin/edgeready" edgeready-suite/dist/src/cli.js
 # The OTA tool: ota and its dependencies only, with its own runtime (the .deb hardlinks it to the
 # release's, so it costs no space), outside every release so no release can break its rollback.
 stage_tree "$tool" ota
+build_native "$tool"
 add_runtime "$tool"
 launcher "$tool/bin/edgeflow-ota" ota/dist/src/bin.js
 
