@@ -70,8 +70,17 @@ export interface Coprocessor {
   readonly protocol: 'firmata';
   /** Firmata firmware the vendor ships or documents (shown by `hal detect`). */
   readonly firmware: string;
-  /** False when the mapping is documented by the vendor but untested on hardware here. */
+}
+
+/**
+ * Whether the profile's facts (identification strings, USB ids, chip labels, pin map, bus
+ * numbers) were checked on the real board. `hal detect` prints an unverified profile as such
+ * with `note`: what is assumed and where it comes from, so that a user of that board knows to
+ * check it and to report what differs.
+ */
+export interface HardwareCheck {
   readonly verified: boolean;
+  readonly note: string;
 }
 
 /** Where a TPM 2.0 is expected on this board. */
@@ -104,4 +113,6 @@ export interface BoardProfile {
   readonly coprocessor?: Coprocessor;
   /** Free-text facts that explain quirks (sysfs renumbering, missing sysfs, ...). */
   readonly notes: readonly string[];
+  /** Checked on the real board or not; absent on profiles with no board behind them (generic, sim). */
+  readonly hardware?: HardwareCheck;
 }

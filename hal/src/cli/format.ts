@@ -23,6 +23,10 @@ export function formatDetected(d: DetectedBoard, probe?: FirmwareProbe): string 
   const p = d.profile;
   const lines: string[] = [];
   lines.push(`board:        ${p.id} (${p.name}) [matched by ${d.matchedBy}]`);
+  if (p.hardware !== undefined)
+    lines.push(
+      `hardware:     ${p.hardware.verified ? 'verified on the board' : 'unverified on hardware'}: ${p.hardware.note}`,
+    );
   if (d.model !== undefined) lines.push(`model:        ${d.model}`);
   if (d.compatible.length > 0) lines.push(`compatible:   ${d.compatible.join(', ')}`);
   lines.push(`boot layout:  ${p.bootLayout}`);
@@ -96,6 +100,7 @@ export function detectedJson(d: DetectedBoard, probe?: FirmwareProbe): unknown {
     header: d.header,
     missing: d.missing,
     notes: d.profile.notes,
+    hardware: d.profile.hardware ?? null,
     coprocessor: d.coprocessor
       ? { ...d.coprocessor, firmware }
       : d.profile.coprocessor

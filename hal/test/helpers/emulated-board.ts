@@ -44,7 +44,6 @@ export const emulatedBoardProfile: BoardProfile = {
     usb: [EMULATED_USB],
     protocol: 'firmata',
     firmware: 'StandardFirmata 2.4 (avrgirl-arduino)',
-    verified: true,
   },
   notes: ['test rig: simavr running StandardFirmata, its UART on a pty'],
 };

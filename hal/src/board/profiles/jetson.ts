@@ -72,6 +72,11 @@ const jetsonNotes = [
   'header pins may need jetson-io.py to be muxed as GPIO',
 ];
 
+const jetsonUnverified = {
+  verified: false,
+  note: "never run on a Jetson: line offsets and chip labels from NVIDIA's Jetson.GPIO tables for tegra234, I2C bus numbers from the carrier-board documentation",
+} as const;
+
 const jetsonTpm = {
   kind: 'firmware',
   device: '/dev/tpmrm0',
@@ -92,6 +97,7 @@ export const jetsonOrinNano: BoardProfile = {
   bootLayout: 'jetson-extlinux',
   tpm: jetsonTpm,
   notes: jetsonNotes,
+  hardware: jetsonUnverified,
 };
 
 /** Jetson AGX Orin developer kit (p3737 carrier). */
@@ -108,4 +114,5 @@ export const jetsonAgxOrin: BoardProfile = {
   bootLayout: 'jetson-extlinux',
   tpm: jetsonTpm,
   notes: jetsonNotes,
+  hardware: jetsonUnverified,
 };

@@ -74,7 +74,6 @@ const ATMEGA32U4: Coprocessor = {
   ],
   protocol: 'firmata',
   firmware: 'StandardFirmata (preinstalled by the vendor; Arduino IDE: File > Examples > Firmata)',
-  verified: false,
 };
 
 /**
@@ -87,8 +86,19 @@ const RP2040: Coprocessor = {
   usb: [{ vid: '2e8a', pid: '000a', name: 'RP2040 (Arduino core, CDC)' }],
   protocol: 'firmata',
   firmware: 'a Firmata build for the RP2040 Arduino core (not shipped by the vendor)',
-  verified: false,
 };
+
+/**
+ * Nothing of the LattePanda support has run on a LattePanda: the Firmata backend is tested
+ * against StandardFirmata on an emulated ATmega328P (simavr), the rest comes from documents.
+ */
+const UNVERIFIED_32U4 = {
+  verified: false,
+  note:
+    'never run on a LattePanda: DMI strings (board vendor "LattePanda", product names) assumed from the model names, ' +
+    'USB id 3343:803a from third-party hardware inventories, header map from the vendor documentation and the Arduino Leonardo pin map; ' +
+    'the Firmata backend is tested against StandardFirmata on an emulated ATmega328P',
+} as const;
 
 const FTPM: TpmExpectation = {
   kind: 'firmware',
@@ -119,6 +129,7 @@ function lattePanda32u4(id: string, name: string, product: string | undefined): 
     tpm: FTPM,
     coprocessor: ATMEGA32U4,
     notes: NOTES_32U4,
+    hardware: UNVERIFIED_32U4,
   };
 }
 
@@ -153,6 +164,10 @@ export const lattePandaIota: BoardProfile = {
   bootLayout: 'none',
   tpm: FTPM,
   coprocessor: RP2040,
+  hardware: {
+    verified: false,
+    note: "never run on a LattePanda Iota: DMI strings assumed from the model name, USB id 2e8a:000a is the RP2040 Arduino core's with a Firmata build the vendor does not ship",
+  },
   notes: [
     'header GPIO is on the RP2040 co-processor: with a Firmata firmware on it, pins are "firmata:<GPn>"',
     'the RP2040 header map and its I2C pins are not in the vendor text documentation: no named pins, no default I2C bus',

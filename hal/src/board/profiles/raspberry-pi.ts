@@ -67,6 +67,10 @@ export const raspberryPi5: BoardProfile = {
     device: '/dev/tpmrm0',
     note: 'SPI TPM module on the header (SPI0 CE1, e.g. SLB9670) with dtoverlay=tpm-slb9670',
   },
+  hardware: {
+    verified: false,
+    note: 'never run on a Raspberry Pi 5: header map from the Raspberry Pi pinout (BCM numbering), chip label pinctrl-rp1 and the 6.1/6.6 renumbering from the kernel; the GPIO and I2C backends are tested on gpio-sim and i2c-stub in QEMU',
+  },
   notes: [
     'header chip is labelled pinctrl-rp1: line N = BCM GPIO N',
     'sysfs base was 399 on kernel 6.1 and is 571 on 6.6; the chip moved from gpiochip4 to gpiochip0',

@@ -75,6 +75,10 @@ export const rock5b: BoardProfile = {
     'chips gpio0..gpio4, 32 lines each; line = bank letter x 8 + n',
     'vendor and mainline kernels number sysfs GPIO differently; labels are stable',
   ],
+  hardware: {
+    verified: false,
+    note: "never run on a ROCK 5B: header map from Radxa's wiringX port; the header I2C's bus number (7) is the least certain, it depends on the image's overlay",
+  },
 };
 
 /** Xunlong Orange Pi 5 (RK3588S), 26-pin header, pinout per wiringOP. */
@@ -109,4 +113,8 @@ export const orangePi5: BoardProfile = {
   bootLayout: 'armbian-env',
   tpm: rockTpm,
   notes: ['26-pin header', 'chips gpio0..gpio4, 32 lines each; line = bank letter x 8 + n'],
+  hardware: {
+    verified: false,
+    note: 'never run on an Orange Pi 5: header map from wiringOP, I2C bus numbers from the overlay names',
+  },
 };
