@@ -12,6 +12,8 @@ export const errorCatalog = {
     'The configuration file is not valid YAML/JSON. The message gives the line and column.',
   EDGEFLOW_CONFIG_INVALID:
     'The configuration does not match the schema. Every problem is listed by key path; fix each and restart.',
+  EDGEFLOW_CONFIG_RENAMED_KEY:
+    'A notice, not an error: the configuration uses the earlier name of a key (the message names both), which the agent reads as the new one. Write the new name once every gateway runs a release that knows it (older agents refuse it as unknown); giving both names is EDGEFLOW_CONFIG_INVALID.',
   EDGEFLOW_LISTEN_FAILED:
     'A listener (MQTT or HTTP) could not bind its address: the port is in use or the address is not local.',
   EDGEFLOW_DATA_DIR:
@@ -34,7 +36,7 @@ export const errorCatalog = {
   EDGEFLOW_HTTP_AUTH_DISABLED:
     'No API token is configured (http.apiTokens is empty), so state-changing HTTP routes are refused. Add a token to enable them.',
   EDGEFLOW_HTTP_FORBIDDEN:
-    'The API token is valid but not granted this route (e.g. quotes and credential activation need the token in attestation.access.apiTokens).',
+    "The API token is valid but not granted this route. Every state-changing route needs its action's grant: GPIO writes gpio.access.apiTokens, OTA commit/rollback ota.access.apiTokens, quotes and credential activation attestation.access.apiTokens, the cache self-test selftest.access.apiTokens. The message names the key to add the token to.",
   EDGEFLOW_MQTT_COMMAND_FORBIDDEN:
     'An authenticated MQTT user sent a command it is not granted (a quote request needs the user in attestation.access.mqttUsers). Grant it in the config.',
   EDGEFLOW_HTTP_READ_CLOSED:

@@ -54,7 +54,7 @@ export const errorCatalog = {
   EDGEFLOW_OTA_REQUEST_INVALID:
     'An OTA install request (MQTT `edgeflow/<device>/ota/install` or its request file) is invalid: the message names the field (id, url scheme, sha256 of 64 hex digits, SemVer version, size). Fix the request and send it again.',
   EDGEFLOW_OTA_REQUEST_FORBIDDEN:
-    'The MQTT user is not allowed to request OTA installs. Add the user to `ota.mqttInstall.users` in the agent config (empty list: OTA over MQTT is off).',
+    'The MQTT user is not allowed to request OTA installs. Add the user to `ota.access.mqttUsers` in the agent config (earlier name `ota.mqttInstall.users`, still read; empty list: OTA over MQTT is off).',
   EDGEFLOW_OTA_REQUEST_PENDING:
     'Another OTA install request is pending (not yet installed, failed or finished its trial). Wait for its final status on `edgeflow/<device>/ota/status`.',
   EDGEFLOW_OTA_REQUEST_REPLAYED:

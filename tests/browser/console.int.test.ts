@@ -126,7 +126,7 @@ describe('the console in Chromium', { skip, timeout: 600_000 }, () => {
         },
         http: { apiTokens: [{ name: 'ops', sha256: TOKEN_SHA }] },
         gpio: { access: { apiTokens: ['ops'] } },
-        ota: { root, healthIntervalSec: 1 },
+        ota: { root, healthIntervalSec: 1, access: { apiTokens: ['ops'] } },
       }),
     );
     agent = await startAgent({

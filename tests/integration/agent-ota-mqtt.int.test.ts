@@ -149,6 +149,8 @@ test('OTA over MQTT: authenticated request → request file → root-side instal
       `      - { username: viewer, passwordHash: '${await hashPassword('viewer-pass')}', publish: ['edgeflow/+/ota/install'] }`,
       'ota:',
       `  root: '${root}'`,
+      // The grant under its earlier name (ota.access.mqttUsers now): a file written for an
+      // earlier release keeps its meaning, so an update over MQTT never locks MQTT updates out.
       '  mqttInstall: { users: [ops], allowHttp: true, maxBytes: 10000000 }',
       '',
     ].join('\n'),
@@ -168,6 +170,11 @@ test('OTA over MQTT: authenticated request → request file → root-side instal
     await agent.stop();
     await srv.close();
   });
+  const renamed = agent.logs.filter((l) => l.event === 'config.renamed_key');
+  assert.deepEqual(
+    renamed.map((l) => [l.level, l.code, l.key, l.replacement]),
+    [['warn', 'EDGEFLOW_CONFIG_RENAMED_KEY', 'ota.mqttInstall.users', 'ota.access.mqttUsers']],
+  );
   for (const c of [anon, viewer, ops]) await c.subscribeAsync(`${base}/status`, { qos: 0 });
   let st = statuses(ops);
   const send = (c: MqttClient, body: object) =>

@@ -17,6 +17,7 @@ import {
   usageFailure,
   type CliIo,
 } from '@edgeflow/core';
+import type { ConfigNotice } from '../config/renamed.js';
 import type { AgentConfig } from '../config/schema.js';
 import { cliUsageError } from './usage-error.js';
 
@@ -80,7 +81,8 @@ export async function runAgentCommand(
     io.stdout.write(agentUsage);
     return ExitCode.OK;
   }
-  const config = await loadAgentConfig(values, io);
+  const notices: ConfigNotice[] = [];
+  const config = await loadAgentConfig(values, io, (n) => notices.push(n));
   if (typeof config === 'number') return config;
 
   const log = (hooks.createLogger ?? createLogger)({
@@ -89,6 +91,7 @@ export async function runAgentCommand(
     format: config.log.format,
     env: io.env,
   });
+  for (const n of notices) log.warn({ event: 'config.renamed_key', ...n }, n.message);
   const notifier = createSystemdNotifier({
     env: io.env,
     pid: hooks.pid,
@@ -128,9 +131,14 @@ function errLines(text: string, env: NodeJS.ProcessEnv): string {
 }
 
 /** The configuration from file, environment and flags; a failure is its exit code (78, 1). */
-async function loadAgentConfig(values: AgentValues, io: CliIo): Promise<AgentConfig | number> {
+async function loadAgentConfig(
+  values: AgentValues,
+  io: CliIo,
+  onNotice: (n: ConfigNotice) => void,
+): Promise<AgentConfig | number> {
   try {
     return await loadConfig({
+      onNotice,
       configPath: values.config,
       dataDir: values['data-dir'],
       logLevel: values['log-level'],

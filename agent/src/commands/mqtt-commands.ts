@@ -18,7 +18,7 @@ export interface MqttCommandDeps {
   quoteUsers?: readonly string[];
   /** MQTT users granted GPIO writes (gpio.access.mqttUsers); absent/empty: none. */
   gpioUsers?: readonly string[];
-  /** OTA installs over MQTT (`ota.mqttInstall`); absent: such requests are refused. */
+  /** OTA installs over MQTT (`ota.mqttInstall`, `ota.access.mqttUsers`); absent: refused. */
   ota?: OtaRequestsOptions | undefined;
   now?: () => number;
 }
@@ -50,7 +50,7 @@ function failure(code: string, message: string): Outcome {
  * EDGEFLOW_MQTT_COMMAND_UNAUTHENTICATED: secure by default. The topic ACL never lets a wildcard
  * reach `edgeflow/...` (acl.ts, COMMAND_ROOT), and each command also needs the same grant as
  * its HTTP route: `gpio.access.mqttUsers` for GPIO writes, `attestation.access.mqttUsers` for
- * quotes, `ota.mqttInstall.users` for installs, else EDGEFLOW_MQTT_COMMAND_FORBIDDEN.
+ * quotes, `ota.access.mqttUsers` for installs, else EDGEFLOW_MQTT_COMMAND_FORBIDDEN.
  */
 export class MqttCommands {
   readonly #deps: MqttCommandDeps;

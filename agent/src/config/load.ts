@@ -3,6 +3,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { AgentError } from '../errors.js';
 import { checkHostPaths } from './host-paths.js';
+import { moveRenamedKeys, type ConfigNotice } from './renamed.js';
 import { configSchema, type AgentConfig } from './schema.js';
 import { closestKey, keysAt } from './suggest.js';
 
@@ -17,6 +18,8 @@ export interface ConfigSources {
   logFormat?: string | undefined;
   env: NodeJS.ProcessEnv;
   readFile?: (path: string) => Promise<string>;
+  /** Told of each renamed key read under its old name (the agent logs them once it has a log). */
+  onNotice?: ((notice: ConfigNotice) => void) | undefined;
 }
 
 interface Override {
@@ -119,11 +122,15 @@ export function parseConfigText(text: string, origin: string): unknown {
   }
 }
 
-/** Validates a raw configuration object; throws EDGEFLOW_CONFIG_INVALID listing every problem. */
+/**
+ * Validates a raw configuration object; throws EDGEFLOW_CONFIG_INVALID listing every problem.
+ * A renamed key given under its old name is read as the new one and reported to `onNotice`.
+ */
 export function validateConfig(
   raw: unknown,
   origin: string,
   origins: Map<string, string> = new Map(),
+  onNotice?: (notice: ConfigNotice) => void,
 ): AgentConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new AgentError(
@@ -131,15 +138,21 @@ export function validateConfig(
       `${origin}: the top level must be a mapping of keys to values`,
     );
   }
-  const result = configSchema.safeParse(raw);
-  if (!result.success) {
-    const lines = formatIssues(result.error.issues, origins, configSchema);
+  const input = structuredClone(raw) as Record<string, unknown>;
+  const renamed = moveRenamedKeys(input);
+  const result = configSchema.safeParse(input);
+  if (!result.success || renamed.problems.length > 0) {
+    const lines = [
+      ...renamed.problems,
+      ...(result.success ? [] : formatIssues(result.error.issues, origins, configSchema)),
+    ];
     throw new AgentError(
       'EDGEFLOW_CONFIG_INVALID',
       `${origin}: ${lines.length} problem${lines.length === 1 ? '' : 's'}:\n  ${lines.join('\n  ')}`,
       { details: lines },
     );
   }
+  for (const n of renamed.notices) onNotice?.(n);
   return deepFreeze(result.data);
 }
 
@@ -179,7 +192,7 @@ export async function loadConfig(sources: ConfigSources): Promise<AgentConfig> {
     setPath(merged, o.path, o.value);
     origins.set(o.path.join('.'), o.origin);
   }
-  const config = validateConfig(merged, origin, origins);
+  const config = validateConfig(merged, origin, origins, sources.onNotice);
   await checkHostPaths(config, origin, origins);
   return config;
 }

@@ -42,6 +42,24 @@ const powerOfTwo = z
 // eslint-disable-next-line no-control-regex
 const topicSegment = /^[^#+/\u0000]+$/;
 
+/**
+ * An action's grant: the API token names (http.apiTokens) and, for actions that also have an
+ * MQTT command, the MQTT user names (mqtt.auth.users) allowed to perform it. The same shape
+ * for every action (gpio.access, ota.access, attestation.access, selftest.access), empty by
+ * default: an action nobody was granted is refused.
+ */
+const access = {
+  http: z
+    .strictObject({ apiTokens: z.array(z.string().min(1).max(64)).max(64).default([]) })
+    .prefault({}),
+  mqtt: z
+    .strictObject({
+      apiTokens: z.array(z.string().min(1).max(64)).max(64).default([]),
+      mqttUsers: z.array(z.string().min(1).max(128)).max(64).default([]),
+    })
+    .prefault({}),
+};
+
 export const configSchema = z
   .strictObject({
     /** Where the agent keeps its state (cache snapshot, logs of state). */
@@ -155,16 +173,7 @@ export const configSchema = z
      * http.apiTokens, PUT /v1/gpio/:name) and MQTT (user names from mqtt.auth.users,
      * edgeflow/<device>/gpio/<name>/set). Empty lists: refused for everyone.
      */
-    gpio: z
-      .strictObject({
-        access: z
-          .strictObject({
-            apiTokens: z.array(z.string().min(1).max(64)).max(64).default([]),
-            mqttUsers: z.array(z.string().min(1).max(128)).max(64).default([]),
-          })
-          .prefault({}),
-      })
-      .prefault({}),
+    gpio: z.strictObject({ access: access.mqtt }).prefault({}),
     /** The agent's side of OTA trials (docs/ota.md). */
     ota: z
       .strictObject({
@@ -173,13 +182,19 @@ export const configSchema = z
         /** Seconds between health reports while a release is on trial. */
         healthIntervalSec: z.number().int().min(1).max(300).default(5),
         /**
+         * Who may change the OTA state: commit or roll back the release on trial over HTTP
+         * (the console's POST /v1/console/ota/commit|rollback: token names from
+         * http.apiTokens) and request installs over MQTT (edgeflow/<device>/ota/install: user
+         * names from mqtt.auth.users; earlier name ota.mqttInstall.users, config/renamed.ts).
+         * Empty lists: refused for everyone.
+         */
+        access: access.mqtt,
+        /**
          * Installs requested over MQTT (`edgeflow/<device>/ota/install`, docs/api.md): the agent
          * only writes a request file; the root-side edgeflow-ota-request.path installs.
          */
         mqttInstall: z
           .strictObject({
-            /** Authenticated MQTT users allowed to request installs; empty = refused for all. */
-            users: z.array(z.string().min(1).max(128)).max(64).default([]),
             /** Accept http:// bundle URLs (the sha256 and the signature still hold). */
             allowHttp: z.boolean().default(false),
             /** Largest bundle a request may name, bytes. */
@@ -192,6 +207,11 @@ export const configSchema = z
       .prefault({}),
     /** TPM 2.0 attestation (docs/attestation.md); reported unavailable when no TPM answers. */
     attestation: attestationConfigSchema,
+    /**
+     * Who may run the cache self-test (POST /v1/selftest/shared-map: worker threads write into
+     * the live shared cache): token names from http.apiTokens. Empty: refused for everyone.
+     */
+    selftest: z.strictObject({ access: access.http }).prefault({}),
     ingest: z
       .strictObject({
         /** A given rejection reason is logged at most once per window (it is always counted). */
@@ -218,38 +238,30 @@ export const configSchema = z
     // Optional chaining: zod may run this with other keys already reported invalid.
     const tokens = new Set((c.http?.apiTokens ?? []).map((t) => t.name));
     const users = new Set((c.mqtt?.auth?.users ?? []).map((u) => u.username));
-    (c.gpio?.access?.apiTokens ?? []).forEach((n, i) => {
-      if (!tokens.has(n))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['gpio', 'access', 'apiTokens', i],
-          message: `no token named "${n}" in http.apiTokens`,
-        });
-    });
-    (c.gpio?.access?.mqttUsers ?? []).forEach((n, i) => {
-      if (!users.has(n))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['gpio', 'access', 'mqttUsers', i],
-          message: `no user named "${n}" in mqtt.auth.users`,
-        });
-    });
-    (c.attestation?.access?.apiTokens ?? []).forEach((n, i) => {
-      if (!tokens.has(n))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['attestation', 'access', 'apiTokens', i],
-          message: `no token named "${n}" in http.apiTokens`,
-        });
-    });
-    (c.attestation?.access?.mqttUsers ?? []).forEach((n, i) => {
-      if (!users.has(n))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['attestation', 'access', 'mqttUsers', i],
-          message: `no user named "${n}" in mqtt.auth.users`,
-        });
-    });
+    const grants: [string, { apiTokens?: string[]; mqttUsers?: string[] } | undefined][] = [
+      ['gpio', c.gpio?.access],
+      ['ota', c.ota?.access],
+      ['attestation', c.attestation?.access],
+      ['selftest', c.selftest?.access],
+    ];
+    for (const [section, a] of grants) {
+      (a?.apiTokens ?? []).forEach((n, i) => {
+        if (!tokens.has(n))
+          ctx.addIssue({
+            code: 'custom',
+            path: [section, 'access', 'apiTokens', i],
+            message: `no token named "${n}" in http.apiTokens`,
+          });
+      });
+      (a?.mqttUsers ?? []).forEach((n, i) => {
+        if (!users.has(n))
+          ctx.addIssue({
+            code: 'custom',
+            path: [section, 'access', 'mqttUsers', i],
+            message: `no user named "${n}" in mqtt.auth.users`,
+          });
+      });
+    }
   });
 
 /** Validated, frozen configuration. */

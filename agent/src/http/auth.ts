@@ -17,12 +17,21 @@ export interface TokenGrant {
 }
 
 /**
- * The GPIO write grant (gpio.access.apiTokens). The same action over MQTT needs the same grant
- * (gpio.access.mqttUsers, checked by MqttCommands): one access list per action for both
- * transports, as attestation.access is for quotes.
+ * The grant of one action, `<section>.access.apiTokens`. Every state-changing route names one:
+ * GPIO writes (gpio), OTA commit/rollback (ota), quotes and activation (attestation), the cache
+ * self-test (selftest). An action that also has an MQTT command checks the same section's
+ * `mqttUsers` there (MqttCommands, OtaRequests): one access list per action and transport.
  */
+export function accessGrant(
+  section: 'gpio' | 'ota' | 'attestation' | 'selftest',
+  names: readonly string[],
+): TokenGrant {
+  return { names, key: `${section}.access.apiTokens` };
+}
+
+/** The GPIO write grant (gpio.access.apiTokens); see {@link accessGrant}. */
 export function gpioGrant(names: readonly string[]): TokenGrant {
-  return { names, key: 'gpio.access.apiTokens' };
+  return accessGrant('gpio', names);
 }
 
 /** Outcome of looking a request's Authorization header up in the configured tokens. */
@@ -52,10 +61,11 @@ export function tokenMatcher(
  * Bearer-token check for every route that changes state. Tokens are random (32 bytes from
  * `openssl rand -hex 32`), so a plain SHA-256 is enough (no password-stretching needed); the
  * comparison is constant-time. With no token configured, state-changing routes are refused:
- * secure by default. With a `grant`, a valid token must also be one the grant names (403
- * EDGEFLOW_HTTP_FORBIDDEN otherwise).
+ * secure by default. A valid token must also be one the route's `grant` names (403
+ * EDGEFLOW_HTTP_FORBIDDEN otherwise): there is no "any token" route, so that an action needs
+ * the same explicit grant wherever it is offered.
  */
-export function createAuthGuard(tokens: readonly ApiToken[], grant?: TokenGrant) {
+export function createAuthGuard(tokens: readonly ApiToken[], grant: TokenGrant) {
   const match = tokenMatcher(tokens);
   return async function requireToken(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (tokens.length === 0) {
@@ -85,7 +95,7 @@ export function createAuthGuard(tokens: readonly ApiToken[], grant?: TokenGrant)
         .send(errorBody('EDGEFLOW_HTTP_UNAUTHORIZED', 'unknown API token'));
       return;
     }
-    if (grant !== undefined && !grant.names.includes(who.name)) {
+    if (!grant.names.includes(who.name)) {
       req.log.warn(
         { event: 'http.auth_forbidden', token: who.name, url: req.url, grant: grant.key },
         'API token not granted this route',

@@ -23,7 +23,7 @@ import {
 
 export type { OtaStatus } from './ota-request-status.js';
 
-/** `ota.mqttInstall` plus where things live. */
+/** `ota.mqttInstall` and `ota.access.mqttUsers`, plus where things live. */
 export interface OtaRequestsOptions {
   /** The agent's data dir; requests go to `<dataDir>/ota/request.json`. */
   dataDir: string;
@@ -178,7 +178,7 @@ export class OtaRequests {
       return refused(
         id,
         'EDGEFLOW_OTA_REQUEST_FORBIDDEN',
-        `MQTT user ${user} may not request OTA installs (ota.mqttInstall.users)`,
+        `MQTT user ${user} may not request OTA installs (ota.access.mqttUsers)`,
       );
     }
     let cmd;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
-import { createAuthGuard } from '../http/auth.js';
+import { accessGrant, createAuthGuard } from '../http/auth.js';
 import { errorBody } from '../http/error-body.js';
 import type { HttpPlugin } from '../lifecycle/parts/http.js';
 
@@ -13,7 +13,7 @@ export interface SelfTestDeps {
 }
 
 /**
- * POST /v1/selftest/shared-map (Bearer token): the agent exercises its own shared cache with
+ * POST /v1/selftest/shared-map (a token in selftest.access.apiTokens): the agent exercises its own shared cache with
  * worker threads and reports lost updates, CAS sums, torn reads and a seqlock probe. EdgeReady's
  * ER-MAP-WORKERS judges this report: a SharedArrayBuffer cannot be reached from another process.
  * An agent whose cache is not shared answers 409 EDGEFLOW_SELFTEST_UNSUPPORTED.
@@ -46,7 +46,8 @@ export function selfTestRoutes(
 export const selfTestHttp: HttpPlugin = {
   name: 'selftest',
   register(app, { config }) {
-    selfTestRoutes(app, createAuthGuard(config.http.apiTokens), {
+    const grant = accessGrant('selftest', config.selftest.access.apiTokens);
+    selfTestRoutes(app, createAuthGuard(config.http.apiTokens, grant), {
       sharedMapSelfTest: () => undefined,
     });
     return Promise.resolve();

@@ -201,6 +201,73 @@ test('an attestation grant naming an unknown token or MQTT user is a config erro
   ]);
 });
 
+test('the OTA and self-test grants name existing tokens and users, like every grant', async () => {
+  const yaml = [
+    'http:',
+    '  apiTokens: [{ name: ops, sha256: ' + `"${'0'.repeat(64)}"` + ' }]',
+    'ota:',
+    '  access: { apiTokens: [ops, opz], mqttUsers: [plc] }',
+    'selftest:',
+    '  access: { apiTokens: [er] }',
+  ].join('\n');
+  const err = await rejects(
+    loadConfig({ configPath: 'g.yaml', env: {}, readFile: files({ 'g.yaml': yaml }) }),
+  );
+  assert.deepEqual([...err.details].sort(), [
+    'ota.access.apiTokens.1: no token named "opz" in http.apiTokens',
+    'ota.access.mqttUsers.0: no user named "plc" in mqtt.auth.users',
+    'selftest.access.apiTokens.0: no token named "er" in http.apiTokens',
+  ]);
+  const d = await loadConfig({ env: {} });
+  assert.deepEqual(d.ota.access, { apiTokens: [], mqttUsers: [] }, 'nobody by default');
+  assert.deepEqual(d.selftest.access, { apiTokens: [] });
+});
+
+test('ota.mqttInstall.users from an earlier config keeps its meaning as ota.access.mqttUsers, with a notice; both names are refused', async () => {
+  const user = `      - { username: plc, passwordHash: '${'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='}' }`;
+  const old = [
+    'mqtt:',
+    '  auth:',
+    '    users:',
+    user,
+    'ota:',
+    '  mqttInstall: { users: [plc], allowHttp: true }',
+  ];
+  const notices: unknown[] = [];
+  const c = await loadConfig({
+    configPath: 'old.yaml',
+    env: {},
+    readFile: files({ 'old.yaml': old.join('\n') }),
+    onNotice: (n) => notices.push(n),
+  });
+  assert.deepEqual(c.ota.access.mqttUsers, ['plc']);
+  assert.equal(c.ota.mqttInstall.allowHttp, true);
+  assert.equal('users' in c.ota.mqttInstall, false, 'one name for the grant inside the agent');
+  assert.deepEqual(notices, [
+    {
+      code: 'EDGEFLOW_CONFIG_RENAMED_KEY',
+      key: 'ota.mqttInstall.users',
+      replacement: 'ota.access.mqttUsers',
+      message:
+        'ota.mqttInstall.users is the earlier name of ota.access.mqttUsers and is read as it: write ota.access.mqttUsers instead once every gateway runs a release that knows it (older agents refuse the new name)',
+    },
+  ]);
+  const both = [...old, '  access: { mqttUsers: [] }'].join('\n');
+  const err = await rejects(
+    loadConfig({ configPath: 'both.yaml', env: {}, readFile: files({ 'both.yaml': both }) }),
+  );
+  assert.equal(err.code, 'EDGEFLOW_CONFIG_INVALID');
+  assert.deepEqual(err.details, [
+    'ota.mqttInstall.users: renamed to ota.access.mqttUsers, which is given as well: keep only ota.access.mqttUsers',
+  ]);
+  // The old name still names users that must exist.
+  const typo = old.join('\n').replace('users: [plc]', 'users: [plk]');
+  const bad = await rejects(
+    loadConfig({ configPath: 't.yaml', env: {}, readFile: files({ 't.yaml': typo }) }),
+  );
+  assert.deepEqual(bad.details, ['ota.access.mqttUsers.0: no user named "plk" in mqtt.auth.users']);
+});
+
 test('a hal.root that does not exist is refused at load; the default root and the simulator are not checked', async () => {
   const load = (hal: string) =>
     loadConfig({

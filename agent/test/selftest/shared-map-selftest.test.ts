@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SharedShardedMap } from '@edgeflow/sharded-map';
 import Fastify from 'fastify';
-import { createAuthGuard } from '../../src/http/auth.js';
+import { accessGrant, createAuthGuard } from '../../src/http/auth.js';
 import { counterOf, recordFor } from '../../src/selftest/record-codec.js';
-import { selfTestRoutes } from '../../src/selftest/routes.js';
+import { createHash } from 'node:crypto';
+import { validateConfig } from '../../src/config/load.js';
+import type { AgentContext } from '../../src/lifecycle/context.js';
+import { selfTestHttp, selfTestRoutes } from '../../src/selftest/routes.js';
 import {
   runSharedMapSelfTest,
   type SelfTestTarget,
@@ -47,7 +50,9 @@ test('the self-test catches a map without a seqlock every time: each probe read 
 
 test('POST /v1/selftest/shared-map: a token is needed; an agent whose cache is not shared answers 409', async () => {
   const app = Fastify();
-  selfTestRoutes(app, createAuthGuard([]), { sharedMapSelfTest: () => undefined });
+  selfTestRoutes(app, createAuthGuard([], accessGrant('selftest', [])), {
+    sharedMapSelfTest: () => undefined,
+  });
   const none = await app.inject({ method: 'POST', url: '/v1/selftest/shared-map' });
   assert.equal(none.statusCode, 403);
   const open = Fastify();
@@ -57,4 +62,39 @@ test('POST /v1/selftest/shared-map: a token is needed; an agent whose cache is n
   assert.equal(r.json<{ error: { code: string } }>().error.code, 'EDGEFLOW_SELFTEST_UNSUPPORTED');
   await app.close();
   await open.close();
+});
+
+test('the agent runs its self-test only for a token named in selftest.access.apiTokens (default: none)', async (t) => {
+  const token = (c: string) => c.repeat(64);
+  const sha = (c: string) => createHash('sha256').update(token(c)).digest('hex');
+  const apiTokens = [
+    { name: 'er', sha256: sha('e') },
+    { name: 'ops', sha256: sha('o') },
+  ];
+  for (const grant of [null, ['er']]) {
+    const config = validateConfig(
+      {
+        http: { apiTokens },
+        ...(grant === null ? {} : { selftest: { access: { apiTokens: grant } } }),
+      },
+      'test',
+    );
+    const app = Fastify();
+    t.after(() => app.close());
+    await selfTestHttp.register(app, { config } as unknown as AgentContext);
+    const post = (c: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/selftest/shared-map',
+        headers: { authorization: `Bearer ${token(c)}` },
+      });
+    for (const c of grant === null ? ['e', 'o'] : ['o']) {
+      const r = await post(c);
+      assert.equal(r.statusCode, 403, `token ${c}: ${r.body}`);
+      assert.equal(r.json<{ error: { code: string } }>().error.code, 'EDGEFLOW_HTTP_FORBIDDEN');
+      assert.match(r.body, /add it to selftest\.access\.apiTokens/);
+    }
+    if (grant !== null)
+      assert.equal((await post('e')).statusCode, 409, 'the granted token runs it');
+  }
 });

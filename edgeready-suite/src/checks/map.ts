@@ -52,11 +52,17 @@ export const mapWorkersCheck = check<MapRaw>({
     const err = (raw.body as { error?: { code?: string; message?: string } } | null)?.error;
     if (raw.status === 409 && err?.code === 'EDGEFLOW_SELFTEST_UNSUPPORTED')
       return skip(`cannot judge the shared map: ${err.message ?? ''}`, { agent: raw.body });
-    if (raw.status !== 200)
+    if (raw.status !== 200) {
+      const grant =
+        raw.status === 401 || raw.status === 403
+          ? " (the suite needs a token granted in the agent's selftest.access.apiTokens: --agent-token-file)"
+          : '';
       return fail(
-        `the agent's cache self-test answered HTTP ${String(raw.status)} ${err?.code ?? ''} ${err?.message ?? ''}`.trim(),
+        `the agent's cache self-test answered HTTP ${String(raw.status)} ${err?.code ?? ''} ${err?.message ?? ''}`.trim() +
+          grant,
         { agent: raw.body },
       );
+    }
     const r = raw.body as SelfTestReport;
     const ev = { ...r };
     const problems: string[] = [];

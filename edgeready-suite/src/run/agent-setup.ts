@@ -12,7 +12,8 @@ export const OWN_TOKEN_NAME = 'edgeready';
 
 /**
  * The agent config the suite writes when it starts its own agent and none was given: its own
- * token (SHA-256 only) granted quotes, as an operator would grant a verifier.
+ * token (SHA-256 only) granted quotes and the cache self-test, as an operator would grant a
+ * verifier.
  */
 export function ownAgentConfig(state: RunState, tokenSha256: string): Record<string, unknown> {
   const o = state.options;
@@ -25,6 +26,8 @@ export function ownAgentConfig(state: RunState, tokenSha256: string): Record<str
       ...(o.tcti ? { tcti: o.tcti } : {}),
       access: { apiTokens: [OWN_TOKEN_NAME] },
     },
+    // ER-MAP-WORKERS asks the agent for its cache self-test, a grant of its own.
+    selftest: { access: { apiTokens: [OWN_TOKEN_NAME] } },
   };
 }
 

@@ -287,6 +287,16 @@ describe('every check fails for the reason its catalog row names', () => {
       judge('ER-MAP-WORKERS', { status: null, body: null, error: 'ECONNREFUSED' }),
       /did not answer its cache self-test: ECONNREFUSED/,
     );
+    const forbidden = {
+      error: {
+        code: 'EDGEFLOW_HTTP_FORBIDDEN',
+        message: 'token "er" is not granted POST /v1/selftest/shared-map',
+      },
+    };
+    fails(
+      judge('ER-MAP-WORKERS', { status: 403, body: forbidden, error: null }),
+      /HTTP 403 EDGEFLOW_HTTP_FORBIDDEN .* \(the suite needs a token granted in the agent's selftest\.access\.apiTokens/,
+    );
   });
   check('ER-MAP-AGENT-CACHE', 'the listing disagrees with the gauge and single reads', () => {
     fails(

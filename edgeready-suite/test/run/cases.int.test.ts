@@ -261,6 +261,7 @@ describe(
             apiTokens: [{ name: 'er', sha256: createHash('sha256').update(token).digest('hex') }],
           },
           attestation: { tcti: tpm.tcti, access: { apiTokens: ['er'] } },
+          selftest: { access: { apiTokens: ['er'] } },
         }),
       );
       const out = join(artifacts, 'case-dead-sensor');

@@ -31,6 +31,7 @@ export async function startExternalAgent(
       apiTokens: [{ name: 'verifier', sha256: createHash('sha256').update(token).digest('hex') }],
     },
     attestation: { tcti, access: { apiTokens: ['verifier'] } },
+    selftest: { access: { apiTokens: ['verifier'] } },
     ...extra,
   };
   const configFile = join(dir, 'agent.json');

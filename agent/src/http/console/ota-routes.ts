@@ -13,7 +13,8 @@ export interface OtaRouteDeps {
 
 /**
  * The Updates page: the state (open to readers), and commit / roll back of the release on
- * trial behind the API token. The agent can only speak for its own trial (it writes its trial
+ * trial for a token in ota.access.apiTokens (the grant an MQTT install needs is the same
+ * section's mqttUsers). The agent can only speak for its own trial (it writes its trial
  * report; root finalises): a committed release is rolled back with `edgeflow ota rollback` as root.
  */
 export function otaRoutes(app: FastifyInstance, d: OtaRouteDeps): void {

@@ -5,7 +5,7 @@ import type { AgentConfig } from '../../config/schema.js';
 import type { AgentMetrics } from '../../metrics/metrics.js';
 import type { OtaTrial } from '../../ota/ota-trial.js';
 import { agentVersion } from '../../version.js';
-import { createAuthGuard } from '../auth.js';
+import { accessGrant, createAuthGuard } from '../auth.js';
 import { createReadGuard } from '../read-access.js';
 import type { ReadinessCheck } from '../routes/health.js';
 import { AttestationCheck } from './attestation-check.js';
@@ -106,7 +106,15 @@ export async function consolePlugin(app: FastifyInstance, o: ConsolePluginOption
     version: agentVersion(),
     startedAt,
   });
-  otaRoutes(app, { view, trial: o.ota, requireToken: createAuthGuard(config.http.apiTokens), log });
+  otaRoutes(app, {
+    view,
+    trial: o.ota,
+    requireToken: createAuthGuard(
+      config.http.apiTokens,
+      accessGrant('ota', config.ota.access.apiTokens),
+    ),
+    log,
+  });
   trustRoutes(app, {
     attestation,
     verifier,

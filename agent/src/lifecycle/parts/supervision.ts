@@ -92,7 +92,7 @@ export const commandsPart: AgentPart = {
       ota: {
         dataDir: config.dataDir,
         otaRoot: config.ota.root,
-        users: config.ota.mqttInstall.users,
+        users: config.ota.access.mqttUsers,
         allowHttp: config.ota.mqttInstall.allowHttp,
         maxBytes: config.ota.mqttInstall.maxBytes,
         pollIntervalMs: config.ota.mqttInstall.pollIntervalSec * 1000,

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { OtaTrial } from '../../../src/ota/ota-trial.js';
-import { auth, consoleServer, host } from './fixture.js';
+import { TOKEN_SHA, auth, consoleServer, host } from './fixture.js';
 
 /** An OTA root whose state has 1.1.0 on trial, started `startedAgoSec` ago (as prestart leaves it). */
 async function otaRoot(dir: string, startedAgoSec: number): Promise<string> {
@@ -39,11 +40,24 @@ async function otaRoot(dir: string, startedAgoSec: number): Promise<string> {
   return root;
 }
 
-async function setup() {
+/** A second valid token (in http.apiTokens) that no grant names. */
+const VIEWER = 'v'.repeat(64);
+const viewer = { ...host, authorization: `Bearer ${VIEWER}` };
+const tokens = [
+  { name: 'ops', sha256: TOKEN_SHA },
+  { name: 'viewer', sha256: createHash('sha256').update(VIEWER).digest('hex') },
+];
+
+/** `grant`: the token names in ota.access.apiTokens; null = the key is not written (default). */
+async function setup(grant: string[] | null = ['ops']) {
   const holder: { trial?: OtaTrial } = {};
   const exits: string[] = [];
   const root = await otaRoot(await mkdtemp(join(tmpdir(), 'console-ota-')), 30);
-  const s = await consoleServer({ ota: () => holder.trial, config: { ota: { root } } });
+  const ota = grant === null ? { root } : { root, access: { apiTokens: grant } };
+  const s = await consoleServer({
+    ota: () => holder.trial,
+    config: { ota, http: { apiTokens: tokens } },
+  });
   const trial = await OtaTrial.open(
     { root, dataDir: s.dataDir, healthIntervalMs: 60_000 },
     {
@@ -69,6 +83,31 @@ test('the Updates view shows current, previous, the trial and its rollback deadl
   assert.equal(v.report.readyAt, null);
   assert.deepEqual([v.canCommit, v.canRollback], [false, true]);
   assert.equal(v.history.length, 2);
+});
+
+test('commit and rollback need ota.access.apiTokens: no token holds it by default, an unlisted one gets 403', async (t) => {
+  for (const grant of [null, ['ops']]) {
+    const s = await setup(grant);
+    t.after(() => s.app.close());
+    await s.trial.ready();
+    const refusedBy = grant === null ? [auth, viewer] : [viewer];
+    for (const headers of refusedBy)
+      for (const url of ['/v1/console/ota/commit', '/v1/console/ota/rollback']) {
+        const r = await s.app.inject({ method: 'POST', url, headers, payload: {} });
+        assert.equal(
+          r.statusCode,
+          403,
+          `${url} with ${headers.authorization.slice(7, 8)}…: ${r.body}`,
+        );
+        assert.equal(r.json().error.code, 'EDGEFLOW_HTTP_FORBIDDEN');
+        assert.match(r.json().error.message, /add it to ota\.access\.apiTokens/);
+      }
+    const report = JSON.parse(await readFile(join(s.dataDir, 'ota-trial.json'), 'utf8'));
+    assert.equal(report.committedAt, null, 'the trial is not committed');
+    assert.equal(report.failure ?? null, null, 'nor rejected');
+    assert.deepEqual(s.exits, []);
+    s.trial.stop();
+  }
 });
 
 test('commit needs the token, waits for READY, then reports the commit for root to finalise', async (t) => {
@@ -130,7 +169,7 @@ test('rollback needs the token, reports the failure, answers, then asks the agen
 });
 
 test('without OTA state the view says so, and commit is refused with its code', async (t) => {
-  const s = await consoleServer();
+  const s = await consoleServer({ config: { ota: { access: { apiTokens: ['ops'] } } } });
   t.after(() => s.app.close());
   const v = (await s.app.inject({ url: '/v1/console/ota', headers: host })).json();
   assert.equal(v.managed, false);
