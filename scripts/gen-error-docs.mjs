@@ -8,14 +8,31 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const root = new URL('..', import.meta.url).pathname;
-const { workspaces } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const workspacesOf = (base) =>
+  JSON.parse(readFileSync(join(base, 'package.json'), 'utf8')).workspaces;
 
-export async function render() {
+/**
+ * The compiled catalog of each workspace that has one (`src/errors.ts`): [{ ws, file }]. A
+ * catalog that is not built is an error, not a package left out of the docs.
+ */
+function catalogFiles(base) {
+  const out = [];
+  for (const ws of workspacesOf(base)) {
+    if (!existsSync(join(base, ws, 'src', 'errors.ts'))) continue;
+    const file = join(base, ws, 'dist', 'src', 'errors.js');
+    if (!existsSync(file))
+      throw new Error(
+        `${ws}/src/errors.ts is not built (${relative(base, file)} is missing): run npm run build first`,
+      );
+    out.push({ ws, file });
+  }
+  return out;
+}
+
+export async function render(base = root) {
   const sections = [];
-  for (const ws of workspaces) {
-    const file = join(root, ws, 'dist', 'src', 'errors.js');
-    if (!existsSync(file)) continue;
-    const pkg = JSON.parse(readFileSync(join(root, ws, 'package.json'), 'utf8'));
+  for (const { ws, file } of catalogFiles(base)) {
+    const pkg = JSON.parse(readFileSync(join(base, ws, 'package.json'), 'utf8'));
     const mod = await import(pathToFileURL(file).href);
     if (!mod.errorCatalog) throw new Error(`${ws}/src/errors.ts does not export errorCatalog`);
     const rows = Object.entries(mod.errorCatalog)
@@ -35,11 +52,9 @@ export async function render() {
 }
 
 /** Every workspace's compiled catalog: [{ workspace, codes }]. */
-export async function catalogs() {
+export async function catalogs(base = root) {
   const out = [];
-  for (const ws of workspaces) {
-    const file = join(root, ws, 'dist', 'src', 'errors.js');
-    if (!existsSync(file)) continue;
+  for (const { ws, file } of catalogFiles(base)) {
     const mod = await import(pathToFileURL(file).href);
     out.push({ workspace: ws, codes: Object.keys(mod.errorCatalog ?? {}) });
   }
@@ -56,7 +71,8 @@ export function sourceFiles() {
       else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) files.push(p);
     }
   };
-  for (const ws of workspaces) if (existsSync(join(root, ws, 'src'))) walk(join(root, ws, 'src'));
+  for (const ws of workspacesOf(root))
+    if (existsSync(join(root, ws, 'src'))) walk(join(root, ws, 'src'));
   return files;
 }
 
@@ -89,7 +105,8 @@ export async function unraisedCodes(
   return unraised;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+/** The command line: generate, --check or --check-raised. */
+async function main() {
   if (process.argv.includes('--check-raised')) {
     const unraised = await unraisedCodes();
     for (const u of unraised)
@@ -110,4 +127,11 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     writeFileSync(out, text);
     console.log(`wrote ${out}`);
   }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err) => {
+    console.error(`gen-error-docs: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
 }

@@ -37,17 +37,10 @@ for applet in $("$busybox" --list); do
 done
 cp "$node" "$stage/bin/node"
 
-# Shared libraries of node and of the native addons, at their host paths. Packages that ship
-# prebuilds for other platforms (@serialport/bindings-cpp: arm64, musl, darwin) hold .node files
-# ldd cannot read ("not a dynamic executable"): they have no host libraries to copy.
-copy_libs() {
-  { ldd "$1" 2>/dev/null || true; } | awk '/=> \//{print $3} /^[ \t]*\//{print $1}' | while read -r lib; do
-    [ -e "$stage$lib" ] && continue
-    mkdir -p "$stage$(dirname "$lib")"
-    cp -L "$lib" "$stage$lib"
-  done
-}
-copy_libs "$node"
+# Shared libraries of node and of the native addons, at their host paths (elf-libs.sh).
+# shellcheck source=elf-libs.sh
+. "$here/elf-libs.sh"
+copy_libs "$node" || exit 1
 
 cp "$kdir"/modules/*.ko "$stage/lib/modules/"
 cp "$kdir/config" "$stage/etc/kernel-config"
@@ -81,7 +74,7 @@ for d in $deps; do
   # -L: workspace packages (@edgeflow/core) are symlinks into the repo, dangling in the guest.
   cp -rL "$repo/node_modules/$d" "$stage/ef/node_modules/$d"
 done
-while read -r addon_file; do copy_libs "$addon_file"; done < <(find "$stage/ef" -name '*.node')
+while read -r addon_file; do copy_libs "$addon_file" || exit 1; done < <(find "$stage/ef" -name '*.node')
 
 mkdir -p "$stage/ef/tests/dist/qemu"
 cp "$repo/tests/package.json" "$stage/ef/tests/"

@@ -56,7 +56,8 @@ export async function loadSerialOpener(baudRate = 57600): Promise<SerialOpener> 
 }
 
 function openError(err: Error, path: string): HalError {
-  const msg = err.message;
+  // bindings-cpp's messages carry their own "Error: " (from its C++ side): not ours to repeat.
+  const msg = err.message.replace(/^(?:Error: )+/, '');
   if (/Cannot lock port|EBUSY|Resource temporarily unavailable/i.test(msg)) {
     return new HalError(
       'EDGEFLOW_HAL_SERIAL_BUSY',

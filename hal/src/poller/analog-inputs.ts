@@ -6,6 +6,7 @@ import { FIRMATA_CHIP_LABEL } from '../firmata/gpio-chip.js';
 import type { FirmataLink } from '../firmata/link.js';
 import { Backoff } from './backoff.js';
 import type { AnalogConfig } from './config.js';
+import { toHalError } from './events.js';
 
 /** A voltage reading of one analog input, as the Hal emits it. */
 export interface AnalogReading {
@@ -98,12 +99,7 @@ export class AnalogPoller {
     } catch (err) {
       const delay = t.backoff.next();
       if (this.#stopped) return;
-      const e =
-        err instanceof HalError
-          ? err
-          : new HalError('EDGEFLOW_HAL_FIRMATA_LINK_DOWN', `${t.source}: ${String(err)}`, {
-              cause: err,
-            });
+      const e = toHalError(err, t.source, 'EDGEFLOW_HAL_FIRMATA_LINK_DOWN');
       this.#d.problem(t.source, e, t.backoff.attempt, delay);
       this.#schedule(t, delay);
     }
