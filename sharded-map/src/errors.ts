@@ -13,6 +13,8 @@ export const errorCatalog = {
     'A SharedShardedMap key is longer in UTF-8 bytes than the maxKeyBytes the map was created with. Shorten the key or create the map with a larger maxKeyBytes.',
   EDGEFLOW_MAP_BAD_RECORD:
     'A record passed to a SharedShardedMap write is missing a declared field or a field is not a number. Pass an object with every field of the layout.',
+  EDGEFLOW_MAP_VALUE_TOO_LONG:
+    "A record's str fields take more UTF-8 bytes than the string area the SharedShardedMap was created with (stringBytes). Nothing was written or truncated. Shorten the strings or create the map with a larger stringBytes.",
   EDGEFLOW_MAP_FULL:
     'A SharedShardedMap shard has no free slot for a new key. Nothing was overwritten. Create the map with a larger capacity (or more shards if the load is skewed; see stats()).',
   EDGEFLOW_MAP_BAD_BUFFER:

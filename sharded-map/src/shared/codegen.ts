@@ -1,4 +1,5 @@
-import type { PlacedField } from './layout.js';
+import type { Geometry, PlacedField } from './layout.js';
+import { StringCodec } from './string-area.js';
 
 /** Views over the shared buffer plus a private 8-byte scratch to assemble floats. */
 export interface Views {
@@ -32,15 +33,25 @@ type Rec = Record<string, number>;
 
 /** Record accessors specialised for one layout. */
 export interface RecordCodec {
-  /** Reads the record at byte offset `base` into `out` (every word with Atomics.load). */
+  /**
+   * Reads the record at byte offset `base` into `out` (every word with Atomics.load). Strings
+   * are only copied to a private scratch: call {@link finish} once the read is known consistent.
+   */
   readonly read: (v: Views, base: number, out: Rec) => void;
-  /** Writes `rec` at byte offset `base` (every word with Atomics.store). */
+  /** Decodes the strings the last `read` copied into `out` (no-op without `str` fields). */
+  readonly finish: (out: Rec) => void;
+  /**
+   * Encodes the strings of `rec` for the next `write`; throws EDGEFLOW_MAP_VALUE_TOO_LONG when
+   * they do not fit. Call it before taking the lock (no-op without `str` fields).
+   */
+  readonly prepare: (rec: Rec) => void;
+  /** Writes `rec` (strings from the last `prepare`) at `base` (every word with Atomics.store). */
   readonly write: (v: Views, base: number, rec: Rec) => void;
-  /** True when `rec` is an object with a number in every field. */
+  /** True when `rec` is an object with a number (string for `str`) in every field. */
   readonly valid: (rec: unknown) => boolean;
   /** SameValueZero comparison of the stored record with `rec` (after the field's coercion). */
   readonly equals: (v: Views, base: number, rec: Rec) => boolean;
-  /** Sets every field of `out` to 0. */
+  /** Sets every numeric field of `out` to 0, every string field to ''. */
   readonly zero: (out: Rec) => void;
 }
 
@@ -94,7 +105,35 @@ function storeStmt(f: PlacedField, src: string): string {
  * generated functions are monomorphic and allocate nothing. Safe because field names are
  * checked against an identifier pattern and types against a fixed set (layout.ts).
  */
-export function compileCodec(fields: readonly PlacedField[]): RecordCodec {
+export function compileCodec(g: Pick<Geometry, 'fields' | 'strings'>): RecordCodec {
+  const numeric = compileNumeric(g.fields);
+  if (g.strings === undefined) return numeric;
+  const sc = new StringCodec(g.strings);
+  type Loose = Record<string, unknown>;
+  return {
+    read: (v, base, out) => {
+      numeric.read(v, base, out);
+      sc.load(v.i32, v.u16, base);
+    },
+    finish: (out) => sc.decodeInto(out),
+    prepare: (rec) => sc.prepare(rec),
+    write: (v, base, rec) => {
+      numeric.write(v, base, rec);
+      sc.store(v.i32, v.u16, base);
+    },
+    valid: (rec) => numeric.valid(rec) && sc.valid(rec as Loose),
+    equals: (v, base, rec) =>
+      numeric.equals(v, base, rec) && sc.equals(v.i32, v.u16, base, rec),
+    zero: (out) => {
+      numeric.zero(out);
+      sc.zero(out);
+    },
+  };
+}
+
+const noop = (): void => {};
+
+function compileNumeric(fields: readonly PlacedField[]): RecordCodec {
   const read: string[] = [];
   const write: string[] = [];
   const valid: string[] = [];
@@ -117,11 +156,13 @@ export function compileCodec(fields: readonly PlacedField[]): RecordCodec {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call
     new Function('A', `return function (${args}) { ${body} };`)(Atomics);
   return {
+    finish: noop,
+    prepare: noop,
     read: make('v, base, out', read.join('\n')) as RecordCodec['read'],
     write: make('v, base, rec', write.join('\n')) as RecordCodec['write'],
     valid: make(
       'rec',
-      `return typeof rec === 'object' && rec !== null && ${valid.join(' && ')};`,
+      `return typeof rec === 'object' && rec !== null${valid.map((x) => ` && ${x}`).join('')};`,
     ) as RecordCodec['valid'],
     equals: make(
       'v, base, rec',

@@ -3,8 +3,8 @@ import { fnv1a32 } from '../hash.js';
 import { isPowerOfTwo, MAX_SHARDS } from '../options.js';
 import {
   computeGeometry,
-  FIELD_BYTES,
   type FieldType,
+  isFieldType,
   type Geometry,
   H,
   HEADER_WORDS,
@@ -54,6 +54,7 @@ export function writeHeader(
   i32[H.maxOwners] = g.maxOwners;
   i32[H.lockTimeoutMs] = lockTimeoutMs;
   i32[H.capacity] = capacity;
+  i32[H.stringBytes] = g.strings?.bytes ?? 0;
   Atomics.store(i32, H.magic, MAGIC);
 }
 
@@ -78,8 +79,8 @@ function parseLayout(json: string): RecordLayout {
     if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'string') {
       throw badBuffer('record layout entry in the header is malformed');
     }
-    if (!Object.hasOwn(FIELD_BYTES, entry[1])) throw badBuffer(`unknown field type ${entry[1]}`);
-    layout[entry[0]] = entry[1] as FieldType;
+    if (!isFieldType(entry[1])) throw badBuffer(`unknown field type ${entry[1]}`);
+    layout[entry[0]] = entry[1];
   }
   return layout;
 }
@@ -122,6 +123,7 @@ export function readHeader(buffer: unknown): HeaderInfo {
       i32[H.maxKeyBytes] as number,
       layout,
       i32[H.maxOwners] as number,
+      i32[H.stringBytes],
     );
   } catch (cause) {
     throw new ShardedMapError(

@@ -1,15 +1,26 @@
 import { ShardedMapError } from '../errors.js';
 
-/** Field types of a {@link RecordLayout}; every field is read and written as a number. */
-export type FieldType = 'f64' | 'f32' | 'i32' | 'u32' | 'i16' | 'u16' | 'i8' | 'u8';
+/** Numeric field types of a {@link RecordLayout}: read and written as a number. */
+export type NumericFieldType = 'f64' | 'f32' | 'i32' | 'u32' | 'i16' | 'u16' | 'i8' | 'u8';
 
-/** A fixed record layout, e.g. `{ value: 'f64', ts: 'f64', seq: 'u32', flags: 'u16' }`. */
+/**
+ * Field types of a {@link RecordLayout}: the numeric types, and `str`, a string kept in the
+ * record's bounded string area (UTF-8, shared by every `str` field of the record; its size is
+ * the map's `stringBytes` option).
+ */
+export type FieldType = NumericFieldType | 'str';
+
+/**
+ * A fixed record layout, e.g. `{ value: 'f64', ts: 'f64', seq: 'u32', unit: 'str' }`.
+ */
 export type RecordLayout = Readonly<Record<string, FieldType>>;
 
 /** The object a record of layout `L` is read into and written from. */
-export type RecordOf<L extends RecordLayout> = { -readonly [P in keyof L]: number };
+export type RecordOf<L extends RecordLayout> = {
+  -readonly [P in keyof L]: L[P] extends 'str' ? string : number;
+};
 
-export const FIELD_BYTES: Readonly<Record<FieldType, number>> = {
+export const FIELD_BYTES: Readonly<Record<NumericFieldType, number>> = {
   f64: 8,
   f32: 4,
   i32: 4,
@@ -23,13 +34,33 @@ export const FIELD_BYTES: Readonly<Record<FieldType, number>> = {
 /** A field placed in the slot: name, type and byte offset from the slot start. */
 export interface PlacedField {
   readonly name: string;
-  readonly type: FieldType;
+  readonly type: NumericFieldType;
   readonly offset: number;
 }
 
+/**
+ * The string area of a record: one u16 byte length per `str` field (declaration order) at
+ * `lensOffset`, then the fields' UTF-8 bytes back to back at `bytesOffset`, at most `bytes` of
+ * them in all (whole int32 words, so readers copy them with Atomics.load).
+ */
+export interface StringArea {
+  readonly names: readonly string[];
+  readonly lensOffset: number;
+  readonly bytesOffset: number;
+  readonly bytes: number;
+}
+
+/** Whether `t` is a field type this package knows. */
+export function isFieldType(t: unknown): t is FieldType {
+  return t === 'str' || (typeof t === 'string' && Object.hasOwn(FIELD_BYTES, t));
+}
+
 export const MAGIC = 0x4d534645; // 'EFSM' little-endian
-/** 2: lock words and owner entries carry an epoch (owner ids are no longer ambiguous). */
-export const LAYOUT_VERSION = 2;
+/**
+ * 2: lock words and owner entries carry an epoch (owner ids are no longer ambiguous).
+ * 3: records may hold `str` fields in a string area (header word `stringBytes`).
+ */
+export const LAYOUT_VERSION = 3;
 /** Header: 32 int32 words of geometry, then the layout JSON, then the owner table. */
 export const HEADER_WORDS = 32;
 export const LAYOUT_JSON_OFFSET = 128;
@@ -53,6 +84,7 @@ export const H = {
   maxOwners: 12,
   lockTimeoutMs: 13,
   capacity: 14,
+  stringBytes: 15,
 } as const;
 
 /**
@@ -76,6 +108,8 @@ export interface Geometry {
   readonly slots: number;
   readonly maxKeyBytes: number;
   readonly fields: readonly PlacedField[];
+  /** Absent when the layout has no `str` field. */
+  readonly strings: StringArea | undefined;
   readonly recordBytes: number;
   readonly keyLenOffset: number;
   readonly keyOffset: number;
@@ -106,13 +140,14 @@ export function placeFields(layout: RecordLayout): PlacedField[] {
   if (entries.length === 0 || entries.length > 64) throw bad('record needs 1 to 64 fields');
   for (const [name, type] of entries) {
     if (!NAME.test(name) || RESERVED.has(name)) throw bad(`record field name ${name} is invalid`);
-    if (!Object.hasOwn(FIELD_BYTES, type)) {
+    if (!isFieldType(type)) {
       throw bad(
-        `record field ${name} has type ${String(type)}; use one of f64 f32 i32 u32 i16 u16 i8 u8`,
+        `record field ${name} has type ${String(type)}; use one of f64 f32 i32 u32 i16 u16 i8 u8 str`,
       );
     }
   }
   const sorted = entries
+    .filter((e): e is [string, NumericFieldType] => e[1] !== 'str')
     .map(([name, type], i) => ({ name, type, i }))
     .sort((a, b) => FIELD_BYTES[b.type] - FIELD_BYTES[a.type] || a.i - b.i);
   let offset = 0;
@@ -123,6 +158,13 @@ export function placeFields(layout: RecordLayout): PlacedField[] {
   });
 }
 
+/** The `str` fields of a layout, in declaration order. */
+export function stringFields(layout: RecordLayout): string[] {
+  return Object.entries(layout)
+    .filter(([, t]) => t === 'str')
+    .map(([n]) => n);
+}
+
 /** Computes the geometry for `slots` slots per shard. Throws BAD_OPTION if it does not fit. */
 export function computeGeometry(
   shards: number,
@@ -130,10 +172,23 @@ export function computeGeometry(
   maxKeyBytes: number,
   layout: RecordLayout,
   maxOwners: number,
+  stringBytes = 0,
 ): Geometry {
   const fields = placeFields(layout);
-  const last = fields[fields.length - 1] as PlacedField;
-  const recordBytes = last.offset + FIELD_BYTES[last.type];
+  const last = fields.at(-1);
+  let recordBytes = last === undefined ? 0 : last.offset + FIELD_BYTES[last.type];
+  const names = stringFields(layout);
+  let strings: StringArea | undefined;
+  if (names.length > 0) {
+    if (!Number.isInteger(stringBytes) || stringBytes < 1 || stringBytes > 65535)
+      throw bad(`stringBytes must be an integer from 1 to 65535 for a record with str fields`);
+    const lensOffset = align(recordBytes, 2);
+    const bytesOffset = align(lensOffset + 2 * names.length, 4);
+    strings = { names, lensOffset, bytesOffset, bytes: stringBytes };
+    recordBytes = bytesOffset + align(stringBytes, 4);
+  } else if (stringBytes !== 0) {
+    throw bad('stringBytes is only for records with str fields');
+  }
   const keyLenOffset = align(recordBytes, 2);
   const keyOffset = align(keyLenOffset + 2, 4);
   const slotBytes = align(keyOffset + align(maxKeyBytes, 4), 8);
@@ -149,6 +204,7 @@ export function computeGeometry(
     slots,
     maxKeyBytes,
     fields,
+    strings,
     recordBytes,
     keyLenOffset,
     keyOffset,

@@ -60,6 +60,7 @@ export function snapshotShard(
     const len = Atomics.load(v.u16, (base + g.keyLenOffset) >>> 1);
     const rec: Record<string, number> = {};
     codec.read(v, base, rec);
+    codec.finish(rec);
     out.push([keys.decode(v.u8, base + g.keyOffset, len), rec]);
   }
   return out;

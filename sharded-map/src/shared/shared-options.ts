@@ -11,6 +11,12 @@ export interface SharedShardedMapOptions<L extends RecordLayout> {
   readonly shards?: number;
   /** Longest key in UTF-8 bytes, 1..4096. Default 64. */
   readonly maxKeyBytes?: number;
+  /**
+   * Size of each record's string area in UTF-8 bytes, 1..65535 (only for a record with `str`
+   * fields, which share it). Default 64. A write whose strings need more is refused with
+   * EDGEFLOW_MAP_VALUE_TOO_LONG; nothing is ever truncated.
+   */
+  readonly stringBytes?: number;
   /** Fraction of each shard's slots that the capacity fills, 0.1..0.95. Default 0.8. */
   readonly loadFactor?: number;
   /** Handles that may be attached at once (one owner id each), 1..4096. Default 64. */
@@ -28,6 +34,7 @@ export interface AttachExpectation<L extends RecordLayout> {
   readonly record?: L;
   readonly maxKeyBytes?: number;
   readonly shards?: number;
+  readonly stringBytes?: number;
 }
 
 /** Injected world: thread id recorded as owner, test hasher, test hook. */
@@ -46,6 +53,12 @@ export interface SharedShardedMapDeps {
    * stand in for a thread descheduled inside the lock on a loaded machine.
    */
   readonly inCriticalSection?: (step: 'mid-write' | 'end-write') => void;
+  /**
+   * Test hook, never for production: this handle's lock-free reads skip the sequence check
+   * (they return whatever they copied, even from a shard a writer is inside). Negative tests
+   * set it to prove that their torn-read detectors detect something.
+   */
+  readonly unvalidatedReads?: boolean;
 }
 
 /** Per-handle counters (this thread only). */

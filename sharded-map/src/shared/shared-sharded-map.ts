@@ -18,6 +18,7 @@ import {
 import { claimOwner, declareThreadDead, freeOwner, Locks, ownerIdOf } from './locks.js';
 import { ShardCore } from './shard-core.js';
 import { recoverShard, snapshotShard } from './shard-ops.js';
+import { scanShard, type ScanContext } from './lock-free-scan.js';
 import {
   type AttachExpectation,
   bad,
@@ -30,6 +31,11 @@ import {
 export type { AttachExpectation, SharedMapCounters, SharedShardedMapDeps, SharedShardedMapOptions };
 
 const READ_ATTEMPTS = 256;
+
+/** The codec's view of a record: string fields are handled by it, typed loosely here. */
+function raw<L extends RecordLayout>(r: RecordOf<L>): Record<string, number> {
+  return r as unknown as Record<string, number>;
+}
 
 // attach() hands the parsed header to the constructor through this slot.
 let attaching: { buffer: SharedArrayBuffer; info: HeaderInfo } | undefined;
@@ -63,6 +69,7 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
   readonly #deps: SharedShardedMapDeps;
   readonly #capacity: number;
   readonly #lockTimeoutMs: number;
+  readonly #checkReads: boolean;
   #closed = false;
   #inUpdate = false;
   #readRetries = 0;
@@ -87,7 +94,11 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
         throw bad(`loadFactor must be from 0.1 to 0.95, got ${String(options.loadFactor)}`);
       }
       const slots = slotsFor(capacity, shards, lf);
-      const g = computeGeometry(shards, slots, maxKeyBytes, options.record, maxOwners);
+      const hasStrings = Object.values(options.record ?? {}).includes('str');
+      const stringBytes = hasStrings
+        ? intOption(options.stringBytes, 'stringBytes', 1, 65535, 64)
+        : intOption(options.stringBytes, 'stringBytes', 0, 0, 0);
+      const g = computeGeometry(shards, slots, maxKeyBytes, options.record, maxOwners, stringBytes);
       buffer = new SharedArrayBuffer(g.totalBytes);
       writeHeader(buffer, g, layoutJson(options.record), lockTimeoutMs, capacity);
       info = { geometry: g, layout: options.record, lockTimeoutMs, capacity };
@@ -100,7 +111,8 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     this.record = info.layout as L;
     this.#g = info.geometry;
     this.#v = makeViews(buffer);
-    this.#codec = compileCodec(this.#g.fields);
+    this.#codec = compileCodec(this.#g);
+    this.#checkReads = deps.unvalidatedReads !== true;
     this.#codec.zero(this.#scratch);
     this.#keys = new KeyCodec(this.#g.maxKeyBytes);
     this.#mask = this.#g.shards - 1;
@@ -137,6 +149,10 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     }
     if (expect.shards !== undefined && expect.shards !== g.shards) {
       throw mismatch(`shards is ${g.shards}, expected ${expect.shards}`);
+    }
+    const sb = g.strings?.bytes ?? 0;
+    if (expect.stringBytes !== undefined && expect.stringBytes !== sb) {
+      throw mismatch(`stringBytes is ${sb}, expected ${expect.stringBytes}`);
     }
     attaching = { buffer, info };
     try {
@@ -190,12 +206,15 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     const seqAt = (sb + S.seq) >>> 2;
     for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
       const s1 = Atomics.load(i32, seqAt);
-      if ((s1 & 1) === 0) {
+      if ((s1 & 1) === 0 || !this.#checkReads) {
         const i = this.#core.locate(sb, h, len);
         if (i >= 0 && out !== undefined) this.#codec.read(this.#v, this.#core.slotBase(sb, i), out);
         // Every word above was read with Atomics.load (ordered on ARM64 too), so an unchanged
         // sequence proves no writer touched the shard while we read.
-        if (Atomics.load(i32, seqAt) === s1) return i >= 0;
+        if (Atomics.load(i32, seqAt) === s1 || !this.#checkReads) {
+          if (i >= 0 && out !== undefined) this.#codec.finish(out);
+          return i >= 0;
+        }
       }
       this.#readRetries++;
     }
@@ -205,7 +224,10 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     this.#locks.acquire(sb);
     try {
       const i = this.#core.locate(sb, h, len);
-      if (i >= 0 && out !== undefined) this.#codec.read(this.#v, this.#core.slotBase(sb, i), out);
+      if (i >= 0 && out !== undefined) {
+        this.#codec.read(this.#v, this.#core.slotBase(sb, i), out);
+        this.#codec.finish(out);
+      }
       return i >= 0;
     } finally {
       this.#locks.release(sb);
@@ -218,7 +240,7 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
    * allocation-free.
    */
   get(key: string, out: RecordOf<L>): boolean {
-    return this.#read(key, out);
+    return this.#read(key, raw(out));
   }
 
   /** Whether `key` is present. Lock-free. */
@@ -230,15 +252,17 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     if (!this.#codec.valid(rec)) {
       throw new ShardedMapError(
         'EDGEFLOW_MAP_BAD_RECORD',
-        `SharedShardedMap.${what}: record must have a number in every field of ${layoutJson(this.record)}`,
+        `SharedShardedMap.${what}: record must have a number (a string for str) in every field of ${layoutJson(this.record)}`,
       );
     }
   }
 
   /** Sets the record of `key` (inserting it). Throws EDGEFLOW_MAP_FULL if its shard is full. */
-  set(key: string, rec: RecordOf<L>): this {
+  set(key: string, record: RecordOf<L>): this {
     this.#open();
+    const rec = raw(record);
     this.#checkRecord(rec, 'set');
+    this.#codec.prepare(rec);
     const len = this.#keys.encode(key);
     const h = this.#hashOverride === undefined ? this.#keys.hash : this.#hashOverride(key) >>> 0;
     const sb = this.#shardBase(h);
@@ -267,8 +291,10 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     try {
       const i = this.#core.locate(sb, h, len);
       const free = this.#core.free;
-      if (i >= 0) this.#codec.read(this.#v, this.#core.slotBase(sb, i), scratch);
-      else this.#codec.zero(scratch);
+      if (i >= 0) {
+        this.#codec.read(this.#v, this.#core.slotBase(sb, i), scratch);
+        this.#codec.finish(scratch);
+      } else this.#codec.zero(scratch);
       let result: boolean | void;
       this.#inUpdate = true;
       try {
@@ -278,6 +304,8 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
       }
       if (result === false) return i >= 0;
       this.#checkRecord(scratch, 'update');
+      // Throws (VALUE_TOO_LONG) before anything is written: the shard stays as it was.
+      this.#codec.prepare(scratch);
       this.#core.free = free;
       this.#core.write(sb, i, len, h, scratch);
       return i >= 0;
@@ -291,10 +319,12 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
    * field (after each field's coercion; NaN equals NaN), or, with `expected` undefined, only if
    * `key` is absent. Returns whether it wrote.
    */
-  compareAndSet(key: string, expected: RecordOf<L> | undefined, next: RecordOf<L>): boolean {
+  compareAndSet(key: string, expected: RecordOf<L> | undefined, nextRecord: RecordOf<L>): boolean {
     this.#open();
+    const next = raw(nextRecord);
     this.#checkRecord(next, 'compareAndSet');
     if (expected !== undefined) this.#checkRecord(expected, 'compareAndSet');
+    this.#codec.prepare(next);
     const len = this.#keys.encode(key);
     const h = this.#hashOverride === undefined ? this.#keys.hash : this.#hashOverride(key) >>> 0;
     const sb = this.#shardBase(h);
@@ -302,7 +332,7 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     try {
       const i = this.#core.locate(sb, h, len);
       if (expected === undefined ? i >= 0 : i < 0) return false;
-      const exp = expected as Record<string, number>;
+      const exp = raw(expected as RecordOf<L>);
       if (i >= 0 && !this.#codec.equals(this.#v, this.#core.slotBase(sb, i), exp)) return false;
       this.#core.write(sb, i, len, h, next);
       return true;
@@ -394,6 +424,57 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     await eachShardSliced(ids, options, (s) => {
       for (const [k, r] of this.#snapshot(s)) fn(r, k, s);
     });
+  }
+
+  /**
+   * The sequence counter of shard `s` (0 ≤ s < shardCount): every write to the shard changes
+   * it. A change scan that remembers it skips the shards nobody wrote to since (see
+   * {@link scanShard}). Lock-free.
+   */
+  shardVersion(s: number): number {
+    this.#open();
+    const sb = this.#g.shardBase + (s & this.#mask) * this.#g.shardBytes;
+    return Atomics.load(this.#v.i32, (sb + S.seq) >>> 2);
+  }
+
+  #scanContext: ScanContext | undefined;
+
+  /**
+   * Visits every entry of shard `s` without taking its lock (unlike {@link entries}): each entry
+   * is read in a short seqlock window of its own, retried when a writer came by, and read under
+   * the lock only after 256 failed attempts. Each entry is consistent; entries are not
+   * consistent with each other. `fn` gets a new record object per entry (it may keep it).
+   */
+  scanShard(s: number, fn: (key: string, rec: RecordOf<L>) => void): void {
+    this.#open();
+    this.#scanContext ??= {
+      v: this.#v,
+      g: this.#g,
+      codec: this.#codec,
+      attempts: READ_ATTEMPTS,
+      checkReads: this.#checkReads,
+      withLock: (sb, f) => {
+        this.#lockedReads++;
+        this.#locks.acquire(sb);
+        try {
+          f();
+        } finally {
+          this.#locks.release(sb);
+        }
+      },
+      retried: () => this.#readRetries++,
+    };
+    const sb = this.#g.shardBase + (s & this.#mask) * this.#g.shardBytes;
+    scanShard(
+      this.#scanContext,
+      sb,
+      fn as unknown as (k: string, r: Record<string, number>) => void,
+    );
+  }
+
+  /** {@link scanShard} over every shard. */
+  scan(fn: (key: string, rec: RecordOf<L>) => void): void {
+    for (let s = 0; s < this.#g.shards; s++) this.scanShard(s, fn);
   }
 
   /** Per-shard sizes, mean, max and CV (see {@link ShardStats}). */
