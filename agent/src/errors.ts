@@ -28,6 +28,12 @@ export const errorCatalog = {
     'A sensor payload did not decode (not a number, JSON {v,u,t} or SenML). It is counted, logged once per window and sent to the dead-letter topic.',
   EDGEFLOW_INGEST_PAYLOAD_TOO_LARGE:
     'A sensor payload is larger than mqtt.maxPayloadBytes. It is counted and sent to the dead-letter topic.',
+  EDGEFLOW_INGEST_READING_TOO_LARGE:
+    "A reading's text (string value, unit and the source name mqtt:<client id>) needs more UTF-8 bytes than the sensor cache keeps per sensor (cache.stringBytes). The message is refused whole (counted, logged, dead-lettered), never stored cut short. Shorten the strings or raise cache.stringBytes.",
+  EDGEFLOW_CACHE_FULL:
+    'The sensor cache holds as many sensors as it has room for (cache.capacity, preallocated in shared memory): a reading for a new sensor was logged but could not be cached. Raise cache.capacity and restart (the write-ahead log replays it).',
+  EDGEFLOW_INGEST_WORKER_FAILED:
+    'An ingest worker thread failed (an uncaught error or an unexpected exit). The agent is crash-only: it exits non-zero, systemd restarts it and the write-ahead log brings back everything acknowledged. The log line carries the worker and the error.',
   EDGEFLOW_HTTP_NOT_FOUND: 'No such HTTP route. See docs/api.md for the routes.',
   EDGEFLOW_HTTP_BAD_REQUEST:
     'The HTTP request is malformed (bad query string or body). The message names the bad field.',

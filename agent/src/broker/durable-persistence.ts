@@ -1,7 +1,7 @@
 import type { Client } from 'aedes';
 import type { DurableLog } from '../wal/durable-log.js';
 import type { QueuedMessage, SessionRecord, SubscriptionRec } from '../wal/records.js';
-import { queuedMessageOf } from '../wal/session-state.js';
+import { packetOf, queuedMessageOf, type SessionState } from '../wal/session-state.js';
 import {
   MemoryPersistence,
   uniqueClients,
@@ -24,8 +24,20 @@ interface PendingPublish {
   pk: QueuedMessage;
 }
 
+/**
+ * The log as the persistence uses it: DurableLog on the main thread, WorkerLog in an ingest
+ * worker (records go to the main thread's log).
+ */
+export type DurableSink = Pick<DurableLog, 'write' | 'append' | 'knowsClient' | 'incoming'>;
+
 export interface DurablePersistenceDeps {
-  durable: DurableLog;
+  durable: DurableSink;
+  /**
+   * The committed persistent sessions (DurableLog.sessions). Absent in an ingest worker, where
+   * the session state lives on the main thread (WorkerPersistence overrides every method that
+   * reads it).
+   */
+  sessions?: SessionState;
   /** A QoS 2 PUBLISH retransmission was recognised and not applied again. */
   onDuplicate?: () => void;
   /** A session record appended without waiting could not be made durable. */
@@ -73,9 +85,16 @@ export class DurablePersistence extends MemoryPersistence implements PublishTags
     this.#deps = deps;
   }
 
+  /** The committed session state (main thread only). */
+  get #sessions(): SessionState {
+    const s = this.#deps.sessions;
+    if (s === undefined) throw new Error('DurablePersistence: no committed session state here');
+    return s;
+  }
+
   override async setup(broker: unknown): Promise<void> {
     await super.setup(broker);
-    const sessions = this.#deps.durable.sessions;
+    const sessions = this.#sessions;
     for (const [c, subs] of sessions.subs)
       await super.addSubscriptions({ id: c }, [...subs.values()]);
     for (const p of sessions.retained.values()) await super.storeRetained(p);
@@ -161,7 +180,7 @@ export class DurablePersistence extends MemoryPersistence implements PublishTags
     // aedes calls this at every clean-session connect: write only when there was something.
     const had = ((await super.subscriptionsByClient(client)) ?? []).length > 0;
     await super.cleanSubscriptions(client);
-    const committed = this.#deps.durable.sessions;
+    const committed = this.#sessions;
     if (had || committed.subs.has(client.id)) await this.#record({ t: 'sc', c: client.id }, true);
     if (committed.sessions.has(client.id)) await this.#record({ t: 'sx', c: client.id }, true);
   }
@@ -169,7 +188,7 @@ export class DurablePersistence extends MemoryPersistence implements PublishTags
   /** The session exists from now on, durably before CONNACK (see MemoryPersistence). */
   override async sessionPresent(client: Pick<Client, 'id'>): Promise<boolean> {
     const existed = await super.sessionPresent(client);
-    if (!this.#deps.durable.sessions.sessions.has(client.id))
+    if (!this.#sessions.sessions.has(client.id))
       await this.#record({ t: 'sn', c: client.id }, true);
     return existed;
   }
@@ -202,7 +221,21 @@ export class DurablePersistence extends MemoryPersistence implements PublishTags
     this.#pending.delete(counter);
     this.#pendingByPacket.delete(`${p.clientId}\0${p.messageId}`);
     // Not acknowledged: the publisher retransmits, and the message is queued again then.
-    if (err) for (const c of p.queued ?? []) this.outgoing.removeMessage(c, p.pk.bid, p.pk.bc);
+    if (err && p.queued !== undefined && p.queued.length > 0)
+      this.unqueue(p.queued, p.pk.bid, p.pk.bc);
+  }
+
+  /** Takes a message out of subscribers' queues (its publish failed); see publishFinished. */
+  protected unqueue(clientIds: readonly string[], bid: string, bc: number): void {
+    for (const c of clientIds) this.outgoing.removeMessage(c, bid, bc);
+  }
+
+  /**
+   * Queues the entries a publisher's committed record held (records.ts `p.q`), in memory: the
+   * main thread's side of an ingest worker's publish, whose record it did not write itself.
+   */
+  enqueueRecorded(cs: readonly string[], pk: QueuedMessage): void {
+    for (const c of cs) this.outgoing.enqueue(c, packetOf(pk));
   }
 
   /**
@@ -222,7 +255,7 @@ export class DurablePersistence extends MemoryPersistence implements PublishTags
 
   override outgoingEnqueueCombi(subs: readonly QueuedSub[], packet: object): Promise<void> {
     if (subs.length === 0) return Promise.resolve();
-    void super.outgoingEnqueueCombi(subs, packet);
+    this.enqueueInMemory(subs, packet);
     const counter = (packet as { brokerCounter?: unknown }).brokerCounter;
     const pending = typeof counter === 'number' ? this.#pending.get(counter) : undefined;
     const all = uniqueClients(subs);
@@ -233,6 +266,16 @@ export class DurablePersistence extends MemoryPersistence implements PublishTags
     const cs = recorded === undefined ? all : all.filter((c) => !recorded.has(c));
     if (cs.length === 0) return Promise.resolve();
     const pk = pending?.pk ?? queuedMessageOf(packet as Record<string, unknown>);
+    return this.recordEnqueue(cs, pk);
+  }
+
+  /** The in-memory half of {@link outgoingEnqueueCombi} (a worker's queues are elsewhere). */
+  protected enqueueInMemory(subs: readonly QueuedSub[], packet: object): void {
+    void super.outgoingEnqueueCombi(subs, packet);
+  }
+
+  /** Queue entries no publisher's record holds: a record of their own, durable when it resolves. */
+  protected recordEnqueue(cs: string[], pk: QueuedMessage): Promise<void> {
     return this.#record({ t: 'oe', cs, pk }, true);
   }
 
@@ -248,11 +291,8 @@ export class DurablePersistence extends MemoryPersistence implements PublishTags
       packet.cmd === 'publish' &&
       packet.brokerId !== undefined &&
       packet.messageId !== undefined &&
-      this.#deps.durable.sessions.outgoing.messageIdOf(
-        client.id,
-        packet.brokerId,
-        packet.brokerCounter ?? 0,
-      ) === packet.messageId;
+      this.#sessions.outgoing.messageIdOf(client.id, packet.brokerId, packet.brokerCounter ?? 0) ===
+        packet.messageId;
     // The in-memory queue takes the id at once (the next id assigned must skip it).
     const updated = super.outgoingUpdate(client, packet);
     if (unchanged) return updated;

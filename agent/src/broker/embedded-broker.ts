@@ -43,6 +43,11 @@ export interface EmbeddedBrokerOptions {
   tls?: MqttTlsConfig | undefined;
   /** Persistent sessions of clients away longer than this are dropped (0: never). */
   sessionExpirySec?: number;
+  /**
+   * Listen with SO_REUSEPORT (Node >= 22.12): several ingest workers bind the same port and the
+   * kernel spreads connections between them.
+   */
+  reusePort?: boolean;
 }
 
 export interface EmbeddedBrokerDeps {
@@ -67,6 +72,13 @@ export interface EmbeddedBrokerDeps {
   ) => void | Promise<void>;
   /** An aedes persistence (default: {@link MemoryPersistence}). */
   persistence?: unknown;
+  /** aedes's message bus (default: its own mqemitter; ingest workers pass a ClusterEmitter). */
+  mq?: unknown;
+  /**
+   * Runs before a CONNECT is handled (aedes `preConnect`), with the client id: a rejection
+   * refuses the connection (CONNACK 3, server unavailable). Ingest workers claim the id here.
+   */
+  beforeConnect?: (clientId: string) => Promise<void>;
   /** A persistent session expired (metrics); logging is done by the broker. */
   onSessionExpired?: () => void;
   /** Counts a refused client action (metrics); logging is done by the broker. */
@@ -104,7 +116,7 @@ export class EmbeddedBroker {
     const tlsOptions = opts.tls === undefined ? undefined : await readTlsFiles(opts.tls);
     const persistence = deps.persistence ?? new MemoryPersistence();
     limitInflight(persistence, limits);
-    const aedes = await createAedes(persistence, limits, security, deps.onPublish);
+    const aedes = await createAedes(persistence, limits, security, deps);
     reportClientErrors(aedes, security, limits, log);
     const onConnection = connectionSetup(aedes, persistence, limits, security, log);
     const servers = await startListeners(opts, tlsOptions, onConnection, security).catch(
@@ -188,6 +200,20 @@ export class EmbeddedBroker {
     );
   }
 
+  /** Closes the connection of client `clientId` if it is connected here. */
+  disconnect(clientId: string): Promise<void> {
+    const clients = (this.#aedes as unknown as { clients: Record<string, Client | undefined> })
+      .clients;
+    const client = clients[clientId];
+    if (client === undefined) return Promise.resolve();
+    return new Promise((resolve) => client.close(() => resolve()));
+  }
+
+  /** Calls `fn` with the id of each client whose connection closed. */
+  onDisconnect(fn: (clientId: string) => void): void {
+    this.#aedes.on('clientDisconnect', (c) => fn(c.id));
+  }
+
   /** Stops accepting connections, then closes clients (in-flight handlers finish first). */
   async close(): Promise<void> {
     clearInterval(this.#expiryTimer);
@@ -209,8 +235,10 @@ async function createAedes(
   persistence: unknown,
   limits: MqttLimitsConfig,
   security: BrokerSecurity,
-  onPublish: OnPublish,
+  deps: Pick<EmbeddedBrokerDeps, 'onPublish' | 'mq' | 'beforeConnect' | 'log'>,
 ): Promise<Aedes> {
+  const onPublish: OnPublish = deps.onPublish;
+  const beforeConnect = deps.beforeConnect;
   const consume = (packet: PublishPacket, client: Client) =>
     onPublish(packet.topic, packet.payload as Uint8Array, client.id, {
       qos: packet.qos,
@@ -228,6 +256,32 @@ async function createAedes(
   };
   const aedes = await Aedes.createBroker({
     persistence,
+    ...(deps.mq !== undefined ? { mq: deps.mq as never } : {}),
+    ...(beforeConnect !== undefined
+      ? {
+          preConnect(
+            client: Client,
+            packet: { clientId?: string },
+            done: (err: Error | null, ok: boolean) => void,
+          ) {
+            beforeConnect(packet.clientId ?? '').then(
+              () => done(null, true),
+              (err: unknown) => {
+                deps.log.warn(
+                  {
+                    event: 'mqtt.connect_refused',
+                    clientId: packet.clientId,
+                    err: (err as Error).message,
+                  },
+                  'connection refused before CONNECT',
+                );
+                done(err as Error, false);
+              },
+            );
+            void client;
+          },
+        }
+      : {}),
     maxInflightInbound: limits.maxInflight,
     authenticate: security.authenticate,
     preConnect(client: Client, packet: object, done: (err: Error | null, ok: boolean) => void) {
@@ -359,7 +413,7 @@ async function startListeners(
   server.on('drop', onDrop);
   const servers: Server[] = [server];
   try {
-    await listen(server, opts.port, opts.host);
+    await listen(server, opts.port, opts.host, opts.reusePort);
     if (opts.tls !== undefined && tlsOptions !== undefined) {
       const tlsServer = createTlsServer(tlsOptions, (sock) => {
         sock.setNoDelay(true);
@@ -371,7 +425,7 @@ async function startListeners(
         security.violation('tls_handshake', { remote: sock.remoteAddress, err: err.message }),
       );
       servers.push(tlsServer);
-      await listen(tlsServer, opts.tls.port, opts.tls.host);
+      await listen(tlsServer, opts.tls.port, opts.tls.host, opts.reusePort);
     }
   } catch (err) {
     for (const s of servers) s.close();
@@ -386,8 +440,13 @@ function inFlightIds(persistence: unknown): IdInUse | undefined {
   return typeof p.outgoingIdInUse === 'function' ? p.outgoingIdInUse.bind(persistence) : undefined;
 }
 
-async function listen(server: Server, port: number, host: string): Promise<void> {
-  server.listen(port, host);
+async function listen(
+  server: Server,
+  port: number,
+  host: string,
+  reusePort = false,
+): Promise<void> {
+  server.listen(reusePort ? { port, host, reusePort: true } : { port, host });
   try {
     await Promise.race([
       once(server, 'listening'),

@@ -29,6 +29,7 @@ interface MemoryPersistenceBase {
   ): Promise<{ topic: string; qos: number }[] | null>;
   storeRetained(packet: object): Promise<void>;
   createRetainedStream(pattern: string): Readable;
+  createRetainedStreamCombi(patterns: string[]): Readable;
   subscriptionsByTopic(topic: string): Promise<{ clientId: string; topic: string }[]>;
 }
 
@@ -49,6 +50,11 @@ export function uniqueClients(subs: readonly QueuedSub[]): string[] {
 export interface InflightLimits {
   perClient: number;
   total: number;
+  /**
+   * Where the count of ids held is kept when several persistences share the total (one Int32
+   * in shared memory: the ingest workers' brokers); absent: this persistence's own count.
+   */
+  shared?: Int32Array;
 }
 
 /** A new inbound QoS 2 id refused by {@link InflightLimits}: aedes closes the connection. */
@@ -149,13 +155,24 @@ export class MemoryPersistence extends AsyncMemory {
     return this.#incomingTotal;
   }
 
+  /** Ids held toward the total limit (all workers' when they share it). */
+  #heldTotal(): number {
+    const shared = this.#limits.shared;
+    return shared === undefined ? this.#incomingTotal : Atomics.load(shared, 0);
+  }
+
+  #addTotal(n: number): void {
+    this.#incomingTotal += n;
+    if (this.#limits.shared !== undefined) Atomics.add(this.#limits.shared, 0, n);
+  }
+
   override incomingStorePacket(client: Pick<Client, 'id'>, packet: IncomingPacket): Promise<void> {
     const ids = this.#incoming.get(client.id);
     const id = packet.messageId ?? 0;
     if (ids?.has(id) !== true) {
       const held = ids?.size ?? 0;
       const { perClient, total } = this.#limits;
-      if (held >= perClient || this.#incomingTotal >= total)
+      if (held >= perClient || this.#heldTotal() >= total)
         return Promise.reject(
           new InflightLimitError(
             client.id,
@@ -174,7 +191,7 @@ export class MemoryPersistence extends AsyncMemory {
     let ids = this.#incoming.get(clientId);
     if (ids === undefined) this.#incoming.set(clientId, (ids = new Map<number, StoredPacket>()));
     const id = packet.messageId ?? 0;
-    if (!ids.has(id)) this.#incomingTotal++;
+    if (!ids.has(id)) this.#addTotal(1);
     ids.set(id, new StoredPacket(packet as IncomingPacket & Record<string, unknown>));
   }
 
@@ -187,13 +204,13 @@ export class MemoryPersistence extends AsyncMemory {
     const ids = this.#incoming.get(client.id);
     if (ids === undefined || !ids.delete(packet.messageId ?? 0))
       return Promise.reject(NO_SUCH_PACKET);
-    this.#incomingTotal--;
+    this.#addTotal(-1);
     if (ids.size === 0) this.#incoming.delete(client.id);
     return Promise.resolve();
   }
 
   override cleanIncoming(client: Pick<Client, 'id'>): Promise<void> {
-    this.#incomingTotal -= this.#incoming.get(client.id)?.size ?? 0;
+    this.#addTotal(-(this.#incoming.get(client.id)?.size ?? 0));
     this.#incoming.delete(client.id);
     return Promise.resolve();
   }
@@ -295,6 +312,16 @@ export class MemoryPersistence extends AsyncMemory {
     await super.cleanSubscriptions(client);
   }
 
+  /** Every client's stored subscriptions (for a replica of them, see SessionHost). */
+  async persistentSubscriptions(): Promise<[string, { topic: string; qos: number }[]][]> {
+    const out: [string, { topic: string; qos: number }[]][] = [];
+    for (const c of this.#subscribed) {
+      const subs = await super.subscriptionsByClient({ id: c });
+      if (subs !== null && subs.length > 0) out.push([c, subs]);
+    }
+    return out;
+  }
+
   /** Whether any client holds subscriptions or queued messages (cheap: no lookup). */
   hasPersistentSessions(): boolean {
     return this.#subscribed.size > 0 || this.outgoing.hasQueues;
@@ -327,6 +354,21 @@ export class MemoryPersistence extends AsyncMemory {
   protected dropOutgoing(clientId: string): Promise<void> {
     this.outgoing.drop(clientId);
     return Promise.resolve();
+  }
+
+  /** A client's queue, oldest first (the main thread serves it to ingest workers). */
+  queued(clientId: string): OutgoingPacket[] {
+    return this.outgoing.list(clientId);
+  }
+
+  /** Whether a client's queue holds the message of this broker id and counter. */
+  hasQueued(clientId: string, brokerId: string, brokerCounter: number): boolean {
+    return this.outgoing.hasMessage(clientId, brokerId, brokerCounter);
+  }
+
+  /** Takes a message out of some clients' queues (its publish was not acknowledged). */
+  removeQueued(clientIds: readonly string[], brokerId: string, brokerCounter: number): void {
+    for (const c of clientIds) this.outgoing.removeMessage(c, brokerId, brokerCounter);
   }
 
   /** Whether a packet id is in flight to a client (see packet-ids.ts). */

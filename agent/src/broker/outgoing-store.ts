@@ -145,6 +145,12 @@ export class OutgoingStore<P extends OutgoingPacket = OutgoingPacket> {
     if (q.entries.size === 0) this.#clients.delete(clientId);
   }
 
+  /** Whether a client's queue holds the message of this broker id and counter. */
+  hasMessage(clientId: string, brokerId: string, brokerCounter: number): boolean {
+    const q = this.#clients.get(clientId);
+    return q?.byCounter.has(counterKey({ cmd: 'publish', brokerId, brokerCounter })) ?? false;
+  }
+
   /** The packet id a queued message of this broker already has towards the client. */
   messageIdOf(clientId: string, brokerId: string, brokerCounter: number): number | undefined {
     const q = this.#clients.get(clientId);

@@ -80,6 +80,8 @@ const ENV_KEYS: readonly { name: string; path: readonly string[]; numeric?: true
   { name: 'EDGEFLOW_HTTP_PORT', path: ['http', 'listen', 'port'], numeric: true },
   { name: 'EDGEFLOW_LOG_LEVEL', path: ['log', 'level'] },
   { name: 'EDGEFLOW_LOG_FORMAT', path: ['log', 'format'] },
+  // `auto` or a number: envNumber leaves what does not look like one as the string.
+  { name: 'EDGEFLOW_INGEST_WORKERS', path: ['ingest', 'workers'], numeric: true },
 ];
 
 /**

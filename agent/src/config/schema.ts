@@ -157,6 +157,27 @@ export const configSchema = z
       .strictObject({
         /** Shard count of the sensor cache (power of two). */
         shards: powerOfTwo.default(64),
+        /**
+         * Sensors the cache holds at most: its records are preallocated in shared memory (read
+         * by the main thread, written by the ingest workers). A reading for a sensor past it is
+         * logged but not cached (edgeflow_cache_full_total).
+         */
+        capacity: z
+          .number()
+          .int({ error: 'must be an integer 16-10000000' })
+          .min(16, { error: 'must be an integer 16-10000000' })
+          .max(10_000_000, { error: 'must be an integer 16-10000000' })
+          .default(100_000),
+        /**
+         * UTF-8 bytes each sensor keeps for its text: a string value, the unit and the source
+         * (`mqtt:<client id>`) together. A reading needing more is refused (reading_too_large).
+         */
+        stringBytes: z
+          .number()
+          .int({ error: 'must be an integer 64-65535' })
+          .min(64, { error: 'must be an integer 64-65535' })
+          .max(65535, { error: 'must be an integer 64-65535' })
+          .default(256),
         /** Seconds between cache snapshots to disk; 0 = only at shutdown. */
         snapshotIntervalSec: z
           .number()
@@ -221,6 +242,23 @@ export const configSchema = z
          * (QoS 2: before PUBREC); `memory`: cache snapshots only (a crash loses what came since).
          */
         durability: z.enum(['wal', 'memory'], { error: 'must be wal or memory' }).default('wal'),
+        /**
+         * Threads that run the embedded broker and the ingest path (docs/ingest.md "Ingest
+         * workers"): `auto` = one per core, at most 4; 1 = everything on the main thread.
+         */
+        workers: z
+          .union(
+            [
+              z.literal('auto'),
+              z
+                .number()
+                .int({ error: 'must be auto or an integer 1-64' })
+                .min(1, { error: 'must be auto or an integer 1-64' })
+                .max(64, { error: 'must be auto or an integer 1-64' }),
+            ],
+            { error: 'must be auto or an integer 1-64' },
+          )
+          .default('auto'),
         /** A checkpoint (cache snapshot + new log segment) starts when a segment reaches this. */
         walSegmentBytes: z
           .number()

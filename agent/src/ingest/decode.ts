@@ -9,7 +9,22 @@ export type RejectReason =
   | 'bad_json'
   | 'bad_shape'
   | 'not_finite'
-  | 'bad_timestamp';
+  | 'bad_timestamp'
+  /** Decoded fine, but its text does not fit the cache's string area (cache.stringBytes). */
+  | 'reading_too_large';
+
+/** Every {@link RejectReason}, for metrics exported at 0 from the start. */
+export const REJECT_REASONS: readonly RejectReason[] = [
+  'bad_topic',
+  'too_large',
+  'not_utf8',
+  'empty',
+  'bad_json',
+  'bad_shape',
+  'not_finite',
+  'bad_timestamp',
+  'reading_too_large',
+];
 
 export type DecodeResult =
   | { ok: true; reading: Omit<ReadingInput, 'source'> }

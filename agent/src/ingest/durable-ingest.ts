@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DurablePersistence } from '../broker/durable-persistence.js';
-import type { AgentMetrics } from '../metrics/metrics.js';
-import type { DurableLog } from '../wal/durable-log.js';
+import type { IngestCounters } from '../metrics/shared-counters.js';
+import type { DurableSink } from '../broker/durable-persistence.js';
 import type { WalRecord } from '../wal/records.js';
 import type { IngestPipeline } from './pipeline.js';
 import { RateLimitedLog } from './rate-limited-log.js';
@@ -14,9 +14,9 @@ export interface PublishInfo {
 
 export interface DurableIngestDeps {
   pipeline: IngestPipeline;
-  durable: DurableLog;
+  durable: Pick<DurableSink, 'write'>;
   persistence: Pick<DurablePersistence, 'forgetIncoming' | 'takeEnqueue'>;
-  metrics: Pick<AgentMetrics, 'walErrors'>;
+  metrics: Pick<IngestCounters, 'walErrors'>;
   log: Logger;
   now: () => number;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { SensorCache } from '../cache/sensor-cache.js';
 import type { Reading, ReadingInput } from '../cache/reading.js';
-import type { AgentMetrics } from '../metrics/metrics.js';
+import type { IngestCounters } from '../metrics/shared-counters.js';
 import type { AgentErrorCode } from '../errors.js';
 import { decodeMessage, type RejectReason } from './decode.js';
 import { isValidSegment, matchSensorTopic } from './topic.js';
@@ -15,7 +15,7 @@ export interface IngestOptions {
 
 export interface IngestDeps {
   cache: SensorCache;
-  metrics: AgentMetrics;
+  metrics: Pick<IngestCounters, 'ingestMessages' | 'ingestRejected' | 'cacheFull'>;
   log: Logger;
   now: () => number;
   /** Sends a rejected message to the dead-letter topic (best effort, never throws). */
@@ -35,6 +35,7 @@ export type IngestRejectCode = Extract<AgentErrorCode, `EDGEFLOW_INGEST_${string
 export function rejectCode(reason: RejectReason): IngestRejectCode {
   if (reason === 'bad_topic') return 'EDGEFLOW_INGEST_BAD_TOPIC';
   if (reason === 'too_large') return 'EDGEFLOW_INGEST_PAYLOAD_TOO_LARGE';
+  if (reason === 'reading_too_large') return 'EDGEFLOW_INGEST_READING_TOO_LARGE';
   return 'EDGEFLOW_INGEST_BAD_PAYLOAD';
 }
 
@@ -75,8 +76,14 @@ export class IngestPipeline {
   handle(topic: string, payload: Uint8Array, source: string): IngestOutcome {
     const prepared = this.prepare(topic, payload, source);
     if (prepared.kind !== 'readings') return prepared;
-    const readings = prepared.readings.map((r) => this.apply(r.key, r.input));
-    return { kind: 'stored', reading: readings.at(-1) as Reading, readings };
+    const readings: Reading[] = [];
+    for (const r of prepared.readings) {
+      const stored = this.apply(r.key, r.input);
+      if (stored !== undefined) readings.push(stored);
+    }
+    const last = readings.at(-1);
+    if (last === undefined) return { kind: 'ignored' };
+    return { kind: 'stored', reading: last, readings };
   }
 
   /**
@@ -100,14 +107,35 @@ export class IngestPipeline {
         return this.#reject(topic, payload, 'bad_shape', detail, source);
       }
       const key = r.name ? `${match.device}/${r.name}` : match.key;
-      readings.push({ key, input: { ...r.reading, source } });
+      const input = { ...r.reading, source };
+      // Refused whole, before it is logged or acknowledged: the cache never keeps a cut string.
+      const refused = this.#deps.cache.fits(key, input);
+      if (refused !== undefined)
+        return this.#reject(topic, payload, refused.reason, refused.detail, source);
+      readings.push({ key, input });
     }
     return { kind: 'readings', readings };
   }
 
-  /** Stores one prepared reading (with its original receive time on replay). */
-  apply(key: string, input: ReadingInput, receivedAt?: number): Reading {
-    const reading = this.#deps.cache.store(key, input, receivedAt);
+  /**
+   * Stores one prepared reading (with its original receive time on replay). A full cache
+   * (EDGEFLOW_CACHE_FULL, a new sensor past cache.capacity) is counted and logged once per
+   * window, never thrown: this runs in the log's commit callbacks.
+   */
+  apply(key: string, input: ReadingInput, receivedAt?: number): Reading | undefined {
+    let reading: Reading;
+    try {
+      reading = this.#deps.cache.store(key, input, receivedAt);
+    } catch (err) {
+      this.#deps.metrics.cacheFull.inc();
+      this.#rejectLog.warn(
+        this.#deps.log,
+        'cache_full',
+        { event: 'cache.full', code: (err as { code?: string }).code, key, err: (err as Error).message },
+        'reading logged but not cached: the sensor cache is full',
+      );
+      return undefined;
+    }
     this.#accepted.inc();
     return reading;
   }

@@ -6,6 +6,7 @@ import { attestationHttp, httpPart, type HttpPlugin } from './parts/http.js';
 import { halPart } from './parts/hal.js';
 import { bridgePart, brokerPart, externalPart, ingestPart } from './parts/mqtt.js';
 import { cachePart, dataDirPart } from './parts/storage.js';
+import { ingestWorkersPart } from './parts/ingest-workers.js';
 import { commandsPart, otaTrialPart, timersPart } from './parts/supervision.js';
 
 /**
@@ -34,6 +35,7 @@ export function agentParts(): readonly AgentPart[] {
     ingestPart, //            decode + validate sensor messages
     bridgePart, //            upstream outbox (if configured)    | close after every producer
     brokerPart, //            embedded aedes (if embedded)       | close: drains in-flight QoS 2
+    ingestWorkersPart, //     or aedes on ingest.workers threads | stop them (same drain)
     externalPart, //          external broker (if configured)    | close
     halPart, //               HAL pollers, GPIO                  | stop pollers, release lines
     httpPart(HTTP_PLUGINS), // fastify + plugins, listen         | close

@@ -28,12 +28,31 @@ export class Agent {
   #stopping: Promise<void> | undefined;
 
   private constructor(config: AgentConfig, deps: AgentDeps) {
-    this.cache = new SensorCache({ shards: config.cache.shards, now: deps.now });
+    this.cache = new SensorCache(
+      {
+        shards: config.cache.shards,
+        capacity: config.cache.capacity,
+        stringBytes: config.cache.stringBytes,
+        now: deps.now,
+      },
+      deps.cacheMapDeps,
+    );
     const units: AgentContext['units'] = { restored: false };
     this.metrics = createMetrics({
       cacheSize: () => this.cache.size,
       mqttClients: () => units.broker?.connectedClients ?? 0,
-      inflightInbound: () => units.durable?.inflightIncoming ?? 0,
+      inflightInbound: () =>
+        (units.durable?.inflightIncoming ?? 0) + (units.broker?.inflightIncoming ?? 0),
+      shared: () => units.ingestWorkers?.counters,
+      cacheCounters: () => {
+        const own = this.cache.counters();
+        const w = units.ingestWorkers?.cacheCounters();
+        return {
+          readRetries: own.readRetries + (w?.readRetries ?? 0),
+          lockedReads: own.lockedReads + (w?.lockedReads ?? 0),
+          lockWaits: own.lockWaits + (w?.lockWaits ?? 0),
+        };
+      },
       defaultMetrics: deps.defaultMetrics ?? true,
       fleet: {
         board: () => units.hal?.boardSummary(),

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { UpstreamBridge } from '../bridge/upstream-bridge.js';
-import type { EmbeddedBroker } from '../broker/embedded-broker.js';
+import type { AddressInfo } from 'node:net';
+import type { SharedShardedMapDeps } from '@edgeflow/sharded-map';
 import type { SensorCache } from '../cache/sensor-cache.js';
 import type { SnapshotStore } from '../cache/snapshot.js';
 import type { MqttCommands } from '../commands/mqtt-commands.js';
@@ -9,6 +10,7 @@ import type { AgentConfig } from '../config/schema.js';
 import type { ExternalSubscriber } from '../external/external-subscriber.js';
 import type { HalSource } from '../hal/hal-source.js';
 import type { IngestPipeline } from '../ingest/pipeline.js';
+import type { IngestWorkers } from '../ingest/workers/worker-pool.js';
 import type { AgentMetrics } from '../metrics/metrics.js';
 import type { OtaTrial } from '../ota/ota-trial.js';
 import type { DurableLog } from '../wal/durable-log.js';
@@ -29,6 +31,31 @@ export interface AgentDeps {
    * back). Without it, the agent only logs.
    */
   requestExit?: (reason: string) => void;
+  /**
+   * Ends the process now, without a graceful stop (crash-only: an ingest worker failed, see
+   * docs/ingest.md). Default `process.exit`. Tests pass their own.
+   */
+  exitNow?: (code: number, reason: string) => void;
+  /** Test hook: options of the main thread's handle on the cache's SharedShardedMap. */
+  cacheMapDeps?: SharedShardedMapDeps;
+  /** Test hook: the module each ingest worker thread runs (default the agent's own). */
+  ingestWorkerScript?: URL;
+}
+
+/**
+ * The embedded broker as the rest of the agent uses it: one aedes on the main thread
+ * (EmbeddedBroker), or the ingest workers' brokers together (IngestWorkers).
+ */
+export interface BrokerUnit {
+  readonly address: AddressInfo;
+  readonly tlsAddress: AddressInfo | undefined;
+  readonly listening: boolean;
+  readonly connectedClients: number;
+  /** Incoming QoS 2 ids held by the broker's clients (absent: the log counts them). */
+  readonly inflightIncoming?: number;
+  /** Publishes from inside the agent (QoS 0; retained when asked). */
+  publish(topic: string, payload: Buffer, retain?: boolean): void;
+  close(): Promise<void>;
 }
 
 /**
@@ -43,7 +70,9 @@ export interface AgentUnits {
   restored: boolean;
   pipeline?: IngestPipeline;
   bridge?: UpstreamBridge;
-  broker?: EmbeddedBroker;
+  broker?: BrokerUnit;
+  /** The ingest workers (ingest.workers > 1), also `broker`. */
+  ingestWorkers?: IngestWorkers;
   external?: ExternalSubscriber;
   hal?: HalSource;
   http?: FastifyInstance;

@@ -1,25 +1,35 @@
 import type { Logger } from 'pino';
-import { DurablePersistence } from '../broker/durable-persistence.js';
-import { EmbeddedBroker } from '../broker/embedded-broker.js';
+import { DurablePersistence, type DurableSink } from '../broker/durable-persistence.js';
+import { EmbeddedBroker, type EmbeddedBrokerDeps } from '../broker/embedded-broker.js';
 import type { AgentConfig } from '../config/schema.js';
 import { DurableIngest } from '../ingest/durable-ingest.js';
 import type { IngestPipeline } from '../ingest/pipeline.js';
 import { mqttSource } from '../ingest/source-name.js';
-import type { AgentMetrics } from '../metrics/metrics.js';
-import type { DurableLog } from '../wal/durable-log.js';
+import type { IngestCounters } from '../metrics/shared-counters.js';
+import type { SessionState } from '../wal/session-state.js';
 
 export interface EmbeddedIngestDeps {
   config: AgentConfig;
   /** The write-ahead log (ingest.durability = wal); undefined: in-memory ingest. */
-  durable: DurableLog | undefined;
+  durable: (DurableSink & { sessions?: SessionState }) | undefined;
   pipeline: IngestPipeline;
-  metrics: AgentMetrics;
+  metrics: IngestCounters;
   log: Logger;
   now: () => number;
   /** True when the message was a command (acted on, not stored). */
   command: (topic: string, payload: Uint8Array, clientId: string, user: string | null) => boolean;
   /** The upstream bridge's outbox: resolves when the message is in it (undefined: not bridged). */
   offer: (topic: string, payload: Uint8Array) => Promise<void> | undefined;
+  /**
+   * An ingest worker's own persistence (WorkerPersistence) instead of the one built here; and
+   * what its broker does differently (shared port, cluster emitter, client claims, no expiry:
+   * the main thread expires sessions).
+   */
+  cluster?: {
+    persistence: DurablePersistence;
+    port: number;
+    tlsPort: number | undefined;
+  } & Pick<EmbeddedBrokerDeps, 'mq' | 'beforeConnect'>;
 }
 
 /**
@@ -30,10 +40,12 @@ export interface EmbeddedIngestDeps {
 export async function startEmbeddedIngest(d: EmbeddedIngestDeps): Promise<EmbeddedBroker> {
   const { config, durable, metrics, log } = d;
   const persistence =
-    durable === undefined
+    d.cluster?.persistence ??
+    (durable === undefined
       ? undefined
       : new DurablePersistence({
           durable,
+          ...(durable.sessions !== undefined ? { sessions: durable.sessions } : {}),
           onDuplicate: () => metrics.ingestDuplicates.inc(),
           onSessionError: (err) => {
             metrics.walErrors.inc();
@@ -42,7 +54,7 @@ export async function startEmbeddedIngest(d: EmbeddedIngestDeps): Promise<Embedd
               'a session change could not be written to the write-ahead log',
             );
           },
-        });
+        }));
   const durableIngest =
     durable === undefined || persistence === undefined
       ? undefined
@@ -57,16 +69,24 @@ export async function startEmbeddedIngest(d: EmbeddedIngestDeps): Promise<Embedd
           },
           config.ingest.rejectLogWindowSec * 1000,
         );
+  const cluster = d.cluster;
+  const tls = config.mqtt.tls;
   return EmbeddedBroker.start(
     {
       ...config.mqtt.listen,
       maxConnections: config.mqtt.maxConnections,
-      sessionExpirySec: config.mqtt.sessionExpirySec,
+      sessionExpirySec: cluster === undefined ? config.mqtt.sessionExpirySec : 0,
       auth: config.mqtt.auth,
       limits: config.mqtt.limits,
-      tls: config.mqtt.tls,
+      tls:
+        cluster === undefined || tls === undefined
+          ? tls
+          : { ...tls, port: cluster.tlsPort ?? tls.port },
+      ...(cluster !== undefined ? { port: cluster.port, reusePort: true } : {}),
     },
     {
+      ...(cluster?.mq !== undefined ? { mq: cluster.mq } : {}),
+      ...(cluster?.beforeConnect !== undefined ? { beforeConnect: cluster.beforeConnect } : {}),
       log: log.child({ component: 'broker' }),
       now: d.now,
       onViolation: (kind) => metrics.mqttViolations.inc({ kind }),

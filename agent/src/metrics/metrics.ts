@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { VIOLATION_KINDS } from '../broker/security.js';
+import { REJECT_REASONS } from '../ingest/decode.js';
+import type { SharedCounters } from './shared-counters.js';
 import { agentVersion } from '../version.js';
 import { registerFleetMetrics, type FleetMetrics, type FleetSources } from './fleet.js';
 
@@ -21,6 +23,8 @@ export interface AgentMetrics {
   /** Refused client actions of the embedded broker, by kind (auth, ACL, limits). */
   mqttViolations: Counter<'kind'>;
   mqttSessionsExpired: Counter;
+  /** Readings logged but not cached: a new sensor past cache.capacity. */
+  cacheFull: Counter;
   /** Build, board, OTA, HAL sensor and attestation series (fleet.ts). */
   fleet: FleetMetrics;
 }
@@ -35,6 +39,41 @@ export interface MetricsDeps {
   defaultMetrics?: boolean;
   /** Where the fleet series read from; absent parts stay empty. */
   fleet?: Omit<FleetSources, 'version'> & { version?: string };
+  /**
+   * The ingest workers' counters (read at scrape time and added to the same series: the
+   * numbers are the agent's, whichever thread counted them); absent without workers.
+   */
+  shared?: () => SharedCounters | undefined;
+  /** The cache's read and lock counters of every thread, summed (read at scrape time). */
+  cacheCounters?: () => { readRetries: number; lockedReads: number; lockWaits: number };
+}
+
+/**
+ * Adds to `counter` what the workers counted since the last scrape (counters only grow, so the
+ * difference is what is new): the series stays one prom-client counter that main-thread code
+ * increments directly.
+ */
+function mergeShared(
+  counter: Counter<string>,
+  label: string | undefined,
+  values: readonly (string | undefined)[],
+  series: string,
+  shared: (() => SharedCounters | undefined) | undefined,
+): void {
+  const seen = new Map<string | undefined, number>();
+  const collect = (): void => {
+    const s = shared?.();
+    if (s === undefined) return;
+    for (const v of values) {
+      const now = s.sum(series, v);
+      const delta = now - (seen.get(v) ?? 0);
+      if (delta <= 0) continue;
+      seen.set(v, now);
+      if (label === undefined || v === undefined) counter.inc(delta);
+      else counter.inc({ [label]: v }, delta);
+    }
+  };
+  (counter as unknown as { collect?: () => void }).collect = collect;
 }
 
 /**
@@ -55,7 +94,7 @@ export function createMetrics(deps: MetricsDeps): AgentMetrics {
     collectDefaultMetrics({ register: registry });
     for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
   }
-  const ingest = ingestSeries(registry);
+  const ingest = ingestSeries(registry, deps);
   const storage = storageSeries(registry, deps);
   const mqtt = mqttSeries(registry, deps);
   const fleet = registerFleetMetrics(registry, {
@@ -66,7 +105,7 @@ export function createMetrics(deps: MetricsDeps): AgentMetrics {
 }
 
 /** What arrives: accepted, rejected (by reason), recognised as a duplicate. */
-function ingestSeries(registry: Registry) {
+function ingestSeries(registry: Registry, deps: MetricsDeps) {
   const ingestMessages = new Counter({
     name: 'edgeflow_ingest_messages_total',
     help: 'Sensor readings accepted into the cache',
@@ -85,20 +124,12 @@ function ingestSeries(registry: Registry) {
     registers: [registry],
   });
   // Expose every reason at 0 from the start so that rate() works before the first rejection.
-  for (const reason of [
-    'bad_topic',
-    'too_large',
-    'not_utf8',
-    'empty',
-    'bad_json',
-    'bad_shape',
-    'not_finite',
-    'bad_timestamp',
-  ]) {
-    ingestRejected.inc({ reason }, 0);
-  }
+  for (const reason of REJECT_REASONS) ingestRejected.inc({ reason }, 0);
   ingestMessages.inc({ source: 'mqtt' }, 0);
   ingestMessages.inc({ source: 'hal' }, 0);
+  mergeShared(ingestMessages, 'source', ['mqtt', 'hal'], 'ingest_messages', deps.shared);
+  mergeShared(ingestRejected, 'reason', REJECT_REASONS, 'ingest_rejected', deps.shared);
+  mergeShared(ingestDuplicates, undefined, [undefined], 'ingest_duplicates', deps.shared);
   return { ingestMessages, ingestRejected, ingestDuplicates };
 }
 
@@ -123,13 +154,58 @@ function storageSeries(registry: Registry, deps: MetricsDeps) {
     help: 'Write-ahead log appends that failed; the messages were not acknowledged',
     registers: [registry],
   });
+  mergeShared(walErrors, undefined, [undefined], 'wal_errors', deps.shared);
+  const cacheFull = new Counter({
+    name: 'edgeflow_cache_full_total',
+    help: 'Readings logged but not cached because the cache was full (cache.capacity)',
+    registers: [registry],
+  });
+  mergeShared(cacheFull, undefined, [undefined], 'cache_full', deps.shared);
+  cacheReadSeries(registry, deps);
   const walFsyncSeconds = new Histogram({
     name: 'edgeflow_wal_fsync_seconds',
     help: 'Duration of one group commit (write + fdatasync) of the write-ahead log',
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1],
     registers: [registry],
   });
-  return { cacheEntries, snapshotWrites, walErrors, walFsyncSeconds };
+  return { cacheEntries, snapshotWrites, walErrors, walFsyncSeconds, cacheFull };
+}
+
+/**
+ * How often lock-free cache reads retried (a writer was in the shard) or gave up and took the
+ * shard lock, and how often writers waited for a lock: every thread's handle, summed.
+ */
+function cacheReadSeries(registry: Registry, deps: MetricsDeps): void {
+  const series = [
+    [
+      'edgeflow_cache_read_retries_total',
+      'readRetries',
+      'Lock-free cache reads retried because a writer was inside the shard',
+    ],
+    [
+      'edgeflow_cache_locked_reads_total',
+      'lockedReads',
+      'Cache reads that gave up retrying and took the shard lock',
+    ],
+    [
+      'edgeflow_cache_lock_waits_total',
+      'lockWaits',
+      'Cache writes that found their shard locked and slept on it',
+    ],
+  ] as const;
+  for (const [name, field, help] of series) {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const c = deps.cacheCounters?.();
+        if (c === undefined) return;
+        this.reset();
+        this.inc(c[field]);
+      },
+    });
+  }
 }
 
 /** The embedded broker: clients, inbound QoS 2 in flight, refusals, expired sessions. */
@@ -160,10 +236,12 @@ function mqttSeries(registry: Registry, deps: MetricsDeps) {
   for (const kind of VIOLATION_KINDS) {
     mqttViolations.inc({ kind }, 0);
   }
+  mergeShared(mqttViolations, 'kind', VIOLATION_KINDS, 'mqtt_violations', deps.shared);
   const mqttSessionsExpired = new Counter({
     name: 'edgeflow_mqtt_sessions_expired_total',
     help: 'Persistent sessions dropped because their client stayed away longer than mqtt.sessionExpirySec',
     registers: [registry],
   });
+  mergeShared(mqttSessionsExpired, undefined, [undefined], 'mqtt_sessions_expired', deps.shared);
   return { mqttClients, mqttInflightInbound, mqttViolations, mqttSessionsExpired };
 }

@@ -43,6 +43,13 @@ export class ByteWriter {
   }
 
   /** u32 byte length + the bytes. */
+  /** Copies `b` as it is (records another thread encoded). */
+  raw(b: Uint8Array): void {
+    this.#room(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+
   bytes(b: Uint8Array): void {
     this.#room(4 + b.length);
     this.buf.writeUInt32LE(b.length, this.len);

@@ -86,6 +86,7 @@ export class DurableLog {
   #segment = 0;
   #checkpointing: Promise<void> | undefined;
   #closed = false;
+  #cutHook: (() => Promise<Map<string, Map<number, string>>>) | undefined;
 
   private constructor(opts: DurableLogOptions, deps: DurableLogDeps) {
     this.#opts = opts;
@@ -161,6 +162,38 @@ export class DurableLog {
     );
   }
 
+  /**
+   * Appends records another thread encoded (an ingest worker's batch: see WorkerLog). They join
+   * the current group like any record; `onCommit` runs after the fsync covering them (in log
+   * order), then `done`. The log does not read them: their incoming ids are the worker's
+   * business ({@link onCut}), their queue entries the caller's (in `onCommit`).
+   */
+  writeEncoded(bytes: Uint8Array, onCommit: () => void, done: (err?: Error) => void): void {
+    const log = this.#log;
+    if (log === undefined || this.#closed) {
+      done(new Error('write-ahead log is closed'));
+      return;
+    }
+    log.appendRecord(
+      (w) => w.raw(bytes),
+      onCommit,
+      (err) => {
+        if (err === undefined && log.size >= this.#opts.maxSegmentBytes)
+          this.#checkpointInBackground();
+        done(err);
+      },
+    );
+  }
+
+  /**
+   * Called at each checkpoint's cut (no group in flight, none starts until it resolves): it
+   * must bring the cache up to date with every committed record of other threads and return
+   * the committed incoming ids they hold, which the snapshot stores with this log's own.
+   */
+  onCut(hook: () => Promise<Map<string, Map<number, string>>>): void {
+    this.#cutHook = hook;
+  }
+
   #applyIncoming(rec: WalRecord): void {
     if (rec.t !== 'p' && rec.t !== 'r' && rec.t !== 'x') {
       this.sessions.apply(rec);
@@ -208,6 +241,7 @@ export class DurableLog {
    * same state.
    */
   checkpoint(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     this.#checkpointing ??= this.#checkpoint().finally(() => (this.#checkpointing = undefined));
     return this.#checkpointing;
   }
@@ -218,10 +252,11 @@ export class DurableLog {
     let readings: unknown[] = [];
     let cp: Checkpoint = { from: this.#segment, incoming: [] };
     await log.barrier(async (swap) => {
+      const others = await this.#cutHook?.();
       readings = [...this.#deps.cache.values()];
       cp = {
         from: this.#segment,
-        incoming: this.#serializeIncoming(),
+        incoming: this.#serializeIncoming(others),
         sessions: this.sessions.toJSON(),
       };
       if (log.size === 0) return;
@@ -236,8 +271,11 @@ export class DurableLog {
     await this.#removeSegmentsBelow(cp.from);
   }
 
-  #serializeIncoming(): Checkpoint['incoming'] {
-    return [...this.incoming].map(([c, ids]) => [c, [...ids]]);
+  #serializeIncoming(others?: Map<string, Map<number, string>>): Checkpoint['incoming'] {
+    const all = new Map(this.incoming);
+    // A client's ids are in one place at a time: here (parked) or with the worker serving it.
+    for (const [c, ids] of others ?? []) if (ids.size > 0) all.set(c, ids);
+    return [...all].map(([c, ids]) => [c, [...ids]]);
   }
 
   async #createSegment(n: number): Promise<number> {
@@ -318,6 +356,14 @@ export class DurableLog {
     await this.checkpoint();
     await this.#removeSegmentsBelow(this.#segment);
     return report;
+  }
+
+  /**
+   * Stops using the log as a crash would: no further record, no checkpoint (what the log holds
+   * is replayed at the next start). For a failure that leaves the in-memory state incomplete.
+   */
+  abandon(): void {
+    this.#closed = true;
   }
 
   /** Waits for in-flight groups, writes a final checkpoint and closes the segment. */

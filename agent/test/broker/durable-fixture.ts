@@ -18,7 +18,7 @@ export async function openDurablePersistence(dir: string) {
       now: Date.now,
     },
   );
-  const p = new DurablePersistence({ durable });
+  const p = new DurablePersistence({ durable, sessions: durable.sessions });
   await p.setup({ id: 'broker-test' });
   return { durable, p };
 }

@@ -28,6 +28,6 @@ abstractSuite({
         now: Date.now,
       },
     );
-    return new DurablePersistence({ durable });
+    return new DurablePersistence({ durable, sessions: durable.sessions });
   },
 });

@@ -167,6 +167,11 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     return this.#g.shards;
   }
 
+  /** Size of each record's string area in bytes (0 for a layout without `str` fields). */
+  get stringBytes(): number {
+    return this.#g.strings?.bytes ?? 0;
+  }
+
   /** Slots per shard; a shard holds at most `slotsPerShard - 1` entries. */
   get slotsPerShard(): number {
     return this.#g.slots;

@@ -1,9 +1,14 @@
 import type { Reading } from '../../cache/reading.js';
 
-/** What the console needs of the sensor cache: iteration only (the cache's public interface). */
+/** What the console needs of the sensor cache (the cache's public interface). */
 export interface CacheReader {
   values(): IterableIterator<Reading>;
   readonly size: number;
+  /**
+   * The readings of the shards written since `versions` was filled (see SensorCache); a cache
+   * without it is scanned whole.
+   */
+  changedSince?(versions: number[], fn: (r: Reading) => void): void;
 }
 
 /** Wire form of a reading in the event stream (docs/console.md): a tuple, a third of the JSON. */
@@ -51,14 +56,20 @@ class Spark {
 
 /**
  * Finds what changed in the cache since the last scan by comparing each key's `seq` (the
- * cache numbers every applied reading per key), without a hook in the ingest path: the hot
- * path stays as it is, and the scan costs one pass over the cache per call (the console calls
- * it every second, four times a second while a Sensors page is open). Also keeps the
- * per-sensor sparkline points and the reading delays behind the Overview's p99.
+ * cache numbers every applied reading per key), without a hook in the ingest path. Why a scan
+ * and not change notifications: readings are applied in the ingest worker threads, and a
+ * message per reading to the main thread would cost every reading a postMessage for a console
+ * that samples once a second (four times while a Sensors page is open). The scan first skips
+ * the shards whose sequence counter did not move since the last one (the shared cache's
+ * `changedSince`: one atomic load per shard), then reads the changed shards lock-free, so its
+ * cost follows what changed, not the cache's size, and it never blocks a writer. Also keeps
+ * the per-sensor sparkline points and the reading delays behind the Overview's p99.
  */
 export class SensorWatch {
   readonly #cache: CacheReader;
   readonly #seen = new Map<string, number>();
+  /** Shard versions at the last scan (see CacheReader.changedSince). */
+  readonly #versions: number[] = [];
   readonly #spark = new Map<string, Spark>();
   #delays: number[] = [];
   #delaySeen = 0;
@@ -70,8 +81,8 @@ export class SensorWatch {
   /** Readings whose seq moved since the last scan (every reading on the first scan). */
   scan(): Reading[] {
     const changed: Reading[] = [];
-    for (const r of this.#cache.values()) {
-      if (this.#seen.get(r.key) === r.seq) continue;
+    const visit = (r: Reading): void => {
+      if (this.#seen.get(r.key) === r.seq) return;
       this.#seen.set(r.key, r.seq);
       changed.push(r);
       if (typeof r.value === 'number') {
@@ -83,7 +94,9 @@ export class SensorWatch {
         s?.push(r.receivedAt, r.value);
       }
       this.#recordDelay(r.receivedAt - r.ts);
-    }
+    };
+    if (this.#cache.changedSince !== undefined) this.#cache.changedSince(this.#versions, visit);
+    else for (const r of this.#cache.values()) visit(r);
     return changed;
   }
 

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import { UpstreamBridge } from '../../bridge/upstream-bridge.js';
 import { ExternalSubscriber } from '../../external/external-subscriber.js';
+import { deadLetterBody } from '../../ingest/dead-letter.js';
 import { DurableIngest } from '../../ingest/durable-ingest.js';
 import { IngestPipeline } from '../../ingest/pipeline.js';
 import { mqttSource } from '../../ingest/source-name.js';
 import { need, type AgentContext } from '../context.js';
 import { startEmbeddedIngest } from '../embedded-ingest.js';
+import { ingestWorkerCount } from '../../ingest/workers/worker-count.js';
 import type { AgentPart } from '../part.js';
 
 /** Decoding and validation of sensor messages, shared by every MQTT source. */
@@ -31,25 +33,13 @@ export const ingestPart: AgentPart = {
   },
 };
 
-/** Dead letters travel base64-encoded and capped, so a dead letter is always valid JSON. */
-const DEAD_LETTER_PAYLOAD_CAP = 1024;
-
 function deadLetter(
   ctx: AgentContext,
   topic: string,
   payload: Uint8Array,
   why: { code: string; reason: string; detail: string },
 ): void {
-  const broker = ctx.units.broker;
-  if (broker === undefined) return;
-  const body = {
-    topic,
-    ...why,
-    bytes: payload.length,
-    payloadBase64: Buffer.from(payload.subarray(0, DEAD_LETTER_PAYLOAD_CAP)).toString('base64'),
-    truncated: payload.length > DEAD_LETTER_PAYLOAD_CAP,
-  };
-  broker.publish(ctx.config.mqtt.deadLetterTopic, Buffer.from(JSON.stringify(body)));
+  ctx.units.broker?.publish(ctx.config.mqtt.deadLetterTopic, deadLetterBody(topic, payload, why));
 }
 
 /** The upstream bridge (store and forward); closed after every producer that offers to it. */
@@ -76,9 +66,13 @@ export const bridgePart: AgentPart = {
 /** The embedded aedes broker on the ingest path; closing it drains in-flight QoS 2 handlers. */
 export const brokerPart: AgentPart = {
   name: 'broker',
-  enabled: ({ config }) => config.mqtt.embedded,
+  // With ingest workers (ingest-workers.ts), the broker runs in them instead.
+  enabled: ({ config }) => config.mqtt.embedded && ingestWorkerCount(config).count === 1,
   async start(ctx) {
     const { units } = ctx;
+    const { reason } = ingestWorkerCount(ctx.config);
+    if (reason !== undefined)
+      ctx.log.warn({ event: 'ingest.workers_unavailable', reason }, 'ingest on one thread');
     units.broker = await startEmbeddedIngest({
       config: ctx.config,
       durable: units.durable,

@@ -1,0 +1,213 @@
+import type { Client } from 'aedes';
+import type { Logger } from 'pino';
+import type { SubscriptionRec } from '../../wal/records.js';
+import type { MemoryPersistence } from '../memory-persistence.js';
+import type { OutgoingPacket } from '../outgoing-store.js';
+import { SessionExpiry } from '../session-expiry.js';
+import {
+  revive,
+  toWire,
+  type ClaimGrant,
+  type PacketWire,
+  type SessionApi,
+  type SubsChange,
+} from './session-api.js';
+
+/** How the host reaches the workers. */
+export interface WorkerLinks {
+  /** Asks worker `w` to let client `c` go: it closes the connection, settles the client's log records, returns the committed incoming ids. */
+  release(w: number, c: string): Promise<[number, string][]>;
+  /** Sends a subscription change to every worker (before any reply that follows it). */
+  broadcast(change: SubsChange): void;
+}
+
+export interface SessionHostDeps {
+  /** The session store (DurablePersistence with the write-ahead log; MemoryPersistence without). */
+  persistence: MemoryPersistence;
+  /**
+   * Committed incoming QoS 2 ids of the clients no worker serves (DurableLog.incoming with the
+   * log, so that a checkpoint saves them; a plain map without).
+   */
+  parked: Map<string, Map<number, string>>;
+  links: WorkerLinks;
+  log: Logger;
+  now: () => number;
+  /** Persistent sessions of clients away longer than this are dropped (0: never). */
+  sessionExpirySec: number;
+  onSessionExpired?: () => void;
+}
+
+interface Owner {
+  worker: number;
+  seq: number;
+}
+
+/**
+ * The main thread's side of the clustered broker: the persistent sessions every ingest worker
+ * uses (subscriptions, retained messages, outgoing queues, session existence), and which worker
+ * serves each client id.
+ *
+ * A client id is served by one worker at a time. A worker that accepts a CONNECT claims the id
+ * first (aedes `preConnect`); if another worker serves it, that worker closes its connection and
+ * waits until the client's log records are settled before the claim is granted, so the log never
+ * holds a record of the old worker for that client after one of the new worker, and the new
+ * worker starts from the client's committed incoming QoS 2 ids: a retransmission after the move
+ * is recognised as one [MQTT-4.3.3-2]. A worker whose client disconnects parks the ids here.
+ */
+export class SessionHost {
+  readonly #deps: SessionHostDeps;
+  readonly #owner = new Map<string, Owner>();
+  /** Claims of one client id run one after the other. */
+  readonly #claims = new Map<string, Promise<unknown>>();
+  #seq = 0;
+  readonly #expiry: SessionExpiry | undefined;
+  #expiryTimer: NodeJS.Timeout | undefined;
+
+  constructor(deps: SessionHostDeps) {
+    this.#deps = deps;
+    const p = deps.persistence;
+    if (deps.sessionExpirySec > 0) {
+      this.#expiry = new SessionExpiry(
+        {
+          sessionClients: () => p.sessionClients(),
+          expireSession: async (c) => {
+            await p.expireSession(c);
+            this.#deps.parked.delete(c);
+            deps.links.broadcast({ t: 'clean', c });
+          },
+        },
+        deps.sessionExpirySec,
+        {
+          now: deps.now,
+          onExpired: (c, awayMs) => {
+            deps.onSessionExpired?.();
+            deps.log.info(
+              { event: 'mqtt.session_expired', clientId: c, awaySec: Math.round(awayMs / 1000) },
+              'persistent session expired: subscriptions and queued messages dropped',
+            );
+          },
+          onError: (c, err) =>
+            deps.log.warn(
+              { event: 'mqtt.session_expiry_failed', clientId: c, err: err.message },
+              'persistent session could not be expired; retried at the next sweep',
+            ),
+        },
+      );
+      void this.#expiry.sweep();
+      const every = Math.min(60_000, Math.max(1000, (deps.sessionExpirySec * 1000) / 4));
+      this.#expiryTimer = setInterval(() => void this.#expiry?.sweep(), every);
+      this.#expiryTimer.unref();
+    }
+  }
+
+  /** The persistent subscriptions, for a starting worker's replica. */
+  subscriptions(): Promise<[string, SubscriptionRec[]][]> {
+    return this.#deps.persistence.persistentSubscriptions();
+  }
+
+  /** The API worker `w` calls (each call knows which worker made it). */
+  api(w: number): SessionApi {
+    const p = this.#deps.persistence;
+    const client = (c: string) => ({ id: c }) as Client;
+    const { broadcast } = this.#deps.links;
+    return {
+      claim: (c) => this.#serialize(c, () => this.#claim(c, w)),
+      subscribe: async (c, subs) => {
+        await p.addSubscriptions(client(c), subs);
+        broadcast({ t: 'add', c, subs });
+      },
+      unsubscribe: async (c, topics) => {
+        await p.removeSubscriptions(client(c), topics);
+        broadcast({ t: 'remove', c, topics });
+      },
+      cleanSubscriptions: async (c) => {
+        await p.cleanSubscriptions(client(c));
+        broadcast({ t: 'clean', c });
+      },
+      sessionPresent: (c) => p.sessionPresent(client(c)),
+      storeRetained: (packet) => p.storeRetained(revive(packet)),
+      retained: async (patterns) => {
+        const out: PacketWire[] = [];
+        for await (const pk of p.createRetainedStreamCombi(patterns))
+          out.push(toWire(pk as object));
+        return out;
+      },
+      enqueue: (cs, packet) =>
+        p.outgoingEnqueueCombi(
+          cs.map((c) => ({ clientId: c })),
+          revive(packet),
+        ),
+      unqueue: (cs, bid, bc) => p.removeQueued(cs, bid, bc),
+      update: async (c, packet) => {
+        const pk = revive(packet) as OutgoingPacket & PacketWire;
+        // A live delivery of a message the publisher's worker did not queue for this client:
+        // its replica of the subscriptions had not seen this subscription yet. The message is
+        // being delivered now, so it is queued now (durably first), then given its id.
+        if (
+          pk.cmd === 'publish' &&
+          pk.brokerId !== undefined &&
+          !p.hasQueued(c, pk.brokerId, pk.brokerCounter ?? 0)
+        ) {
+          const { messageId: _m, ...unnumbered } = pk;
+          await p.outgoingEnqueueCombi([{ clientId: c }], unnumbered);
+        }
+        await p.outgoingUpdate(client(c), pk);
+      },
+      clear: async (c, m) => {
+        const found = await p.outgoingClearMessageId(client(c), { messageId: m });
+        return found === undefined ? undefined : toWire(found);
+      },
+      stream: (c) => p.queued(c).map((pk) => toWire(pk)),
+    };
+  }
+
+  #serialize<T>(c: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#claims.get(c) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.#claims.set(c, tail);
+    void tail.then(() => {
+      if (this.#claims.get(c) === tail) this.#claims.delete(c);
+    });
+    return next;
+  }
+
+  async #claim(c: string, w: number): Promise<ClaimGrant> {
+    const { parked, links, persistence } = this.#deps;
+    const old = this.#owner.get(c);
+    if (old !== undefined) {
+      const ids = await links.release(old.worker, c);
+      // A park the old worker sent before its reply was handled first (ports keep order).
+      if (ids.length > 0) parked.set(c, new Map(ids));
+      this.#owner.delete(c);
+    }
+    const incoming = [...(parked.get(c) ?? [])];
+    parked.delete(c);
+    const seq = ++this.#seq;
+    this.#owner.set(c, { worker: w, seq });
+    this.#expiry?.connected(c);
+    const outIds: number[] = [];
+    for (const pk of persistence.queued(c))
+      if (pk.messageId !== undefined) outIds.push(pk.messageId);
+    return { incoming, outIds, seq };
+  }
+
+  /** Worker `w` no longer serves client `c` (it disconnected); `ids`: its committed incoming ids. */
+  park(w: number, c: string, seq: number, ids: [number, string][]): void {
+    const o = this.#owner.get(c);
+    // A stale park (the client was claimed again since) changes nothing.
+    if (o === undefined || o.worker !== w || o.seq !== seq) return;
+    this.#owner.delete(c);
+    if (ids.length > 0) this.#deps.parked.set(c, new Map(ids));
+    this.#expiry?.disconnected(c);
+  }
+
+  /** Client ids served by worker `w` (its exit: they are parked with what the log holds). */
+  clientsOf(w: number): string[] {
+    return [...this.#owner].filter(([, o]) => o.worker === w).map(([c]) => c);
+  }
+
+  close(): void {
+    clearInterval(this.#expiryTimer);
+  }
+}
