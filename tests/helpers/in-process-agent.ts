@@ -1,8 +1,6 @@
 import { Agent, validateConfig, type AgentDeps } from '@edgeflow/agent';
+import { createLogger } from '@edgeflow/core/log';
 import { freePort } from './ports.js';
-
-type AgentLog = AgentDeps['log'];
-const loggerModule = new URL('../../../core/dist/src/log/logger.js', import.meta.url).href;
 
 /**
  * The real agent in this process (no child: fast to start, its broker's port in
@@ -10,11 +8,11 @@ const loggerModule = new URL('../../../core/dist/src/log/logger.js', import.meta
  */
 export async function startInProcessAgent(
   dataDir: string,
-  config: Record<string, unknown> & { ingest?: { durability?: 'wal' | 'memory' } } = {},
+  config: Record<string, unknown> & {
+    ingest?: { durability?: 'wal' | 'memory'; workers?: number | 'auto' };
+  } = {},
+  deps: Partial<AgentDeps> = {},
 ): Promise<Agent> {
-  const { createLogger } = (await import(loggerModule)) as {
-    createLogger: (opts: { service: string; level: string }) => AgentLog;
-  };
   const mqtt = (config.mqtt ?? {}) as Record<string, unknown>;
   const valid = validateConfig(
     {
@@ -34,6 +32,7 @@ export async function startInProcessAgent(
     env: {},
     pid: process.pid,
     defaultMetrics: false,
+    ...deps,
   });
 }
 

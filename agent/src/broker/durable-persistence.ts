@@ -21,6 +21,8 @@ interface PendingPublish {
   recorded?: ReadonlySet<string>;
   /** Subscribers aedes queued it for in memory (undone if the publish fails). */
   queued?: readonly string[];
+  /** A QoS 1 message queued before PUBACK (queueEarly): aedes's own enqueue only adds others. */
+  early?: boolean;
   pk: QueuedMessage;
 }
 
@@ -253,11 +255,46 @@ export class DurablePersistence extends MemoryPersistence implements PublishTags
     return p.enqueue;
   }
 
+  async queueEarly(
+    packet: object,
+    clientId: string,
+    messageId: number,
+    subs: readonly { clientId: string }[],
+  ): Promise<void> {
+    this.publishStarted(packet, clientId, messageId, subs);
+    const counter = (packet as { brokerCounter?: number }).brokerCounter ?? 0;
+    const p = this.#pending.get(counter);
+    if (p === undefined || p.enqueue === undefined) return;
+    p.early = true;
+    p.recorded = new Set(p.enqueue.cs);
+    this.enqueueInMemory(subs, packet);
+    try {
+      await this.recordEnqueue(p.enqueue.cs, p.enqueue.pk);
+    } catch (err) {
+      // Not acknowledged: the client retransmits and the message is queued again then.
+      this.#pending.delete(counter);
+      this.#pendingByPacket.delete(`${clientId}\0${messageId}`);
+      this.unqueue(p.enqueue.cs, p.pk.bid, p.pk.bc);
+      throw err;
+    }
+  }
+
   override outgoingEnqueueCombi(subs: readonly QueuedSub[], packet: object): Promise<void> {
     if (subs.length === 0) return Promise.resolve();
-    this.enqueueInMemory(subs, packet);
     const counter = (packet as { brokerCounter?: unknown }).brokerCounter;
     const pending = typeof counter === 'number' ? this.#pending.get(counter) : undefined;
+    if (pending?.early === true) {
+      // aedes's own enqueue of a QoS 1 message queued before PUBACK: its publish flow ends here
+      // for this bookkeeping (QoS 1 has no publishFinished).
+      this.#pending.delete(counter as number);
+      this.#pendingByPacket.delete(`${pending.clientId}\0${pending.messageId}`);
+      const recorded = pending.recorded ?? new Set<string>();
+      const others = subs.filter((x) => !recorded.has(x.clientId));
+      if (others.length === 0) return Promise.resolve();
+      this.enqueueInMemory(others, packet);
+      return this.recordEnqueue(uniqueClients(others), pending.pk);
+    }
+    this.enqueueInMemory(subs, packet);
     const all = uniqueClients(subs);
     if (pending !== undefined) pending.queued = all;
     // Entries the publisher's record already holds are durable; a subscriber that appeared

@@ -19,7 +19,7 @@ import {
   type InflightLimits,
 } from './memory-persistence.js';
 import { connectViolation, filterViolation, publishViolation } from './protocol-checks.js';
-import { consumeQos2BeforeForwarding } from './qos2-forwarding.js';
+import { consumeQos2BeforeForwarding, queueQos1BeforeAck } from './qos2-forwarding.js';
 import { allocateIdsSkippingInFlight, type IdInUse } from './packet-ids.js';
 import { SessionExpiry, type ExpirableSessions } from './session-expiry.js';
 import { BrokerSecurity, type ViolationKind } from './security.js';
@@ -209,6 +209,13 @@ export class EmbeddedBroker {
     return new Promise((resolve) => client.close(() => resolve()));
   }
 
+  /** Calls `fn` with the number of connected clients whenever it changes. */
+  onClientCount(fn: (n: number) => void): void {
+    const report = () => fn(this.#aedes.connectedClients);
+    this.#aedes.on('client', report);
+    this.#aedes.on('clientDisconnect', report);
+  }
+
   /** Calls `fn` with the id of each client whose connection closed. */
   onDisconnect(fn: (clientId: string) => void): void {
     this.#aedes.on('clientDisconnect', (c) => fn(c.id));
@@ -245,6 +252,7 @@ async function createAedes(
       messageId: packet.messageId,
       user: security.userOf(client),
     });
+  let queueQos1: ReturnType<typeof queueQos1BeforeAck>;
   /** Packets already consumed before forwarding (QoS 1 in authorizePublish, QoS 2 numbered). */
   const consumedEarly = new WeakSet<object>();
   const settle = (pending: void | Promise<void>, done: (err?: Error | null) => void) => {
@@ -257,43 +265,9 @@ async function createAedes(
   const aedes = await Aedes.createBroker({
     persistence,
     ...(deps.mq !== undefined ? { mq: deps.mq as never } : {}),
-    ...(beforeConnect !== undefined
-      ? {
-          preConnect(
-            client: Client,
-            packet: { clientId?: string },
-            done: (err: Error | null, ok: boolean) => void,
-          ) {
-            beforeConnect(packet.clientId ?? '').then(
-              () => done(null, true),
-              (err: unknown) => {
-                deps.log.warn(
-                  {
-                    event: 'mqtt.connect_refused',
-                    clientId: packet.clientId,
-                    err: (err as Error).message,
-                  },
-                  'connection refused before CONNECT',
-                );
-                done(err as Error, false);
-              },
-            );
-            void client;
-          },
-        }
-      : {}),
     maxInflightInbound: limits.maxInflight,
     authenticate: security.authenticate,
-    preConnect(client: Client, packet: object, done: (err: Error | null, ok: boolean) => void) {
-      const bad = connectViolation(packet);
-      if (bad === undefined) return done(null, true);
-      // [MQTT-3.1.4-1]: close without CONNACK.
-      security.violation('protocol', {
-        remote: (client.conn as { remoteAddress?: string }).remoteAddress,
-        reason: bad,
-      });
-      done(new Error(bad), false);
-    },
+    preConnect: connectGate(security, beforeConnect, deps.log),
     // QoS 1: aedes writes PUBACK before `published` runs, so a crash between the two would
     // lose an acknowledged message. The consumer runs here instead, after the ACL check and
     // before PUBACK (a retransmission after a crash is applied again: at least once).
@@ -312,8 +286,11 @@ async function createAedes(
         if (err || client === null || packet.qos !== 1) return done(err);
         consumedEarly.add(packet);
         settle(consume(packet, client), (e) => {
-          if (e) consumedEarly.delete(packet);
-          done(e);
+          if (e) {
+            consumedEarly.delete(packet);
+            return done(e);
+          }
+          settle(queueQos1?.(packet, client), done);
         });
       });
     },
@@ -330,7 +307,47 @@ async function createAedes(
     },
   });
   consumeQos2BeforeForwarding(aedes, persistence, consume, consumedEarly);
+  queueQos1 = queueQos1BeforeAck(aedes, persistence);
   return aedes;
+}
+
+type PreConnect = (
+  client: Client,
+  packet: object,
+  done: (err: Error | null, ok: boolean) => void,
+) => void;
+
+/**
+ * aedes `preConnect`: a CONNECT that breaks the protocol is closed without CONNACK
+ * [MQTT-3.1.4-1]; then `beforeConnect` (an ingest worker's claim of the client id) may refuse.
+ */
+function connectGate(
+  security: BrokerSecurity,
+  beforeConnect: ((clientId: string) => Promise<void>) | undefined,
+  log: Logger,
+): PreConnect {
+  return (client, packet, done) => {
+    const bad = connectViolation(packet);
+    if (bad !== undefined) {
+      security.violation('protocol', {
+        remote: (client.conn as { remoteAddress?: string }).remoteAddress,
+        reason: bad,
+      });
+      return done(new Error(bad), false);
+    }
+    if (beforeConnect === undefined) return done(null, true);
+    const clientId = (packet as { clientId?: string }).clientId ?? '';
+    beforeConnect(clientId).then(
+      () => done(null, true),
+      (err: unknown) => {
+        log.warn(
+          { event: 'mqtt.connect_refused', clientId, err: (err as Error).message },
+          'connection refused before CONNECT',
+        );
+        done(err as Error, false);
+      },
+    );
+  };
 }
 
 /** Tells the persistence its bounds of inbound QoS 2 ids, when it keeps any (ours do). */

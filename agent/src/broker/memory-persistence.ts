@@ -147,7 +147,9 @@ export class MemoryPersistence extends AsyncMemory {
    * that reconnects and never sends PUBREL grew the store without bound), and in total.
    */
   limitInflight(limits: InflightLimits): void {
-    this.#limits = limits;
+    // A shared count set first (an ingest worker's) stays when the broker sets the bounds.
+    const shared = limits.shared ?? this.#limits.shared;
+    this.#limits = shared === undefined ? limits : { ...limits, shared };
   }
 
   /** Inbound QoS 2 ids held over all clients. */
@@ -184,6 +186,11 @@ export class MemoryPersistence extends AsyncMemory {
     }
     this.storeIncoming(client.id, packet);
     return Promise.resolve();
+  }
+
+  /** A client's incoming QoS 2 ids held here: [packet id, topic]. */
+  incomingIds(clientId: string): [number, string][] {
+    return [...(this.#incoming.get(clientId) ?? [])].map(([m, p]) => [m, p.topic ?? '']);
   }
 
   /** Stores an incoming id without the limits (restoring what was already acknowledged). */

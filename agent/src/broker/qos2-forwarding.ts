@@ -22,6 +22,52 @@ export interface PublishTags {
   ): void;
   /** aedes finished the publish flow of broker message `counter`. */
   publishFinished(counter: number, err: Error | null | undefined): void;
+  /**
+   * A QoS 1 PUBLISH of `clientId` (numbered, see {@link queueQos1BeforeAck}) is queued for
+   * `subs` now, in memory and durably, before PUBACK; aedes's own enqueue later skips them.
+   */
+  queueEarly(
+    packet: object,
+    clientId: string,
+    messageId: number,
+    subs: readonly { clientId: string }[],
+  ): Promise<void>;
+}
+
+/**
+ * With a persistence that implements {@link PublishTags}: queues a client's QoS 1 PUBLISH for
+ * persistent subscribers before PUBACK (returns undefined when nobody holds a persistent
+ * session). aedes writes PUBACK first and queues afterwards, so a crash in between lost an
+ * acknowledged message for every offline persistent subscriber, and a subscriber reconnecting
+ * meanwhile (through another ingest worker: the queue is on the main thread) replayed its queue
+ * without it and then got it live, out of the publisher's order [MQTT-4.6.0-6]. The message is
+ * numbered here (brokerId, brokerCounter, kept by aedes-packet) so the entries have the identity
+ * aedes gives it later.
+ */
+export function queueQos1BeforeAck(
+  aedes: Aedes,
+  persistence: unknown,
+): ((packet: PublishPacket, client: Client) => Promise<void> | undefined) | undefined {
+  const t = persistence as Partial<PublishTags>;
+  if (
+    typeof t.queueEarly !== 'function' ||
+    typeof t.hasPersistentSessions !== 'function' ||
+    typeof t.subscriptionsByTopic !== 'function'
+  )
+    return undefined;
+  const tags = t as PublishTags;
+  const broker = aedes as unknown as { id: string; counter: number };
+  return (packet, client) => {
+    const messageId = packet.messageId;
+    if (messageId === undefined || !tags.hasPersistentSessions()) return undefined;
+    const numbered = packet as PublishPacket & { brokerId?: string; brokerCounter?: number };
+    numbered.brokerId = broker.id;
+    numbered.brokerCounter = ++broker.counter;
+    return tags.subscriptionsByTopic(packet.topic).then((subs) => {
+      if (subs.length === 0) return undefined;
+      return tags.queueEarly(packet, client.id, messageId, subs);
+    });
+  };
 }
 
 type PublishFn = (

@@ -131,7 +131,12 @@ export class IngestPipeline {
       this.#rejectLog.warn(
         this.#deps.log,
         'cache_full',
-        { event: 'cache.full', code: (err as { code?: string }).code, key, err: (err as Error).message },
+        {
+          event: 'cache.full',
+          code: (err as { code?: string }).code,
+          key,
+          err: (err as Error).message,
+        },
         'reading logged but not cached: the sensor cache is full',
       );
       return undefined;

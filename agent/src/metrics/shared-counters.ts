@@ -22,7 +22,6 @@ export const SHARED_SERIES: readonly string[] = [
   'cache_full',
   // Gauges (the worker sets them) and copies of the worker's cache-handle counters.
   'mqtt_clients',
-  'mqtt_inflight_inbound',
   'cache_read_retries',
   'cache_locked_reads',
   'cache_lock_waits',

@@ -87,6 +87,7 @@ test('the agent parts are listed once each, data dir first and commands last', (
     'ingest',
     'bridge',
     'broker',
+    'ingest-workers',
     'external',
     'hal',
     'http',

@@ -51,7 +51,7 @@ export interface SessionApi {
   unqueue(clientIds: string[], brokerId: string, brokerCounter: number): void;
   update(clientId: string, packet: PacketWire): Promise<void>;
   clear(clientId: string, messageId: number | undefined): Promise<PacketWire | undefined>;
-  stream(clientId: string): PacketWire[];
+  stream(clientId: string): Promise<PacketWire[]>;
 }
 
 /** A structured-cloned packet as aedes wants it (payload a Buffer again). */

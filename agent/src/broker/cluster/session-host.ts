@@ -125,20 +125,33 @@ export class SessionHost {
         broadcast({ t: 'clean', c });
       },
       sessionPresent: (c) => p.sessionPresent(client(c)),
-      storeRetained: (packet) => p.storeRetained(revive(packet)),
+      storeRetained: (packet) =>
+        p.storeRetained(revive(packet)).catch((err: unknown) =>
+          this.#deps.log.warn(
+            {
+              event: 'mqtt.retained_store_failed',
+              topic: packet.topic,
+              err: (err as Error).message,
+            },
+            'retained message not stored',
+          ),
+        ),
       retained: async (patterns) => {
         const out: PacketWire[] = [];
         for await (const pk of p.createRetainedStreamCombi(patterns))
           out.push(toWire(pk as object));
         return out;
       },
-      enqueue: (cs, packet) =>
-        p.outgoingEnqueueCombi(
+      enqueue: (cs, packet) => {
+        this.#trace('enqueue', w, cs.join(','), packet);
+        return p.outgoingEnqueueCombi(
           cs.map((c) => ({ clientId: c })),
           revive(packet),
-        ),
+        );
+      },
       unqueue: (cs, bid, bc) => p.removeQueued(cs, bid, bc),
       update: async (c, packet) => {
+        this.#trace('update', w, c, packet);
         const pk = revive(packet) as OutgoingPacket & PacketWire;
         // A live delivery of a message the publisher's worker did not queue for this client:
         // its replica of the subscriptions had not seen this subscription yet. The message is
@@ -157,8 +170,33 @@ export class SessionHost {
         const found = await p.outgoingClearMessageId(client(c), { messageId: m });
         return found === undefined ? undefined : toWire(found);
       },
-      stream: (c) => p.queued(c).map((pk) => toWire(pk)),
+      // Through the store's own stream: it replays each entry at the QoS the client's
+      // subscriptions grant now [MQTT-3.8.4-6].
+      stream: async (c) => {
+        const out: PacketWire[] = [];
+        for await (const pk of p.outgoingStream(client(c))) out.push(toWire(pk as object));
+        this.#trace('stream', w, c, { cmd: 'stream', brokerCounter: out.length });
+        return out;
+      },
     };
+  }
+
+  /** Debug lines of the session traffic (log level debug). */
+  #trace(op: string, w: number, c: string, p: PacketWire): void {
+    const log = this.#deps.log;
+    if (!log.isLevelEnabled('debug')) return;
+    log.debug(
+      {
+        event: 'mqtt.session_op',
+        op,
+        worker: w,
+        clientId: c,
+        cmd: p.cmd,
+        bc: p.brokerCounter,
+        mid: p.messageId,
+      },
+      op,
+    );
   }
 
   #serialize<T>(c: string, fn: () => Promise<T>): Promise<T> {

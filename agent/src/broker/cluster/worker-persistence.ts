@@ -86,8 +86,14 @@ export class WorkerPersistence extends DurablePersistence {
     return this.sessionHost.call('sessionPresent', client.id);
   }
 
-  override async storeRetained(packet: Record<string, unknown>): Promise<void> {
-    await this.sessionHost.call('storeRetained', toWire(packet));
+  /**
+   * Sent without waiting (the main thread logs it without waiting too, like DurablePersistence):
+   * a publish waiting for the reply would let the publisher's next message overtake it on the
+   * way to the queues, and per-publisher order must hold [MQTT-4.6.0-6].
+   */
+  override storeRetained(packet: Record<string, unknown>): Promise<void> {
+    this.sessionHost.note('storeRetained', [toWire(packet)]);
+    return Promise.resolve();
   }
 
   override createRetainedStreamCombi(patterns: string[]): Readable {

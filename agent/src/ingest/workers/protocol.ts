@@ -46,6 +46,8 @@ export interface MainApi extends SessionApi {
   /** One log line of the worker (pino JSON), written by the main thread's logger. */
   logLine(line: string): void;
   ready(info: WorkerReady): void;
+  /** The worker could not start (the error's message and code); it exits next. */
+  startFailed(message: string, code: string | undefined): void;
 }
 
 /** Calls and notes a worker serves the main thread. */

@@ -7,7 +7,7 @@ import type { DurablePersistence } from '../../broker/durable-persistence.js';
 import type { MemoryPersistence } from '../../broker/memory-persistence.js';
 import type { SensorCache } from '../../cache/sensor-cache.js';
 import type { AgentConfig } from '../../config/schema.js';
-import { AgentError } from '../../errors.js';
+import { AgentError, errorCatalog, type AgentErrorCode } from '../../errors.js';
 import type { BrokerUnit } from '../../lifecycle/context.js';
 import { SharedCounters } from '../../metrics/shared-counters.js';
 import type { DurableLog } from '../../wal/durable-log.js';
@@ -136,15 +136,24 @@ export class IngestWorkers implements BrokerUnit {
       transferList: init.peers,
       name: `ingest-${init.index}`,
     });
-    let readyResolve: (r: WorkerReady) => void = () => undefined;
-    const ready = new Promise<WorkerReady>((resolve) => (readyResolve = resolve));
+    let settle: { ok: (r: WorkerReady) => void; fail: (e: Error) => void } | undefined;
+    const ready = new Promise<WorkerReady>((ok, fail) => (settle = { ok, fail }));
+    const starting = {
+      ready: (r: WorkerReady) => settle?.ok(r),
+      failed: (message: string, code: string | undefined) =>
+        settle?.fail(
+          new AgentError(
+            code !== undefined && code in errorCatalog
+              ? (code as AgentErrorCode)
+              : 'EDGEFLOW_INGEST_WORKER_FAILED',
+            `ingest worker ${init.index}: ${message}`,
+          ),
+        ),
+    };
     const slot: Slot = {
       index: init.index,
       worker,
-      channel: new Channel<MainApi, WorkerApi>(
-        worker,
-        this.#handlers(init.index, (r) => readyResolve(r)),
-      ),
+      channel: new Channel<MainApi, WorkerApi>(worker, this.#handlers(init.index, starting)),
       ready: undefined,
       acks: 0,
       stopped: false,
@@ -153,18 +162,25 @@ export class IngestWorkers implements BrokerUnit {
     const threadId = worker.threadId;
     worker.on('exit', (code) => this.#exited(slot, threadId, code));
     worker.on('error', (err) => this.#errored(slot, err));
-    const failed = once(worker, 'exit').then(([code]) => {
+    // Exiting before it said ready or why it could not start.
+    const exited = once(worker, 'exit').then(([code]) => {
       throw new AgentError(
         'EDGEFLOW_INGEST_WORKER_FAILED',
         `ingest worker ${init.index} exited with code ${String(code)} while starting`,
       );
     });
-    const r = await Promise.race([ready, failed]);
-    slot.ready = r;
-    return r;
+    exited.catch(() => undefined);
+    slot.ready = await Promise.race([ready, exited]);
+    return slot.ready;
   }
 
-  #handlers(w: number, onReady: (r: WorkerReady) => void): MainApi {
+  #handlers(
+    w: number,
+    starting: {
+      ready: (r: WorkerReady) => void;
+      failed: (message: string, code: string | undefined) => void;
+    },
+  ): MainApi {
     const { log } = this.#deps;
     const workerLog = log.child({ component: 'ingest-worker', worker: w });
     return {
@@ -180,7 +196,8 @@ export class IngestWorkers implements BrokerUnit {
         return true;
       },
       logLine: (line) => relayLog(workerLog, line),
-      ready: onReady,
+      ready: starting.ready,
+      startFailed: starting.failed,
     };
   }
 
@@ -251,7 +268,8 @@ export class IngestWorkers implements BrokerUnit {
   }
 
   #errored(slot: Slot, err: Error): void {
-    if (slot.stopped) return;
+    // Before it is ready, a failure fails the agent's start instead (see #spawn).
+    if (slot.stopped || slot.ready === undefined) return;
     this.#deps.failed(slot.index, err);
   }
 
@@ -264,7 +282,7 @@ export class IngestWorkers implements BrokerUnit {
       /* the handle may be closed already (the agent stopped) */
     }
     slot.channel.close(new Error(`ingest worker ${slot.index} exited`));
-    if (slot.stopped || this.#closing) return;
+    if (slot.stopped || this.#closing || slot.ready === undefined) return;
     slot.stopped = true;
     this.#deps.failed(
       slot.index,
@@ -295,8 +313,9 @@ export class IngestWorkers implements BrokerUnit {
     return this.counters.sum('mqtt_clients');
   }
 
+  /** Incoming QoS 2 ids the workers hold (their shared count, exact at any time). */
   get inflightIncoming(): number {
-    return this.counters.sum('mqtt_inflight_inbound');
+    return Atomics.load(new Int32Array(this.#inflightTotal), 0);
   }
 
   /** The workers' cache read counters (main adds its own). */

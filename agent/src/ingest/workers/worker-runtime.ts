@@ -46,7 +46,13 @@ export async function runIngestWorker(
     { level: init.logLevel, base: { worker: init.index } },
     { write: (line: string) => channel.note('logLine', [line]) },
   );
-  rt = await Runtime.start(init, channel, log);
+  try {
+    rt = await Runtime.start(init, channel, log);
+  } catch (err) {
+    const e = err as { message?: string; code?: string };
+    channel.note('startFailed', [String(e.message ?? err), e.code]);
+    throw err;
+  }
   channel.note('ready', [{ port: rt.broker.address.port, tlsPort: rt.broker.tlsAddress?.port }]);
 }
 
@@ -73,6 +79,7 @@ class Runtime {
     readonly logger: Logger,
   ) {
     broker.onDisconnect((c) => this.#left(c));
+    broker.onClientCount((n) => row.set('mqtt_clients', n));
     // Gauges and the cache handle's counters, for /metrics (summed by the main thread).
     this.#timer = setInterval(() => this.#publishGauges(), 1000);
     this.#timer.unref();
@@ -181,9 +188,14 @@ class Runtime {
     return next;
   }
 
-  /** Settles client `c`'s records and forgets it here; its committed incoming ids. */
+  /**
+   * Settles client `c`'s records and forgets it here; its incoming ids. Taken from the
+   * persistence once every record is settled: then they are exactly the committed ones (a failed
+   * record's id was forgotten), with the log and without it.
+   */
   async #forget(c: string): Promise<[number, string][]> {
-    const ids = await this.log.release(c);
+    await this.log.release(c);
+    const ids = this.persistence.incomingIds(c);
     this.persistence.dropClient(c);
     return ids;
   }
@@ -213,8 +225,6 @@ class Runtime {
   }
 
   #publishGauges(): void {
-    this.row.set('mqtt_clients', this.broker.connectedClients);
-    this.row.set('mqtt_inflight_inbound', this.persistence.inflightIncoming);
     const k = this.cache.counters();
     this.row.set('cache_read_retries', k.readRetries);
     this.row.set('cache_locked_reads', k.lockedReads);
@@ -226,13 +236,15 @@ class Runtime {
     this.#stopped = true;
     clearInterval(this.#timer);
     await this.broker.close();
+    // Clients that left before the stop are parked first (their notes precede the reply).
+    await Promise.all([...this.#leaving.values()]);
     await this.log.settled();
     this.log.close();
     this.#publishGauges();
     this.row.set('mqtt_clients', 0);
-    const out: [string, [number, string][]][] = [...this.log.incoming].map(([c, ids]) => [
+    const out: [string, [number, string][]][] = [...this.#seqs.keys()].map((c) => [
       c,
-      [...ids],
+      this.persistence.incomingIds(c),
     ]);
     this.cache.close();
     return out;
