@@ -4,8 +4,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { Agent, validateConfig, type AgentDeps } from '@edgeflow/agent';
+import type { Agent } from '@edgeflow/agent';
 import { startAgent, type AgentProcess } from '../helpers/agent-process.js';
+import { startInProcessAgent as startTestAgent } from '../helpers/in-process-agent.js';
 import { freePort } from '../helpers/ports.js';
 import { startQos2Publisher } from '../helpers/qos2-publisher.js';
 import { RawQos2Receiver } from '../helpers/raw-qos2-receiver.js';
@@ -164,98 +165,136 @@ function problems(subs: Subscriber[], published: number[], markers: boolean): st
   return out;
 }
 
-test(
-  'clean:false QoS 2 subscribers under repeated SIGKILL: every message delivered exactly once',
-  { timeout: 240_000 },
-  async (t) => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'ef-subchaos-'));
-    const ports = { mqtt: await freePort(), http: await freePort() };
-    // CHAOS_DURABILITY=memory shows the test failing without the write-ahead log.
-    const config = join(dataDir, 'edgeflow.yaml');
-    await writeFile(config, `ingest:\n  durability: ${process.env.CHAOS_DURABILITY ?? 'wal'}\n`);
-    const args = ['--config', config];
-    let agent: AgentProcess = await startAgent({ dataDir, ports, args });
-    const subs = Array.from({ length: SUBSCRIBERS }, (_, i) => startSubscriber(ports.mqtt, i));
-    try {
-      await Promise.all(subs.map((s) => s.subscribed));
-      const pubs = Array.from({ length: PUBLISHERS }, (_, i) =>
-        startQos2Publisher(ports.mqtt, {
-          clientId: `subchaos-pub-${i}`,
-          topic: `${PREFIX}/s${i}`,
-          window: WINDOW,
-          debug: dbg,
-        }),
-      );
-      for (let k = 0; k < KILLS; k++) {
-        // Mostly mid-stream; sometimes right after the restart, during reconnects and replays.
-        const delay = Math.random() < 0.3 ? Math.random() * 30 : 100 + Math.random() * 400;
-        await new Promise((r) => setTimeout(r, delay));
-        const before = pubs.map((p) => p.completed).reduce((a, b) => a + b, 0);
-        const exit = await agent.stop('SIGKILL');
-        assert.equal(exit.signal, 'SIGKILL');
-        t.diagnostic(`kill ${k + 1} after ${Math.round(delay)} ms, ${before} completed so far`);
-        agent = await startAgent({ dataDir, ports, args });
-      }
-      // Let the stream run a little against the last incarnation, then drain.
-      await new Promise((r) => setTimeout(r, 200));
-      const published = await Promise.all(pubs.map((p) => p.finish()));
-      t.diagnostic(`published per sensor: ${published.join(', ')}`);
-      const complete = () =>
-        subs.every((s) => published.every((n, k) => (s.received[k]?.size ?? 0) >= n));
-      const drained = await waitForSubscribers(subs, complete);
-      t.diagnostic(`subscribers drained: ${drained}`);
-      // What ingest-chaos checks, on the same stream: each reading applied exactly once.
-      const seqs: number[] = [];
-      for (let i = 0; i < PUBLISHERS; i++) {
-        const res = await agent.http(`/v1/sensors/subchaos/s${i}`);
-        seqs.push(res.status === 200 ? ((await res.json()) as { seq: number }).seq : -res.status);
-      }
-      t.diagnostic(`readings applied per sensor (seq): ${seqs.join(', ')}`);
+/** Ingest threads: 1 (the broker on the main thread) and 2 (ingest workers, the default here). */
+const WORKERS = [1, 2] as const;
 
-      if (drained) {
-        // Once more after everything was delivered: whatever the restored sessions still hold
-        // (a stale PUBLISH: a duplicate) is resent on the reconnect. Each publisher then sends
-        // an end marker (value 0) that bounds the wait; aedes writes a live message without
-        // waiting for the resends, so a stale resend after the marker would go unseen (a missed
-        // duplicate, never a false failure).
-        await agent.stop('SIGKILL');
-        agent = await startAgent({ dataDir, ports, args });
-        const markers = Array.from({ length: PUBLISHERS }, (_, k) =>
-          mqtt.connectAsync(`mqtt://127.0.0.1:${ports.mqtt}`, {
-            clientId: `subchaos-pub-${k}`,
-            clean: false,
-            protocolVersion: 4,
-            reconnectPeriod: 0,
+/**
+ * Clients per ingest worker now (edgeflow_ingest_worker_clients), to show that the clients were
+ * spread over both workers (the kernel picks per connection, SO_REUSEPORT).
+ */
+async function clientsPerWorker(agent: AgentProcess): Promise<number[]> {
+  const text = await (await agent.http('/metrics')).text();
+  const out: number[] = [];
+  for (const m of text.matchAll(/^edgeflow_ingest_worker_clients\{worker="(\d+)"\} (\d+)$/gm))
+    out[Number(m[1])] = Number(m[2]);
+  return out;
+}
+
+for (const workers of WORKERS)
+  test(
+    `clean:false QoS 2 subscribers under repeated SIGKILL: every message delivered exactly once (ingest.workers ${workers})`,
+    { timeout: 240_000 },
+    async (t) => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'ef-subchaos-'));
+      const ports = { mqtt: await freePort(), http: await freePort() };
+      // CHAOS_DURABILITY=memory shows the test failing without the write-ahead log.
+      const config = join(dataDir, 'edgeflow.yaml');
+      await writeFile(
+        config,
+        `ingest:\n  durability: ${process.env.CHAOS_DURABILITY ?? 'wal'}\n  workers: ${workers}\n`,
+      );
+      const args = ['--config', config];
+      let agent: AgentProcess = await startAgent({ dataDir, ports, args });
+      /** Per incarnation with workers: clients on each worker once the stream runs. */
+      const spread: number[][] = [];
+      const subs = Array.from({ length: SUBSCRIBERS }, (_, i) => startSubscriber(ports.mqtt, i));
+      try {
+        await Promise.all(subs.map((s) => s.subscribed));
+        const pubs = Array.from({ length: PUBLISHERS }, (_, i) =>
+          startQos2Publisher(ports.mqtt, {
+            clientId: `subchaos-pub-${i}`,
+            topic: `${PREFIX}/s${i}`,
+            window: WINDOW,
+            debug: dbg,
           }),
         );
-        for (const [k, m] of markers.entries()) {
-          const c = await m;
-          await c.publishAsync(`${PREFIX}/s${k}`, JSON.stringify({ v: 0 }), { qos: 2 });
-          await c.endAsync();
+        for (let k = 0; k < KILLS; k++) {
+          // Mostly mid-stream; sometimes right after the restart, during reconnects and replays.
+          const delay = Math.random() < 0.3 ? Math.random() * 30 : 100 + Math.random() * 400;
+          await new Promise((r) => setTimeout(r, delay));
+          const before = pubs.map((p) => p.completed).reduce((a, b) => a + b, 0);
+          if (workers > 1) spread.push(await clientsPerWorker(agent));
+          const exit = await agent.stop('SIGKILL');
+          assert.equal(exit.signal, 'SIGKILL');
+          t.diagnostic(`kill ${k + 1} after ${Math.round(delay)} ms, ${before} completed so far`);
+          agent = await startAgent({ dataDir, ports, args });
         }
-        const marked = await waitForSubscribers(subs, () =>
-          subs.every((s) => s.received.every((m) => m.has(0))),
+        // Let the stream run a little against the last incarnation, then drain.
+        await new Promise((r) => setTimeout(r, 200));
+        const published = await Promise.all(pubs.map((p) => p.finish()));
+        t.diagnostic(`published per sensor: ${published.join(', ')}`);
+        const complete = () =>
+          subs.every((s) => published.every((n, k) => (s.received[k]?.size ?? 0) >= n));
+        const drained = await waitForSubscribers(subs, complete);
+        t.diagnostic(`subscribers drained: ${drained}`);
+        // What ingest-chaos checks, on the same stream: each reading applied exactly once.
+        const seqs: number[] = [];
+        for (let i = 0; i < PUBLISHERS; i++) {
+          const res = await agent.http(`/v1/sensors/subchaos/s${i}`);
+          seqs.push(res.status === 200 ? ((await res.json()) as { seq: number }).seq : -res.status);
+        }
+        t.diagnostic(`readings applied per sensor (seq): ${seqs.join(', ')}`);
+
+        if (drained) {
+          // Once more after everything was delivered: whatever the restored sessions still hold
+          // (a stale PUBLISH: a duplicate) is resent on the reconnect. Each publisher then sends
+          // an end marker (value 0) that bounds the wait; aedes writes a live message without
+          // waiting for the resends, so a stale resend after the marker would go unseen (a missed
+          // duplicate, never a false failure).
+          await agent.stop('SIGKILL');
+          agent = await startAgent({ dataDir, ports, args });
+          const markers = Array.from({ length: PUBLISHERS }, (_, k) =>
+            mqtt.connectAsync(`mqtt://127.0.0.1:${ports.mqtt}`, {
+              clientId: `subchaos-pub-${k}`,
+              clean: false,
+              protocolVersion: 4,
+              reconnectPeriod: 0,
+            }),
+          );
+          for (const [k, m] of markers.entries()) {
+            const c = await m;
+            await c.publishAsync(`${PREFIX}/s${k}`, JSON.stringify({ v: 0 }), { qos: 2 });
+            await c.endAsync();
+          }
+          const marked = await waitForSubscribers(subs, () =>
+            subs.every((s) => s.received.every((m) => m.has(0))),
+          );
+          t.diagnostic(`end markers received: ${marked}`);
+        }
+        t.diagnostic(
+          `connects per subscriber: ${subs.map((s) => s.state.connects).join(', ')}; publisher ` +
+            `retries after "Connection closed": ${pubs.map((p) => p.retries).join(', ')}`,
         );
-        t.diagnostic(`end markers received: ${marked}`);
+        const found = problems(subs, published, drained);
+        assert.deepEqual(
+          found,
+          [],
+          `subscribers did not get every message exactly once:\n${found.join('\n')}`,
+        );
+        assert.deepEqual(
+          seqs,
+          published,
+          'per sensor: seq (readings applied) == messages published',
+        );
+        if (workers > 1) {
+          t.diagnostic(
+            `clients per worker before each kill: ${spread.map((s) => s.join('+')).join(' ')}`,
+          );
+          // Publishers and subscribers were on both workers at the same time, more than once: a
+          // subscriber on one worker got what a publisher on the other sent.
+          const both = spread.filter((s) => s.length === workers && s.every((n) => n > 0));
+          assert.ok(
+            both.length >= 2,
+            `clients on every worker at once in ${both.length} of ${spread.length} incarnations`,
+          );
+        }
+      } finally {
+        await Promise.all(subs.map((s) => s.client.endAsync(true)));
+        await agent.stop('SIGTERM');
+        await rm(dataDir, { recursive: true, force: true });
       }
-      t.diagnostic(
-        `connects per subscriber: ${subs.map((s) => s.state.connects).join(', ')}; publisher ` +
-          `retries after "Connection closed": ${pubs.map((p) => p.retries).join(', ')}`,
-      );
-      const found = problems(subs, published, drained);
-      assert.deepEqual(
-        found,
-        [],
-        `subscribers did not get every message exactly once:\n${found.join('\n')}`,
-      );
-      assert.deepEqual(seqs, published, 'per sensor: seq (readings applied) == messages published');
-    } finally {
-      await Promise.all(subs.map((s) => s.client.endAsync(true)));
-      await agent.stop('SIGTERM');
-      await rm(dataDir, { recursive: true, force: true });
-    }
-  },
-);
+    },
+  );
 
 /*
  * aedes numbers outgoing QoS 1/2 PUBLISHes from `client._nextId`, which each connection starts
@@ -276,37 +315,35 @@ const LIVE = 4;
 /** Safety net for a broker that stops answering; the normal path waits for packets. */
 const STEP_MS = 10_000;
 
-type AgentLog = AgentDeps['log'];
-const loggerModule = new URL('../../../core/dist/src/log/logger.js', import.meta.url).href;
+const pinnedWorker = new URL('../fixtures/pinned-random-worker.js', import.meta.url);
 
-async function startInProcessAgent(dataDir: string, durability: 'wal' | 'memory') {
-  const { createLogger } = (await import(loggerModule)) as {
-    createLogger: (opts: { service: string; level: string }) => AgentLog;
-  };
-  const config = validateConfig(
-    {
-      dataDir,
-      log: { level: 'silent' },
-      mqtt: { listen: { port: await freePort() } },
-      http: { listen: { port: await freePort() } },
-      ingest: { durability },
-    },
-    'subscriber-chaos packet-id test',
+/**
+ * The agent in this process (Math.random is pinned in this thread, or, with ingest workers, in
+ * the worker threads by a fixture that pins it for every connection: the first connections are
+ * the ones the test checks, the later ones start at the same id, which is the point).
+ */
+function startInProcessAgent(
+  dataDir: string,
+  durability: 'wal' | 'memory',
+  workers: number,
+): Promise<Agent> {
+  return startTestAgent(
+    dataDir,
+    { ingest: { durability, workers } },
+    workers > 1 ? { ingestWorkerScript: pinnedWorker } : {},
   );
-  const noop = () => undefined;
-  return Agent.start(config, {
-    log: createLogger({ service: 'edgeflow-agent', level: 'silent' }),
-    now: Date.now,
-    notifier: { active: false, ready: noop, stopping: noop, watchdog: noop, status: noop },
-    env: {},
-    pid: process.pid,
-    defaultMetrics: false,
-  });
 }
 
-async function packetIdReuse(t: TestContext, durability: 'wal' | 'memory'): Promise<void> {
+async function packetIdReuse(
+  t: TestContext,
+  durability: 'wal' | 'memory',
+  workers: number,
+): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'ef-pktid-'));
-  const agent = await startInProcessAgent(dataDir, durability);
+  if (workers > 1) process.env.EF_TEST_PINNED_RANDOM = String(RANDOM_FOR_FIRST_ID);
+  const agent = await startInProcessAgent(dataDir, durability, workers).finally(() => {
+    delete process.env.EF_TEST_PINNED_RANDOM;
+  });
   const port = agent.addresses.mqtt?.port ?? 0;
   const topic = 'sensors/pktid/s0';
   const sub = { port, clientId: 'pktid-sub', clean: false };
@@ -413,7 +450,13 @@ test(
   'outgoing packet ids never reuse one in flight (clean:false QoS 2 subscriber reconnects)',
   { timeout: 60_000 },
   async (t) => {
-    await t.test('durability: wal', (t) => packetIdReuse(t, 'wal'));
-    await t.test('durability: memory', (t) => packetIdReuse(t, 'memory'));
+    for (const workers of WORKERS) {
+      await t.test(`durability: wal, ingest.workers ${workers}`, (t) =>
+        packetIdReuse(t, 'wal', workers),
+      );
+      await t.test(`durability: memory, ingest.workers ${workers}`, (t) =>
+        packetIdReuse(t, 'memory', workers),
+      );
+    }
   },
 );

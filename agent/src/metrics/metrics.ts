@@ -172,6 +172,44 @@ function storageSeries(registry: Registry, deps: MetricsDeps) {
 }
 
 /**
+ * Per ingest worker (ingest.workers > 1): how the kernel spread the clients (SO_REUSEPORT) and
+ * how the readings spread with them.
+ */
+function workerSeries(registry: Registry, deps: MetricsDeps): void {
+  new Gauge({
+    name: 'edgeflow_ingest_workers',
+    help: 'Ingest worker threads running the embedded broker (0: it runs on the main thread)',
+    registers: [registry],
+    collect() {
+      this.set(deps.shared?.()?.rows ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'edgeflow_ingest_worker_clients',
+    help: 'MQTT clients connected to each ingest worker',
+    labelNames: ['worker'],
+    registers: [registry],
+    collect() {
+      const s = deps.shared?.();
+      for (let w = 0; w < (s?.rows ?? 0); w++)
+        this.set({ worker: String(w) }, s?.get(w, 'mqtt_clients') ?? 0);
+    },
+  });
+  new Counter({
+    name: 'edgeflow_ingest_worker_messages_total',
+    help: 'MQTT sensor readings accepted by each ingest worker',
+    labelNames: ['worker'],
+    registers: [registry],
+    collect() {
+      const s = deps.shared?.();
+      this.reset();
+      for (let w = 0; w < (s?.rows ?? 0); w++)
+        this.inc({ worker: String(w) }, s?.get(w, 'ingest_messages', 'mqtt') ?? 0);
+    },
+  });
+}
+
+/**
  * How often lock-free cache reads retried (a writer was in the shard) or gave up and took the
  * shard lock, and how often writers waited for a lock: every thread's handle, summed.
  */
@@ -243,5 +281,6 @@ function mqttSeries(registry: Registry, deps: MetricsDeps) {
     registers: [registry],
   });
   mergeShared(mqttSessionsExpired, undefined, [undefined], 'mqtt_sessions_expired', deps.shared);
+  workerSeries(registry, deps);
   return { mqttClients, mqttInflightInbound, mqttViolations, mqttSessionsExpired };
 }
