@@ -19,7 +19,14 @@ export interface Qos2Publisher {
  */
 export function startQos2Publisher(
   port: number,
-  opts: { clientId: string; topic: string; window: number; debug?: (s: string) => void },
+  opts: {
+    clientId: string;
+    topic: string;
+    window: number;
+    debug?: (s: string) => void;
+    /** The payload of message n (default `{"v":n}`). */
+    payload?: (n: number) => string;
+  },
 ): Qos2Publisher {
   const client: MqttClient = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
     clientId: opts.clientId,
@@ -38,7 +45,8 @@ export function startQos2Publisher(
   let onIdle: (() => void) | undefined;
   const send = (n: number) => {
     inFlight++;
-    client.publish(opts.topic, JSON.stringify({ v: n }), { qos: 2 }, (err) => {
+    const body = opts.payload?.(n) ?? JSON.stringify({ v: n });
+    client.publish(opts.topic, body, { qos: 2 }, (err) => {
       inFlight--;
       if (err) {
         opts.debug?.(`${opts.clientId}: message ${n}: ${err.message}, retrying`);

@@ -81,8 +81,7 @@ export function putInput(r: ReadingRecord, input: ReadingInput): void {
 
 /** The reading a record holds, in the property order the API has always served. */
 export function readingOf(key: string, r: ReadingRecord): Reading {
-  const value =
-    r.kind === K_NUMBER ? r.value : r.kind === K_STRING ? r.text : r.kind === K_TRUE;
+  const value = r.kind === K_NUMBER ? r.value : r.kind === K_STRING ? r.text : r.kind === K_TRUE;
   return {
     key,
     value,

@@ -97,7 +97,10 @@ export class SensorCache {
           `the cache keeps ${this.#stringBytes} per sensor (cache.stringBytes)`,
       };
     if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES)
-      return { reason: 'reading_too_large', detail: `key ${key} is longer than ${MAX_KEY_BYTES} bytes` };
+      return {
+        reason: 'reading_too_large',
+        detail: `key ${key} is longer than ${MAX_KEY_BYTES} bytes`,
+      };
     return undefined;
   }
 

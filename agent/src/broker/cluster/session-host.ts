@@ -15,6 +15,12 @@ import {
 
 /** How the host reaches the workers. */
 export interface WorkerLinks {
+  /**
+   * How many subscription changes were sent to the workers (one Int32 in shared memory, raised
+   * after each broadcast, before the reply that lets the client see its SUBACK): a worker whose
+   * replica has applied fewer waits before it matches a publish against it.
+   */
+  subsEpoch: Int32Array;
   /** Asks worker `w` to let client `c` go: it closes the connection, settles the client's log records, returns the committed incoming ids. */
   release(w: number, c: string): Promise<[number, string][]>;
   /** Sends a subscription change to every worker (before any reply that follows it). */
@@ -73,7 +79,9 @@ export class SessionHost {
           expireSession: async (c) => {
             await p.expireSession(c);
             this.#deps.parked.delete(c);
+            this.#track({ t: 'clean', c });
             deps.links.broadcast({ t: 'clean', c });
+            Atomics.add(deps.links.subsEpoch, 0, 1);
           },
         },
         deps.sessionExpirySec,
@@ -100,16 +108,48 @@ export class SessionHost {
     }
   }
 
-  /** The persistent subscriptions, for a starting worker's replica. */
-  subscriptions(): Promise<[string, SubscriptionRec[]][]> {
-    return this.#deps.persistence.persistentSubscriptions();
+  /** Every persistent subscription (the store's, kept here too so a snapshot is synchronous). */
+  readonly #subs = new Map<string, Map<string, SubscriptionRec>>();
+
+  /** Loads the subscriptions the store restored (before any worker starts). */
+  async init(): Promise<void> {
+    for (const [c, subs] of await this.#deps.persistence.persistentSubscriptions())
+      this.#track({ t: 'add', c, subs });
+  }
+
+  #track(change: SubsChange): void {
+    if (change.t === 'clean') {
+      this.#subs.delete(change.c);
+      return;
+    }
+    let m = this.#subs.get(change.c);
+    if (change.t === 'add') {
+      if (m === undefined) this.#subs.set(change.c, (m = new Map()));
+      for (const sub of change.subs) m.set(sub.topic, sub);
+      return;
+    }
+    for (const topic of change.topics) m?.delete(topic);
+    if (m?.size === 0) this.#subs.delete(change.c);
+  }
+
+  /**
+   * The persistent subscriptions now, for a starting worker's replica: synchronous, so that
+   * the caller can start the worker and register it for later changes with no change between.
+   */
+  subscriptions(): [string, SubscriptionRec[]][] {
+    return [...this.#subs].map(([c, m]) => [c, [...m.values()]]);
   }
 
   /** The API worker `w` calls (each call knows which worker made it). */
   api(w: number): SessionApi {
     const p = this.#deps.persistence;
     const client = (c: string) => ({ id: c }) as Client;
-    const { broadcast } = this.#deps.links;
+    const links = this.#deps.links;
+    const broadcast = (change: SubsChange): void => {
+      this.#track(change);
+      links.broadcast(change);
+      Atomics.add(links.subsEpoch, 0, 1);
+    };
     return {
       claim: (c) => this.#serialize(c, () => this.#claim(c, w)),
       subscribe: async (c, subs) => {
@@ -152,21 +192,11 @@ export class SessionHost {
       unqueue: (cs, bid, bc) => p.removeQueued(cs, bid, bc),
       update: async (c, packet) => {
         this.#trace('update', w, c, packet);
-        const pk = revive(packet) as OutgoingPacket & PacketWire;
-        // A live delivery of a message the publisher's worker did not queue for this client:
-        // its replica of the subscriptions had not seen this subscription yet. The message is
-        // being delivered now, so it is queued now (durably first), then given its id.
-        if (
-          pk.cmd === 'publish' &&
-          pk.brokerId !== undefined &&
-          !p.hasQueued(c, pk.brokerId, pk.brokerCounter ?? 0)
-        ) {
-          const { messageId: _m, ...unnumbered } = pk;
-          await p.outgoingEnqueueCombi([{ clientId: c }], unnumbered);
-        }
-        await p.outgoingUpdate(client(c), pk);
+        this.#mustServe(w, c);
+        await p.outgoingUpdate(client(c), revive(packet) as OutgoingPacket & PacketWire);
       },
       clear: async (c, m) => {
+        this.#mustServe(w, c);
         const found = await p.outgoingClearMessageId(client(c), { messageId: m });
         return found === undefined ? undefined : toWire(found);
       },
@@ -179,6 +209,19 @@ export class SessionHost {
         return out;
       },
     };
+  }
+
+  /**
+   * Only the worker serving a client changes its queue: a connection the client left on another
+   * worker (closed, its mq listeners not yet gone) must not renumber a message the new one is
+   * delivering (a PUBREL would then match nothing, and the replay carry an id the subscriber
+   * never saw: a duplicate).
+   */
+  #mustServe(w: number, c: string): void {
+    if (this.#owner.get(c)?.worker !== w)
+      throw Object.assign(new Error(`client ${c} is not served by ingest worker ${w}`), {
+        code: 'EDGEFLOW_CLIENT_MOVED',
+      });
   }
 
   /** Debug lines of the session traffic (log level debug). */

@@ -34,14 +34,56 @@ const memory = MemoryPersistence.prototype;
  * subscriptions are also replicated here, so that the publish path (subscriptionsByTopic, and
  * `hasPersistentSessions` for the fast path) never leaves the thread.
  */
+/** aedes's client object: a closed one is a connection its client already left. */
+function closed(client: object): boolean {
+  return (client as { closed?: unknown }).closed === true;
+}
+
+const MOVED = Object.freeze(new Error('the connection is closed: its client is served elsewhere'));
+
 export class WorkerPersistence extends DurablePersistence {
   /** The session API on the main thread (set before aedes starts). */
   sessionHost!: SessionCaller;
+  /** Subscription changes the main thread sent (shared), and how many this replica applied. */
+  #subsEpoch: Int32Array = new Int32Array(1);
+  #applied = 0;
+
+  /** The main thread's count of subscription changes, and the one this replica starts at. */
+  followSubscriptions(shared: Int32Array, startAt: number): void {
+    this.#subsEpoch = shared;
+    this.#applied = startAt;
+  }
+
+  #behind(): boolean {
+    return this.#applied < Atomics.load(this.#subsEpoch, 0);
+  }
+
+  /**
+   * Waits until the replica has applied every subscription change the main thread sent: a
+   * client that saw its SUBACK may have made a publisher send right after, and that publish
+   * must be matched against the new subscription (the change is on its way, in this worker's
+   * port: yielding to the event loop delivers it).
+   */
+  async #fresh(): Promise<void> {
+    while (this.#behind()) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  override hasPersistentSessions(): boolean {
+    return super.hasPersistentSessions() || this.#behind();
+  }
+
+  override async subscriptionsByTopic(
+    topic: string,
+  ): Promise<{ clientId: string; topic: string }[]> {
+    await this.#fresh();
+    return super.subscriptionsByTopic(topic);
+  }
   /** Packet ids in flight to the clients served here (aedes allocates ids synchronously). */
   readonly #outIds = new Map<string, Set<number>>();
 
   /** Applies a subscription change from the main thread to the local replica. */
-  async applySubs(change: SubsChange): Promise<void> {
+  async applySubs(change: SubsChange, counted = true): Promise<void> {
+    if (counted) this.#applied++;
     const client = { id: change.c };
     // MemoryPersistence's own methods: the replica only mirrors, it records nothing.
     if (change.t === 'add') await memory.addSubscriptions.call(this, client, change.subs);
@@ -122,6 +164,9 @@ export class WorkerPersistence extends DurablePersistence {
   }
 
   override async outgoingUpdate(client: Pick<Client, 'id'>, packet: OutgoingPacket): Promise<void> {
+    // A delivery to a connection already closed (its listeners go a moment later): nothing to
+    // number; the client's serving connection has the message from its queue.
+    if (closed(client)) throw MOVED;
     const m = packet.messageId;
     if (m !== undefined) {
       // Taken at once: the next id aedes assigns must skip it (packet-ids.ts).
@@ -136,6 +181,7 @@ export class WorkerPersistence extends DurablePersistence {
     client: Pick<Client, 'id'>,
     packet: Pick<OutgoingPacket, 'messageId'> | number,
   ): Promise<OutgoingPacket | undefined> {
+    if (closed(client)) return undefined;
     const m = typeof packet === 'number' ? undefined : packet.messageId;
     const found = await this.sessionHost.call('clear', client.id, m);
     if (m !== undefined && found !== undefined) this.#outIds.get(client.id)?.delete(m);

@@ -22,6 +22,10 @@ export interface WorkerInit {
   tlsPort: number | undefined;
   /** The persistent subscriptions when the worker starts (its replica). */
   subs: [string, SubscriptionRec[]][];
+  /** Subscription changes broadcast so far (one Int32, raised by the main thread) ... */
+  subsEpoch: SharedArrayBuffer;
+  /** ... and its value when `subs` was taken. */
+  subsEpochAt: number;
   /** This gateway's topic level: commands (`edgeflow/<device>/...`) go to the main thread. */
   device: string;
   logLevel: string;

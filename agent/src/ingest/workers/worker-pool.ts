@@ -60,6 +60,7 @@ export class IngestWorkers implements BrokerUnit {
   readonly #slots: Slot[] = [];
   readonly #host: SessionHost;
   readonly #inflightTotal = new SharedArrayBuffer(4);
+  readonly #subsEpoch = new SharedArrayBuffer(4);
   #ackScheduled = false;
   #closing = false;
 
@@ -70,6 +71,7 @@ export class IngestWorkers implements BrokerUnit {
       persistence: deps.persistence,
       parked: deps.durable?.incoming ?? new Map<string, Map<number, string>>(),
       links: {
+        subsEpoch: new Int32Array(this.#subsEpoch),
         release: (w, c) => this.#slot(w).channel.call('release', c),
         broadcast: (change) => {
           for (const s of this.#slots) if (!s.stopped) s.channel.note('subs', [change]);
@@ -104,7 +106,7 @@ export class IngestWorkers implements BrokerUnit {
         (peers[a] as MessagePort[])[b] = ch.port1;
         (peers[b] as MessagePort[])[a] = ch.port2;
       }
-    const subs = await this.#host.subscriptions();
+    await this.#host.init();
     let port = config.mqtt.listen.port;
     let tlsPort = config.mqtt.tls?.port;
     for (let i = 0; i < count; i++) {
@@ -119,7 +121,10 @@ export class IngestWorkers implements BrokerUnit {
         peers: own,
         port,
         tlsPort,
-        subs,
+        // Filled in #spawn, at the moment the worker is registered for subscription changes.
+        subs: [],
+        subsEpoch: this.#subsEpoch,
+        subsEpochAt: 0,
         device: this.#deps.device,
         logLevel: this.#deps.log.level,
       };
@@ -131,6 +136,10 @@ export class IngestWorkers implements BrokerUnit {
   }
 
   async #spawn(init: WorkerInit): Promise<WorkerReady> {
+    // The replica's snapshot, the worker and its slot (which receives every later change) in one
+    // synchronous step: no subscription change can fall between the snapshot and the slot.
+    init.subs = this.#host.subscriptions();
+    init.subsEpochAt = Atomics.load(new Int32Array(this.#subsEpoch), 0);
     const worker = new Worker(this.#deps.script ?? defaultScript, {
       workerData: init,
       transferList: init.peers,

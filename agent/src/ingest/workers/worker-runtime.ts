@@ -2,6 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import pino, { type Logger } from 'pino';
 import { ClusterEmitter } from '../../broker/cluster/cluster-emitter.js';
 import { WorkerPersistence } from '../../broker/cluster/worker-persistence.js';
+import type { SubsChange } from '../../broker/cluster/session-api.js';
 import type { EmbeddedBroker } from '../../broker/embedded-broker.js';
 import { topicMatches } from '../../bridge/index.js';
 import { SensorCache } from '../../cache/sensor-cache.js';
@@ -26,13 +27,15 @@ export async function runIngestWorker(
   port: PortLike & Pick<MessagePort, 'close'>,
 ): Promise<void> {
   const { config } = init;
-  // The handlers need what is built below; messages only arrive once the worker said it is ready.
+  // The handlers need what is built below; calls only come once the worker said it is ready,
+  // but subscription changes come from the moment the main thread registered it.
   let rt: Runtime | undefined;
+  const replica = new EarlyChanges();
   const channel: Channel<WorkerApi, MainApi> = new Channel<WorkerApi, MainApi>(port, {
     committed: (n) => rt?.log.committed(n),
     failed: (n, message, code) => rt?.log.failed(n, Object.assign(new Error(message), { code })),
     release: (c) => need(rt).release(c),
-    subs: (change) => need(rt).persistence.applySubs(change),
+    subs: (change) => replica.apply(change),
     cut: () => [...need(rt).log.incoming].map(([c, ids]) => [c, [...ids]]),
     publish: (topic, payload, retain) =>
       rt?.broker.publish(
@@ -47,13 +50,36 @@ export async function runIngestWorker(
     { write: (line: string) => channel.note('logLine', [line]) },
   );
   try {
-    rt = await Runtime.start(init, channel, log);
+    rt = await Runtime.start(init, channel, log, replica);
   } catch (err) {
     const e = err as { message?: string; code?: string };
     channel.note('startFailed', [String(e.message ?? err), e.code]);
     throw err;
   }
   channel.note('ready', [{ port: rt.broker.address.port, tlsPort: rt.broker.tlsAddress?.port }]);
+}
+
+/**
+ * Subscription changes that arrive before the worker's persistence exists (the main thread
+ * sends them from the moment it registered the worker): applied, in order, right after the
+ * initial snapshot.
+ */
+class EarlyChanges {
+  #target: WorkerPersistence | undefined;
+  readonly #early: SubsChange[] = [];
+
+  apply(change: SubsChange): Promise<void> {
+    if (this.#target !== undefined) return this.#target.applySubs(change);
+    this.#early.push(change);
+    return Promise.resolve();
+  }
+
+  async attach(p: WorkerPersistence): Promise<void> {
+    // Until none is left: one may arrive while another is applied.
+    for (let c = this.#early.shift(); c !== undefined; c = this.#early.shift())
+      await p.applySubs(c);
+    this.#target = p;
+  }
 }
 
 function need(rt: Runtime | undefined): Runtime {
@@ -89,6 +115,7 @@ class Runtime {
     init: WorkerInit,
     channel: Channel<WorkerApi, MainApi>,
     log: Logger,
+    replica: EarlyChanges,
   ): Promise<Runtime> {
     const { config } = init;
     const wal = config.ingest.durability === 'wal';
@@ -139,7 +166,9 @@ class Runtime {
       total: config.mqtt.limits.maxInflightTotal,
       shared: new Int32Array(init.inflightTotal),
     });
-    for (const [c, subs] of init.subs) await persistence.applySubs({ t: 'add', c, subs });
+    persistence.followSubscriptions(new Int32Array(init.subsEpoch), init.subsEpochAt);
+    for (const [c, subs] of init.subs) await persistence.applySubs({ t: 'add', c, subs }, false);
+    await replica.attach(persistence);
     let rt: Runtime | undefined;
     broker = await startEmbeddedIngest({
       config,
