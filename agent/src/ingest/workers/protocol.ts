@@ -49,9 +49,8 @@ export interface MainApi extends SessionApi {
   offer(topic: string, payload: Uint8Array): Promise<boolean>;
   /** One log line of the worker (pino JSON), written by the main thread's logger. */
   logLine(line: string): void;
-  ready(info: WorkerReady): void;
-  /** The worker could not start (the error's message and code); it exits next. */
-  startFailed(message: string, code: string | undefined): void;
+  /** The worker loaded and waits for `listen`. */
+  prepared(): void;
 }
 
 /** Calls and notes a worker serves the main thread. */
@@ -72,6 +71,11 @@ export interface WorkerApi {
   cut(): [string, [number, string][]][];
   /** Publishes from inside the agent (QoS 0; retained when asked). */
   publish(topic: string, payload: Uint8Array, retain: boolean): void;
+  /**
+   * Starts the broker on `port` (0 for the first worker: any) with SO_REUSEPORT and listens;
+   * the ports it listens on. Rejects with the start error (EDGEFLOW_LISTEN_FAILED, ...).
+   */
+  listen(port: number, tlsPort: number | undefined): Promise<WorkerReady>;
   /**
    * Graceful stop: close the listeners and clients, let in-flight records finish; the
    * committed incoming ids of the clients it served (the main thread keeps them).

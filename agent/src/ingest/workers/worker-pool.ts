@@ -98,6 +98,7 @@ export class IngestWorkers implements BrokerUnit {
 
   async #start(): Promise<void> {
     const { count, config } = this.#deps;
+    await this.#host.init();
     // One port per pair of workers: their cluster emitters talk directly, in order.
     const peers: MessagePort[][] = Array.from({ length: count }, () => []);
     for (let a = 0; a < count; a++)
@@ -106,36 +107,62 @@ export class IngestWorkers implements BrokerUnit {
         (peers[a] as MessagePort[])[b] = ch.port1;
         (peers[b] as MessagePort[])[a] = ch.port2;
       }
-    await this.#host.init();
-    let port = config.mqtt.listen.port;
-    let tlsPort = config.mqtt.tls?.port;
+    const loading: Promise<void>[] = [];
     for (let i = 0; i < count; i++) {
       const own = (peers[i] as MessagePort[]).filter((p): p is MessagePort => p !== undefined);
-      const init: WorkerInit = {
-        index: i,
-        workers: count,
-        config,
-        cache: this.#deps.cache.buffer,
-        counters: this.counters.buffer,
-        inflightTotal: this.#inflightTotal,
-        peers: own,
-        port,
-        tlsPort,
-        // Filled in #spawn, at the moment the worker is registered for subscription changes.
-        subs: [],
-        subsEpoch: this.#subsEpoch,
-        subsEpochAt: 0,
-        device: this.#deps.device,
-        logLevel: this.#deps.log.level,
-      };
-      const ready = await this.#spawn(init);
-      // The first worker bound the port (maybe an ephemeral one); the others join it.
-      port = ready.port;
-      tlsPort = ready.tlsPort;
+      loading.push(
+        this.#spawn({
+          index: i,
+          workers: count,
+          config,
+          cache: this.#deps.cache.buffer,
+          counters: this.counters.buffer,
+          inflightTotal: this.#inflightTotal,
+          peers: own,
+          port: 0,
+          tlsPort: undefined,
+          // Filled in #spawn, at the moment the worker is registered for subscription changes.
+          subs: [],
+          subsEpoch: this.#subsEpoch,
+          subsEpochAt: 0,
+          device: this.#deps.device,
+          logLevel: this.#deps.log.level,
+        }),
+      );
     }
+    await Promise.all(loading);
+    // All loaded; now they listen together. The first binds the port (an ephemeral one when
+    // configured 0), the others join it within a message's time.
+    const [first, ...rest] = this.#slots;
+    const listen = async (s: Slot, port: number, tlsPort: number | undefined) => {
+      try {
+        s.ready = await s.channel.call('listen', port, tlsPort);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        throw new AgentError(
+          code !== undefined && code in errorCatalog
+            ? (code as AgentErrorCode)
+            : 'EDGEFLOW_INGEST_WORKER_FAILED',
+          `ingest worker ${s.index}: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+      return s.ready;
+    };
+    const fixed = config.mqtt.listen.port !== 0 && (config.mqtt.tls?.port ?? 1) !== 0;
+    if (first === undefined) return;
+    if (fixed) {
+      await Promise.all(
+        this.#slots.map((s) => listen(s, config.mqtt.listen.port, config.mqtt.tls?.port)),
+      );
+      return;
+    }
+    const bound = await listen(first, config.mqtt.listen.port, config.mqtt.tls?.port);
+    await Promise.all(rest.map((s) => listen(s, bound.port, bound.tlsPort)));
   }
 
-  async #spawn(init: WorkerInit): Promise<WorkerReady> {
+  /** Starts worker thread `init.index`; resolves once it loaded (it listens on `listen`). */
+  async #spawn(init: WorkerInit): Promise<void> {
     // The replica's snapshot, the worker and its slot (which receives every later change) in one
     // synchronous step: no subscription change can fall between the snapshot and the slot.
     init.subs = this.#host.subscriptions();
@@ -145,33 +172,21 @@ export class IngestWorkers implements BrokerUnit {
       transferList: init.peers,
       name: `ingest-${init.index}`,
     });
-    let settle: { ok: (r: WorkerReady) => void; fail: (e: Error) => void } | undefined;
-    const ready = new Promise<WorkerReady>((ok, fail) => (settle = { ok, fail }));
-    const starting = {
-      ready: (r: WorkerReady) => settle?.ok(r),
-      failed: (message: string, code: string | undefined) =>
-        settle?.fail(
-          new AgentError(
-            code !== undefined && code in errorCatalog
-              ? (code as AgentErrorCode)
-              : 'EDGEFLOW_INGEST_WORKER_FAILED',
-            `ingest worker ${init.index}: ${message}`,
-          ),
-        ),
-    };
+    let loaded: () => void = () => undefined;
+    const prepared = new Promise<void>((resolve) => (loaded = resolve));
     const slot: Slot = {
       index: init.index,
       worker,
-      channel: new Channel<MainApi, WorkerApi>(worker, this.#handlers(init.index, starting)),
+      channel: new Channel<MainApi, WorkerApi>(worker, this.#handlers(init.index, loaded)),
       ready: undefined,
       acks: 0,
       stopped: false,
     };
-    this.#slots.push(slot);
+    this.#slots[init.index] = slot;
     const threadId = worker.threadId;
     worker.on('exit', (code) => this.#exited(slot, threadId, code));
     worker.on('error', (err) => this.#errored(slot, err));
-    // Exiting before it said ready or why it could not start.
+    // Exiting before it loaded.
     const exited = once(worker, 'exit').then(([code]) => {
       throw new AgentError(
         'EDGEFLOW_INGEST_WORKER_FAILED',
@@ -179,17 +194,10 @@ export class IngestWorkers implements BrokerUnit {
       );
     });
     exited.catch(() => undefined);
-    slot.ready = await Promise.race([ready, exited]);
-    return slot.ready;
+    await Promise.race([prepared, exited]);
   }
 
-  #handlers(
-    w: number,
-    starting: {
-      ready: (r: WorkerReady) => void;
-      failed: (message: string, code: string | undefined) => void;
-    },
-  ): MainApi {
+  #handlers(w: number, prepared: () => void): MainApi {
     const { log } = this.#deps;
     const workerLog = log.child({ component: 'ingest-worker', worker: w });
     return {
@@ -205,8 +213,7 @@ export class IngestWorkers implements BrokerUnit {
         return true;
       },
       logLine: (line) => relayLog(workerLog, line),
-      ready: starting.ready,
-      startFailed: starting.failed,
+      prepared,
     };
   }
 

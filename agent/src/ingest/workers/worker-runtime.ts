@@ -11,7 +11,7 @@ import { rowCounters, SharedCounters, type CounterRow } from '../../metrics/shar
 import { deadLetterBody } from '../dead-letter.js';
 import { IngestPipeline } from '../pipeline.js';
 import { Channel, type PortLike } from './channel.js';
-import type { MainApi, WorkerApi, WorkerInit } from './protocol.js';
+import type { MainApi, WorkerApi, WorkerInit, WorkerReady } from './protocol.js';
 import { WorkerLog } from './worker-log.js';
 
 /** Stops a worker's runtime: what its clients' committed incoming ids were, for the snapshot. */
@@ -31,6 +31,18 @@ export async function runIngestWorker(
   // but subscription changes come from the moment the main thread registered it.
   let rt: Runtime | undefined;
   const replica = new EarlyChanges();
+  // Every worker loads first and listens when the main thread says so, all at once: the kernel
+  // only spreads connections over the sockets bound at that moment, so a worker listening a
+  // second before the others would take every client that reconnects after a restart.
+  let resolveAt: (p: { port: number; tlsPort: number | undefined }) => void = () => undefined;
+  const at = {
+    promise: new Promise<{ port: number; tlsPort: number | undefined }>((r) => (resolveAt = r)),
+    resolve: (p: { port: number; tlsPort: number | undefined }) => resolveAt(p),
+  };
+  const started: Promise<WorkerReady> = at.promise.then(async ({ port, tlsPort }) => {
+    rt = await Runtime.start({ ...init, port, tlsPort }, channel, log, replica);
+    return { port: rt.broker.address.port, tlsPort: rt.broker.tlsAddress?.port };
+  });
   const channel: Channel<WorkerApi, MainApi> = new Channel<WorkerApi, MainApi>(port, {
     committed: (n) => rt?.log.committed(n),
     failed: (n, message, code) => rt?.log.failed(n, Object.assign(new Error(message), { code })),
@@ -44,19 +56,18 @@ export async function runIngestWorker(
         retain,
       ),
     stop: () => need(rt).stop(),
+    listen: (port, tlsPort) => {
+      at.resolve({ port, tlsPort });
+      return started;
+    },
   });
   const log = pino(
     { level: init.logLevel, base: { worker: init.index } },
     { write: (line: string) => channel.note('logLine', [line]) },
   );
-  try {
-    rt = await Runtime.start(init, channel, log, replica);
-  } catch (err) {
-    const e = err as { message?: string; code?: string };
-    channel.note('startFailed', [String(e.message ?? err), e.code]);
-    throw err;
-  }
-  channel.note('ready', [{ port: rt.broker.address.port, tlsPort: rt.broker.tlsAddress?.port }]);
+  channel.note('prepared', []);
+  // A failure goes back as the reply to `listen` (with its code); the thread stays until stopped.
+  await started.catch(() => undefined);
 }
 
 /**
