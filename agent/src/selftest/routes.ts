@@ -2,12 +2,15 @@ import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { accessGrant, createAuthGuard } from '../http/auth.js';
 import { errorBody } from '../http/error-body.js';
 import type { HttpPlugin } from '../lifecycle/parts/http.js';
+import { READING_RECORD } from '../cache/reading-record.js';
+import { INTERNAL_KEY_PREFIX } from '../cache/sensor-cache.js';
+import { runSharedMapSelfTest } from './shared-map-selftest.js';
 
 /** What the cache self-test needs from the agent's cache: its shared map, when it has one. */
 export interface SelfTestDeps {
   /**
    * Runs the worker self-test against the cache's SharedShardedMap and returns its report, or
-   * undefined when the cache is not shared (today: a ShardedMap owned by the main thread).
+   * undefined when the cache is not shared (an agent before the shared cache: 409).
    */
   readonly sharedMapSelfTest: () => Promise<Record<string, unknown>> | undefined;
 }
@@ -39,16 +42,27 @@ export function selfTestRoutes(
 }
 
 /**
- * The self-test on the agent's listener (agent-parts.ts). The sensor cache is not shared
- * between threads yet, so it answers 409; the cache that is will pass its SharedShardedMap
- * self-test here.
+ * The self-test on the agent's listener (agent-parts.ts), against the sensor cache's own
+ * SharedShardedMap (the one the ingest workers write), on keys under the cache's internal
+ * prefix, which are never listed, snapshotted or logged, and are deleted when the test ends.
+ * One run at a time.
  */
 export const selfTestHttp: HttpPlugin = {
   name: 'selftest',
-  register(app, { config }) {
+  register(app, { config, cache }) {
     const grant = accessGrant('selftest', config.selftest.access.apiTokens);
+    let running: Promise<Record<string, unknown>> | undefined;
     selfTestRoutes(app, createAuthGuard(config.http.apiTokens, grant), {
-      sharedMapSelfTest: () => undefined,
+      sharedMapSelfTest: () => {
+        running ??= runSharedMapSelfTest({
+          map: cache.map,
+          layout: READING_RECORD,
+          prefix: `${INTERNAL_KEY_PREFIX}selftest/`,
+        })
+          .then((r) => ({ ...r }))
+          .finally(() => (running = undefined));
+        return running;
+      },
     });
     return Promise.resolve();
   },

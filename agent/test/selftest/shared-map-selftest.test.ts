@@ -13,6 +13,8 @@ import {
   type SelfTestTarget,
 } from '../../src/selftest/shared-map-selftest.js';
 import { SharedShardedMap as BrokenMap } from './broken-seqlock-map.js';
+import { READING_RECORD } from '../../src/cache/reading-record.js';
+import { INTERNAL_KEY_PREFIX, SensorCache } from '../../src/cache/sensor-cache.js';
 
 // A layout like a cache record's: every width the codec handles.
 const layout = { value: 'f64', ts: 'f64', seq: 'u32', quality: 'u8' } as const;
@@ -81,7 +83,8 @@ test('the agent runs its self-test only for a token named in selftest.access.api
     );
     const app = Fastify();
     t.after(() => app.close());
-    await selfTestHttp.register(app, { config } as unknown as AgentContext);
+    const cache = new SensorCache({ shards: 8, capacity: 4096 });
+    await selfTestHttp.register(app, { config, cache } as unknown as AgentContext);
     const post = (c: string) =>
       app.inject({
         method: 'POST',
@@ -94,7 +97,30 @@ test('the agent runs its self-test only for a token named in selftest.access.api
       assert.equal(r.json<{ error: { code: string } }>().error.code, 'EDGEFLOW_HTTP_FORBIDDEN');
       assert.match(r.body, /add it to selftest\.access\.apiTokens/);
     }
-    if (grant !== null)
-      assert.equal((await post('e')).statusCode, 409, 'the granted token runs it');
+    if (grant !== null) {
+      const r = await post('e');
+      assert.equal(r.statusCode, 200, `the granted token runs it: ${r.body}`);
+      assert.equal(r.json<{ kind: string }>().kind, 'shared-sharded-map');
+    }
   }
+});
+
+test('the self-test on the sensor cache itself (string fields included), its keys never listed', async () => {
+  const cache = new SensorCache({ shards: 8, capacity: 4096 });
+  cache.store('d/t', { value: 1, unit: 'Cel', ts: 1, source: 'mqtt:c', quality: 'good' });
+  for (const n of [0, 1, 70_000])
+    assert.equal(counterOf(READING_RECORD, recordFor(READING_RECORD, n)), n);
+  const seen: string[] = [];
+  const watching = setInterval(() => seen.push(...cache.list().map((r) => r.key)), 5);
+  const r = await runSharedMapSelfTest(
+    { map: cache.map, layout: READING_RECORD, prefix: `${INTERNAL_KEY_PREFIX}selftest/` },
+    SMALL,
+  );
+  clearInterval(watching);
+  assert.equal(r.lostUpdates, 0);
+  assert.equal(r.casSum, r.expectedCasSum);
+  assert.equal(r.tornReads, 0);
+  assert.deepEqual(r.probe, { attempts: 3, returnedInsideWrite: 0 });
+  assert.deepEqual([...new Set(seen)], ['d/t'], 'self-test keys are never listed as sensors');
+  assert.equal(cache.size, 1, 'and are gone afterwards');
 });
