@@ -252,7 +252,7 @@ async function createAedes(
       messageId: packet.messageId,
       user: security.userOf(client),
     });
-  let queueQos1: ReturnType<typeof queueQos1BeforeAck>;
+  const early: { queueQos1?: ReturnType<typeof queueQos1BeforeAck> } = {};
   /** Packets already consumed before forwarding (QoS 1 in authorizePublish, QoS 2 numbered). */
   const consumedEarly = new WeakSet<object>();
   const settle = (pending: void | Promise<void>, done: (err?: Error | null) => void) => {
@@ -290,7 +290,7 @@ async function createAedes(
             consumedEarly.delete(packet);
             return done(e);
           }
-          settle(queueQos1?.(packet, client), done);
+          settle(early.queueQos1?.(packet, client), done);
         });
       });
     },
@@ -307,7 +307,7 @@ async function createAedes(
     },
   });
   consumeQos2BeforeForwarding(aedes, persistence, consume, consumedEarly);
-  queueQos1 = queueQos1BeforeAck(aedes, persistence);
+  early.queueQos1 = queueQos1BeforeAck(aedes, persistence);
   return aedes;
 }
 

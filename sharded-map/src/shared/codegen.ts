@@ -122,8 +122,7 @@ export function compileCodec(g: Pick<Geometry, 'fields' | 'strings'>): RecordCod
       sc.store(v.i32, v.u16, base);
     },
     valid: (rec) => numeric.valid(rec) && sc.valid(rec as Loose),
-    equals: (v, base, rec) =>
-      numeric.equals(v, base, rec) && sc.equals(v.i32, v.u16, base, rec),
+    equals: (v, base, rec) => numeric.equals(v, base, rec) && sc.equals(v.i32, v.u16, base, rec),
     zero: (out) => {
       numeric.zero(out);
       sc.zero(out);

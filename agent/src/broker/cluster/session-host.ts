@@ -2,7 +2,6 @@ import type { Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { SubscriptionRec } from '../../wal/records.js';
 import type { MemoryPersistence } from '../memory-persistence.js';
-import type { OutgoingPacket } from '../outgoing-store.js';
 import { SessionExpiry } from '../session-expiry.js';
 import {
   revive,
@@ -124,7 +123,7 @@ export class SessionHost {
     }
     let m = this.#subs.get(change.c);
     if (change.t === 'add') {
-      if (m === undefined) this.#subs.set(change.c, (m = new Map()));
+      if (m === undefined) this.#subs.set(change.c, (m = new Map<string, SubscriptionRec>()));
       for (const sub of change.subs) m.set(sub.topic, sub);
       return;
     }
@@ -193,7 +192,7 @@ export class SessionHost {
       update: async (c, packet) => {
         this.#trace('update', w, c, packet);
         this.#mustServe(w, c);
-        await p.outgoingUpdate(client(c), revive(packet) as OutgoingPacket & PacketWire);
+        await p.outgoingUpdate(client(c), revive(packet));
       },
       clear: async (c, m) => {
         this.#mustServe(w, c);

@@ -39,7 +39,13 @@ function closed(client: object): boolean {
   return (client as { closed?: unknown }).closed === true;
 }
 
-const MOVED = Object.freeze(new Error('the connection is closed: its client is served elsewhere'));
+const movedError = (clientId: string) =>
+  Object.assign(
+    new Error(`the connection of ${clientId} is closed: its client is served elsewhere`),
+    {
+      code: 'EDGEFLOW_CLIENT_MOVED',
+    },
+  );
 
 export class WorkerPersistence extends DurablePersistence {
   /** The session API on the main thread (set before aedes starts). */
@@ -166,7 +172,7 @@ export class WorkerPersistence extends DurablePersistence {
   override async outgoingUpdate(client: Pick<Client, 'id'>, packet: OutgoingPacket): Promise<void> {
     // A delivery to a connection already closed (its listeners go a moment later): nothing to
     // number; the client's serving connection has the message from its queue.
-    if (closed(client)) throw MOVED;
+    if (closed(client)) throw movedError(client.id);
     const m = packet.messageId;
     if (m !== undefined) {
       // Taken at once: the next id aedes assigns must skip it (packet-ids.ts).
@@ -185,7 +191,7 @@ export class WorkerPersistence extends DurablePersistence {
     const m = typeof packet === 'number' ? undefined : packet.messageId;
     const found = await this.sessionHost.call('clear', client.id, m);
     if (m !== undefined && found !== undefined) this.#outIds.get(client.id)?.delete(m);
-    return found === undefined ? undefined : (revive(found) as OutgoingPacket);
+    return found === undefined ? undefined : revive(found);
   }
 
   override outgoingStream(client: Pick<Client, 'id'>): Readable {

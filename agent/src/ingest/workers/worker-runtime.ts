@@ -26,7 +26,6 @@ export async function runIngestWorker(
   init: WorkerInit,
   port: PortLike & Pick<MessagePort, 'close'>,
 ): Promise<void> {
-  const { config } = init;
   // The handlers need what is built below; calls only come once the worker said it is ready,
   // but subscription changes come from the moment the main thread registered it.
   let rt: Runtime | undefined;
@@ -93,6 +92,39 @@ class EarlyChanges {
   }
 }
 
+/** The worker's persistence, its limits and its replica of the persistent subscriptions. */
+async function workerPersistence(
+  init: WorkerInit,
+  channel: Channel<WorkerApi, MainApi>,
+  log: Logger,
+  metrics: ReturnType<typeof rowCounters>,
+  workerLog: WorkerLog,
+  replica: EarlyChanges,
+): Promise<WorkerPersistence> {
+  const { limits } = init.config.mqtt;
+  const persistence = new WorkerPersistence({
+    durable: workerLog,
+    onDuplicate: () => metrics.ingestDuplicates.inc(),
+    onSessionError: (err) => {
+      metrics.walErrors.inc();
+      log.warn(
+        { event: 'wal.session_append_failed', err: err.message },
+        'a session change could not be logged',
+      );
+    },
+  });
+  persistence.sessionHost = channel;
+  persistence.limitInflight({
+    perClient: limits.maxInflight,
+    total: limits.maxInflightTotal,
+    shared: new Int32Array(init.inflightTotal),
+  });
+  persistence.followSubscriptions(new Int32Array(init.subsEpoch), init.subsEpochAt);
+  for (const [c, subs] of init.subs) await persistence.applySubs({ t: 'add', c, subs }, false);
+  await replica.attach(persistence);
+  return persistence;
+}
+
 function need(rt: Runtime | undefined): Runtime {
   if (rt === undefined) throw new Error('ingest worker is not started');
   return rt;
@@ -135,13 +167,13 @@ class Runtime {
     const metrics = rowCounters(row);
     // With the log: records go to the main thread's group commit. Without: a log that keeps
     // nothing and acknowledges at once (the same bookkeeping of client moves).
-    let workerLog: WorkerLog;
-    workerLog = new WorkerLog({
+    const workerLog: WorkerLog = new WorkerLog({
       send: wal
         ? (b) => channel.note('log', [b], [b.bytes.buffer as ArrayBuffer])
         : (b) => setImmediate(() => workerLog.committed(b.count)),
     });
-    let broker: EmbeddedBroker | undefined;
+    // The broker and the runtime exist only once the broker started; callbacks reach them here.
+    const ref: { broker?: EmbeddedBroker; rt?: Runtime } = {};
     const pipeline = new IngestPipeline(
       {
         sensorPrefix: config.mqtt.sensorPrefix,
@@ -154,34 +186,14 @@ class Runtime {
         log: log.child({ component: 'ingest' }),
         now: Date.now,
         deadLetter: (topic, payload, reason, detail, code) =>
-          broker?.publish(
+          ref.broker?.publish(
             config.mqtt.deadLetterTopic,
             deadLetterBody(topic, payload, { code, reason, detail }),
           ),
       },
     );
-    const persistence = new WorkerPersistence({
-      durable: workerLog,
-      onDuplicate: () => metrics.ingestDuplicates.inc(),
-      onSessionError: (err) => {
-        metrics.walErrors.inc();
-        log.warn(
-          { event: 'wal.session_append_failed', err: err.message },
-          'a session change could not be logged',
-        );
-      },
-    });
-    persistence.sessionHost = channel;
-    persistence.limitInflight({
-      perClient: config.mqtt.limits.maxInflight,
-      total: config.mqtt.limits.maxInflightTotal,
-      shared: new Int32Array(init.inflightTotal),
-    });
-    persistence.followSubscriptions(new Int32Array(init.subsEpoch), init.subsEpochAt);
-    for (const [c, subs] of init.subs) await persistence.applySubs({ t: 'add', c, subs }, false);
-    await replica.attach(persistence);
-    let rt: Runtime | undefined;
-    broker = await startEmbeddedIngest({
+    const persistence = await workerPersistence(init, channel, log, metrics, workerLog, replica);
+    const broker = await startEmbeddedIngest({
       config,
       durable: wal ? workerLog : undefined,
       pipeline,
@@ -199,11 +211,12 @@ class Runtime {
         port: init.port,
         tlsPort: init.tlsPort,
         mq: new ClusterEmitter(init.peers, { concurrency: 100 }),
-        beforeConnect: (c) => need(rt).#claim(c),
+        beforeConnect: (c) => need(ref.rt).#claim(c),
       },
     });
-    rt = new Runtime(broker, workerLog, persistence, cache, row, channel, log);
-    return rt;
+    ref.broker = broker;
+    ref.rt = new Runtime(broker, workerLog, persistence, cache, row, channel, log);
+    return ref.rt;
   }
 
   /** Takes client `c` over before aedes handles its CONNECT (see SessionHost). */
