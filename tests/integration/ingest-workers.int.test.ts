@@ -137,8 +137,15 @@ async function tornReads(
   return { reads, torn, written };
 }
 
+// Each worker's cache writes pause 0.3 ms half-way through a record (numbers new, strings
+// old), inside the seqlock (test hook): a reader ignoring the sequence has a wide window.
+const PAUSE = { ingestWorkerPauseMidRecordMs: 0.3 };
+
 test('the HTTP API never returns a torn reading while both workers write', async (t) => {
-  const { reads, torn, written } = await tornReads(t, {}, { reads: 3000, stopAtFirstTorn: false });
+  const { reads, torn, written } = await tornReads(t, PAUSE, {
+    reads: 3000,
+    stopAtFirstTorn: false,
+  });
   t.diagnostic(`${reads} readings read over HTTP while ${written} were written`);
   assert.deepEqual(torn, []);
 });
@@ -148,7 +155,7 @@ test('negative control: with the seqlock check removed, torn readings come back'
   // (SharedShardedMap's unvalidatedReads test hook): the detector above must catch something.
   const { reads, torn } = await tornReads(
     t,
-    { cacheMapDeps: { unvalidatedReads: true } },
+    { ...PAUSE, cacheMapDeps: { unvalidatedReads: true } },
     { reads: 20_000, stopAtFirstTorn: true },
   );
   t.diagnostic(`first torn reading after ${reads} reads: ${torn[0] ?? 'none'}`);

@@ -40,6 +40,12 @@ export interface AgentDeps {
   cacheMapDeps?: SharedShardedMapDeps;
   /** Test hook: the module each ingest worker thread runs (default the agent's own). */
   ingestWorkerScript?: URL;
+  /**
+   * Test hook: each ingest worker's cache writes pause this long half-way through a record
+   * (numbers written, strings not yet), inside the seqlock: a torn-read detector gets a wide
+   * window to catch a reader that ignores the sequence.
+   */
+  ingestWorkerPauseMidRecordMs?: number;
 }
 
 /**

@@ -18,7 +18,7 @@ const probeKey = `${job.prefix}probe`;
 // its read returned, or holdMs: a reader that returns meanwhile read a record being written.
 const hook =
   job.task === 'probe-writer'
-    ? (step: 'mid-write' | 'end-write'): void => {
+    ? (step: 'mid-write' | 'end-write' | 'mid-record'): void => {
         if (step !== 'mid-write') return;
         Atomics.store(ctl, C.readDone, 0);
         Atomics.store(ctl, C.inWrite, 1);

@@ -105,7 +105,10 @@ function storeStmt(f: PlacedField, src: string): string {
  * generated functions are monomorphic and allocate nothing. Safe because field names are
  * checked against an identifier pattern and types against a fixed set (layout.ts).
  */
-export function compileCodec(g: Pick<Geometry, 'fields' | 'strings'>): RecordCodec {
+export function compileCodec(
+  g: Pick<Geometry, 'fields' | 'strings'>,
+  hook?: (step: 'mid-record') => void,
+): RecordCodec {
   const numeric = compileNumeric(g.fields);
   if (g.strings === undefined) return numeric;
   const sc = new StringCodec(g.strings);
@@ -119,6 +122,7 @@ export function compileCodec(g: Pick<Geometry, 'fields' | 'strings'>): RecordCod
     prepare: (rec) => sc.prepare(rec),
     write: (v, base, rec) => {
       numeric.write(v, base, rec);
+      hook?.('mid-record');
       sc.store(v.i32, v.u16, base);
     },
     valid: (rec) => numeric.valid(rec) && sc.valid(rec as Loose),

@@ -20,7 +20,7 @@ export class ShardCore {
     readonly g: Geometry,
     readonly codec: RecordCodec,
     readonly keys: KeyCodec,
-    readonly hook?: (step: 'mid-write' | 'end-write') => void,
+    readonly hook?: (step: 'mid-write' | 'end-write' | 'mid-record') => void,
   ) {
     this.slots = g.slots;
   }

@@ -49,10 +49,12 @@ export interface SharedShardedMapDeps {
    * Test hook, unused in production: called inside a write's critical section (shard lock
    * held, sequence odd) after the record is written and before the undo copy is disarmed
    * (`'mid-write'`), and again after the sequence is even again, just before the lock is
-   * released (`'end-write'`). Stress tests pause the holder here (an `Atomics.wait` sleep) to
+   * released (`'end-write'`). For a record with `str` fields also half-way through writing the
+   * record: its numeric fields new, its strings still old (`'mid-record'`; a reader that
+   * ignored the sequence would return that mix). Stress tests pause the holder here (an `Atomics.wait` sleep) to
    * stand in for a thread descheduled inside the lock on a loaded machine.
    */
-  readonly inCriticalSection?: (step: 'mid-write' | 'end-write') => void;
+  readonly inCriticalSection?: (step: 'mid-write' | 'end-write' | 'mid-record') => void;
   /**
    * Test hook, never for production: this handle's lock-free reads skip the sequence check
    * (they return whatever they copied, even from a shard a writer is inside). Negative tests

@@ -111,7 +111,7 @@ export class SharedShardedMap<L extends RecordLayout = RecordLayout> {
     this.record = info.layout as L;
     this.#g = info.geometry;
     this.#v = makeViews(buffer);
-    this.#codec = compileCodec(this.#g);
+    this.#codec = compileCodec(this.#g, deps.inCriticalSection);
     this.#checkReads = deps.unvalidatedReads !== true;
     this.#codec.zero(this.#scratch);
     this.#keys = new KeyCodec(this.#g.maxKeyBytes);

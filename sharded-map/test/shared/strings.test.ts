@@ -207,3 +207,28 @@ test('a reader never returns while a writer is inside the record; with unvalidat
     reader.close();
   }
 });
+
+test('half-way through a record (numbers new, strings old) a reader waits; without the check it returns the mix', async () => {
+  for (const unvalidated of [false, true]) {
+    const map = new SharedShardedMap({ capacity: 16, shards: 1, record, stringBytes: 48 });
+    const control = new SharedArrayBuffer(16);
+    const ctl = new Int32Array(control);
+    const w = start(map.buffer, control, 'mid-record-writer', 0, 300);
+    while (Atomics.load(ctl, 1) !== 1) await new Promise((r) => setTimeout(r, 2));
+    const reader = SharedShardedMap.attach<typeof record>(
+      map.buffer,
+      {},
+      { unvalidatedReads: unvalidated },
+    );
+    const out: Rec = { x: 0, label: '', tail: '' };
+    assert.equal(reader.get('hot', out), true);
+    Atomics.store(ctl, 2, 1);
+    Atomics.notify(ctl, 2);
+    await once(w, 'message');
+    await w.terminate();
+    if (unvalidated)
+      assert.deepEqual(out, { ...recordOf(1), x: 2 }, 'x of record 2, strings of record 1');
+    else assert.deepEqual(out, recordOf(2));
+    reader.close();
+  }
+});

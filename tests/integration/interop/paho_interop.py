@@ -65,8 +65,11 @@ else:
     sub.subscribe("interop/paho/#", qos=2)
     subscribed.wait(10)
     pub = mqtt.Client(client_id="paho-pub", clean_session=True, protocol=mqtt.MQTTv311)
+    # paho drops a QoS 0 publish made before CONNACK (it queues only QoS 1/2): wait for it.
+    pub_done, _ = connack_waiter(pub)
     pub.connect("127.0.0.1", port, keepalive=30)
     pub.loop_start()
+    pub_done.wait(10)
     infos = []
     for i in range(6):
         infos.append(pub.publish("interop/paho/t", f"m{i}", qos=i % 3))

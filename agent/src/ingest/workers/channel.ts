@@ -17,16 +17,48 @@ export type Handlers = Record<string, Handler>;
 type Msg =
   | { k: 'q'; id: number; m: string; a: unknown[] }
   | { k: 'r'; id: number; v: unknown }
-  | { k: 'e'; id: number; e: { message: string; code?: string } }
+  | { k: 'e'; id: number; e: WireError }
   | { k: 'n'; m: string; a: unknown[] };
 
-/** An error that came back from the other side of a {@link Channel} (message and code kept). */
+/** An error as it crosses: message, code, the socket fields, and its causes. */
+interface WireError {
+  message: string;
+  code?: string;
+  port?: number;
+  address?: string;
+  syscall?: string;
+  cause?: WireError;
+}
+
+/**
+ * An error that came back from the other side of a {@link Channel}: message and code kept, and
+ * the cause chain with the socket fields (EADDRINUSE with its port: the start-failure line
+ * names the listener from them).
+ */
 export class RemoteError extends Error {
   readonly code: string | undefined;
-  constructor(message: string, code: string | undefined) {
-    super(message);
-    this.code = code;
+  readonly port: number | undefined;
+  readonly address: string | undefined;
+  constructor(e: WireError) {
+    super(e.message, e.cause === undefined ? undefined : { cause: new RemoteError(e.cause) });
+    this.code = e.code;
+    this.port = e.port;
+    this.address = e.address;
   }
+}
+
+function toWireError(err: unknown, depth = 0): WireError {
+  const e = err as Partial<Record<keyof WireError, unknown>> | null;
+  const out: WireError = {
+    message: typeof e?.message === 'string' ? e.message : String(err),
+  };
+  if (typeof e?.code === 'string') out.code = e.code;
+  if (typeof e?.port === 'number') out.port = e.port;
+  if (typeof e?.address === 'string') out.address = e.address;
+  if (typeof e?.syscall === 'string') out.syscall = e.syscall;
+  if (e?.cause !== undefined && e.cause !== null && depth < 4)
+    out.cause = toWireError(e.cause, depth + 1);
+  return out;
 }
 
 /**
@@ -86,7 +118,7 @@ export class Channel<L extends Handlers, R extends Handlers> {
       if (p === undefined) return;
       this.#pending.delete(msg.id);
       if (msg.k === 'r') p.resolve(msg.v);
-      else p.reject(new RemoteError(msg.e.message, msg.e.code));
+      else p.reject(new RemoteError(msg.e));
       return;
     }
     const fn = this.#handlers[msg.m] as ((...a: unknown[]) => unknown) | undefined;
@@ -118,15 +150,7 @@ export class Channel<L extends Handlers, R extends Handlers> {
   }
 
   #fail(id: number, err: unknown): void {
-    const e = err as { message?: unknown; code?: unknown };
-    const out: Msg = {
-      k: 'e',
-      id,
-      e: {
-        message: typeof e?.message === 'string' ? e.message : String(err),
-        ...(typeof e?.code === 'string' ? { code: e.code } : {}),
-      },
-    };
+    const out: Msg = { k: 'e', id, e: toWireError(err) };
     if (this.#closed === undefined) this.#port.postMessage(out);
   }
 }

@@ -29,6 +29,8 @@ export interface WorkerInit {
   /** This gateway's topic level: commands (`edgeflow/<device>/...`) go to the main thread. */
   device: string;
   logLevel: string;
+  /** Test hook (AgentDeps.ingestWorkerPauseMidRecordMs). */
+  pauseMidRecordMs?: number;
 }
 
 /** What a worker tells the main thread once it listens. */

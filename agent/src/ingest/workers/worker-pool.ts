@@ -34,6 +34,8 @@ export interface IngestWorkersDeps {
   failed: (index: number, err: Error) => void;
   onSessionExpired?: () => void;
   script?: URL;
+  /** Test hook, see AgentDeps.ingestWorkerPauseMidRecordMs. */
+  pauseMidRecordMs?: number;
 }
 
 interface Slot {
@@ -127,6 +129,9 @@ export class IngestWorkers implements BrokerUnit {
           subsEpochAt: 0,
           device: this.#deps.device,
           logLevel: this.#deps.log.level,
+          ...(this.#deps.pauseMidRecordMs !== undefined
+            ? { pauseMidRecordMs: this.#deps.pauseMidRecordMs }
+            : {}),
         }),
       );
     }
@@ -138,11 +143,15 @@ export class IngestWorkers implements BrokerUnit {
       try {
         s.ready = await s.channel.call('listen', port, tlsPort);
       } catch (err) {
+        // The worker's own error (EDGEFLOW_LISTEN_FAILED, ...) with its cause, as if the
+        // broker had started on this thread; anything else names the worker.
         const code = (err as { code?: string }).code;
+        if (code !== undefined && code in errorCatalog)
+          throw new AgentError(code as AgentErrorCode, (err as Error).message, {
+            cause: (err as Error).cause,
+          });
         throw new AgentError(
-          code !== undefined && code in errorCatalog
-            ? (code as AgentErrorCode)
-            : 'EDGEFLOW_INGEST_WORKER_FAILED',
+          'EDGEFLOW_INGEST_WORKER_FAILED',
           `ingest worker ${s.index}: ${(err as Error).message}`,
           { cause: err },
         );

@@ -6,6 +6,7 @@ import type { SubsChange } from '../../broker/cluster/session-api.js';
 import type { EmbeddedBroker } from '../../broker/embedded-broker.js';
 import { topicMatches } from '../../bridge/index.js';
 import { SensorCache } from '../../cache/sensor-cache.js';
+import type { SharedShardedMapDeps } from '@edgeflow/sharded-map';
 import { startEmbeddedIngest } from '../../lifecycle/embedded-ingest.js';
 import { rowCounters, SharedCounters, type CounterRow } from '../../metrics/shared-counters.js';
 import { deadLetterBody } from '../dead-letter.js';
@@ -92,6 +93,17 @@ class EarlyChanges {
   }
 }
 
+/** The test hook of WorkerInit.pauseMidRecordMs, as the cache map's critical-section hook. */
+function pauseHook(ms: number | undefined): SharedShardedMapDeps {
+  if (ms === undefined) return {};
+  const sleep = new Int32Array(new SharedArrayBuffer(4));
+  return {
+    inCriticalSection: (step) => {
+      if (step === 'mid-record') Atomics.wait(sleep, 0, 0, ms);
+    },
+  };
+}
+
 /** The worker's persistence, its limits and its replica of the persistent subscriptions. */
 async function workerPersistence(
   init: WorkerInit,
@@ -162,7 +174,7 @@ class Runtime {
   ): Promise<Runtime> {
     const { config } = init;
     const wal = config.ingest.durability === 'wal';
-    const cache = new SensorCache({ buffer: init.cache });
+    const cache = new SensorCache({ buffer: init.cache }, pauseHook(init.pauseMidRecordMs));
     const row = new SharedCounters(init.counters).row(init.index);
     const metrics = rowCounters(row);
     // With the log: records go to the main thread's group commit. Without: a log that keeps

@@ -48,6 +48,9 @@ export const ingestWorkersPart: AgentPart = {
       failed: (index, err) => crash(ctx, index, err),
       onSessionExpired: () => metrics.mqttSessionsExpired.inc(),
       ...(ctx.deps.ingestWorkerScript ? { script: ctx.deps.ingestWorkerScript } : {}),
+      ...(ctx.deps.ingestWorkerPauseMidRecordMs !== undefined
+        ? { pauseMidRecordMs: ctx.deps.ingestWorkerPauseMidRecordMs }
+        : {}),
     });
     units.ingestWorkers = workers;
     units.broker = workers;
