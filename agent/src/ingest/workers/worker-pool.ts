@@ -194,7 +194,7 @@ export class IngestWorkers implements BrokerUnit {
     this.#slots[init.index] = slot;
     const threadId = worker.threadId;
     worker.on('exit', (code) => this.#exited(slot, threadId, code));
-    worker.on('error', (err) => this.#errored(slot, err));
+    worker.on('error', (err: Error) => this.#errored(slot, err));
     // Exiting before it loaded.
     const exited = once(worker, 'exit').then(([code]) => {
       throw new AgentError(
