@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmod, chown, mkdir } from 'node:fs/promises';
+import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -22,10 +22,18 @@ export function agentUidMissing(): string | undefined {
  */
 export async function agentStateDir(dir: string, ancestors: readonly string[]): Promise<void> {
   await mkdir(dir, { recursive: true });
-  for (const a of ancestors) await chmod(a, 0o755);
-  await chmod(dirname(dir), 0o755);
+  for (const a of [...ancestors, dirname(dir)]) await allowTraversal(a);
   await chown(dir, AGENT_UID, AGENT_GID);
   await chmod(dir, 0o700);
+}
+
+/**
+ * Adds r-x for group and others and keeps every other bit: an ancestor may be a shared directory
+ * such as /tmp (1777), whose mode must never be narrowed (apt's _apt user, every other test).
+ */
+async function allowTraversal(path: string): Promise<void> {
+  const mode = (await stat(path)).mode & 0o7777;
+  if ((mode & 0o055) !== 0o055) await chmod(path, mode | 0o055);
 }
 
 /**
