@@ -31,6 +31,8 @@ export const errorCatalog = {
     'The agent broker refused the suite connection (bad user name or password, or not authorized). Pass --mqtt-username and --mqtt-password-file of a user the agent accepts.',
   EDGEFLOW_ER_MQTT_ACL:
     'The agent broker refused the suite publishes (its topic ACL closed the connection on sensors/<device>/<sensor>). Grant the suite user publish on sensors/# or use another user.',
+  EDGEFLOW_ER_OTA_DRILL:
+    'The OTA drill bundles cannot be made: the key is not an Ed25519 PEM private key, the release directory has no bin/edgeflow, or the running version is not SemVer. See docs/ota.md "The EdgeReady OTA drill".',
   EDGEFLOW_ER_INTERNAL:
     'An unexpected error stopped the run; the report names it. Please report it with edgeready.log from the output directory.',
   EDGEFLOW_ER_EDGEFLOW_CLI:

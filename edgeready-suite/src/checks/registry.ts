@@ -59,3 +59,10 @@ export const DATA_ONLY = new Set([
   'ER-RES-THERMAL',
   'ER-RES-CPUFREQ',
 ]);
+
+/**
+ * Checks that run after every other check of their round: the OTA drill restarts the agent (a
+ * real drill under systemd), so the checks that read the agent, its unit and its log judge the
+ * run before it.
+ */
+export const RUNS_LAST: ReadonlySet<string> = new Set(['ER-OTA-DRILL']);

@@ -10,6 +10,12 @@ import { resumeRun, startRun } from '../run/lifecycle.js';
 import type { RunOutcome } from '../run/runner.js';
 import type { RunOptions } from '../run/types.js';
 import { clamp, parseDuration, parseLoopback, parsePcrs, parsePositive } from './args.js';
+import {
+  DRILL_RUN_OPTIONS,
+  DRILL_USAGE,
+  drillBundlesCommand,
+  drillRunOptions,
+} from './ota-drill-cli.js';
 
 export type { CliIo };
 
@@ -26,6 +32,7 @@ commands:
   run --mode functional|stress --duration 72h|30m|2m --out DIR [options]
   resume DIR [--json-progress]           continue a run after a crash, reboot or Ctrl-C
   verify-report ARCHIVE --enrolment FILE [--challenge NONCE] [--json]
+  ota-drill-bundles --from RELEASE_DIR --version V --key KEY --out DIR   the OTA drill's bundle pair
 
 run options:
   --board auto|sim|<profile>   board (default auto)         --root DIR     host root (default /)
@@ -45,6 +52,7 @@ run options:
   --ota-rollback-limit SEC (120)  --max-gap RATIO (0.05)  --pcrs LIST (0-7,23)
   --stall-limit D (10s)  --trend-min D (30m)  --clock-tolerance RATIO (0.02)
   --gpio-loopback OUT:IN (repeatable)  --enrolment FILE  --unit-file FILE
+${DRILL_USAGE}
   --edgeflow-cli PATH          the agent's edgeflow CLI (default: from @edgeflow/agent)
   --json-progress              one JSON progress object per second on stdout
 
@@ -127,6 +135,7 @@ function runOptions(
         'unit-file': { type: 'string' },
         'edgeflow-cli': { type: 'string' },
         'json-progress': { type: 'boolean', default: false },
+        ...DRILL_RUN_OPTIONS,
       },
     },
     usageError,
@@ -182,6 +191,7 @@ function runOptions(
     fsyncP99LimitMs: parsePositive(v['fsync-p99-limit'], '--fsync-p99-limit', 100),
     hardeningMax: parsePositive(v['hardening-max'], '--hardening-max', 2),
     otaRollbackLimitSec: parsePositive(v['ota-rollback-limit'], '--ota-rollback-limit', 120),
+    ...drillRunOptions(v),
     maxGapRatio: parsePositive(v['max-gap'], '--max-gap', 0.05),
     gpioLoopback: (v['gpio-loopback'] ?? []).map(parseLoopback),
     ...(v.enrolment ? { enrolment: resolve(v.enrolment) } : {}),
@@ -292,6 +302,8 @@ export async function runCli(
         }
         return v.ok ? 0 : 1;
       }
+      case 'ota-drill-bundles':
+        return await drillBundlesCommand(rest, io);
       default:
         io.stderr.write(`edgeready: unknown command "${cmd}"\n${USAGE}`);
         return 2;

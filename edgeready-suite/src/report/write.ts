@@ -23,7 +23,9 @@ import { renderJunit } from './junit.js';
  * agent.log (`journalctl -u <unit> --since <start>`).
  */
 export async function collectJournal(state: RunState, paths: RunPaths): Promise<void> {
-  const since = state.createdAt.replace('T', ' ').replace(/\..*$/, '');
+  // Epoch seconds with milliseconds: a wall-clock string would be read in the board's time zone
+  // and, cut to the second, would take in an agent start just before the run.
+  const since = `@${(Date.parse(state.createdAt) / 1000).toFixed(3)}`;
   const r = spawnSync(
     'journalctl',
     ['-u', state.options.journalUnit, '--since', since, '-o', 'cat', '--no-pager', '--utc'],

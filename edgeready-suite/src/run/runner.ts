@@ -8,7 +8,7 @@ import { edgeflowRunner, otaRunner, type EdgeflowRunner } from '../agent/edgeflo
 import { catalog } from '../catalog/catalog.js';
 import type { Phase } from '../catalog/types.js';
 import { judgeExec } from '../checks/judge.js';
-import { DATA_ONLY, implementations } from '../checks/registry.js';
+import { DATA_ONLY, RUNS_LAST, implementations } from '../checks/registry.js';
 import type { CheckContext } from '../checks/types.js';
 import { takeAnchor } from '../evidence/anchors.js';
 import type { EvidenceLog } from '../evidence/chain.js';
@@ -206,7 +206,8 @@ export class Runner {
       .filter((c) => c.phases.includes(phase))
       .filter(() => this.opts.mode === 'stress' || phase !== 'periodic')
       .filter((c) => !(phase === 'end' && this.stopRequested && !DATA_ONLY.has(c.id)))
-      .map((c) => c.id);
+      .map((c) => c.id)
+      .sort((a, b) => Number(RUNS_LAST.has(a)) - Number(RUNS_LAST.has(b)));
     this.state.rounds++;
     for (const id of ids) await this.execute(id, phase);
     await this.checkpoint();

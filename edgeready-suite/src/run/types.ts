@@ -41,6 +41,15 @@ export interface RunOptions {
   readonly fsyncP99LimitMs: number;
   readonly hardeningMax: number;
   readonly otaRollbackLimitSec: number;
+  /**
+   * ER-OTA-DRILL under systemd: an Ed25519 key the device trusts, to re-sign the running
+   * release as the drill's good and failing bundles; or the operator's own pair (GOOD, BAD).
+   */
+  readonly otaDrillKey?: string;
+  readonly otaDrillBundle?: string;
+  readonly otaDrillBad?: string;
+  /** Probation of the drill's good release, s (default 30). */
+  readonly otaDrillProbationSec?: number;
   readonly maxGapRatio: number;
   readonly gpioLoopback: readonly { readonly out: string; readonly in: string }[];
   readonly enrolment?: string;
