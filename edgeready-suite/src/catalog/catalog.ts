@@ -147,11 +147,12 @@ export const catalog: readonly CheckDef[] = [
   {
     id: 'ER-OTA-DRILL',
     category: 'OTA',
-    title: 'OTA drill: rollback, then commit',
-    requirement: 'A failing update rolls back within the limit and a good one then commits.',
-    pass: 'a release whose trial fails is rolled back to the previous one within --ota-rollback-limit, then a good release installs and commits; `ota status` agrees at each step. Run with `edgeflow ota` on a scratch root (the systemd hooks called in systemd’s order, the agent under test not involved) the result is `simulated`.',
+    title: 'OTA drill: commit, then rollback, under systemd',
+    requirement:
+      'The agent under test, run by systemd, commits a good update and rolls a failing one back within the limit.',
+    pass: 'when the agent under test is the main process of --journal-unit and drill bundles are given (--ota-drill-key KEY, or --ota-drill-bundle GOOD --ota-drill-bad BAD; docs/ota.md “The EdgeReady OTA drill”): the device’s own OTA tool installs the good release, whose trial commits after --ota-drill-probation (30 s), then the failing one, which the OTA trial rolls back automatically; from that install until the unit’s main process serves --agent-url again from the good release takes at most --ota-rollback-limit (120 s), and the agent ends on the good release. Fails when the commit never happens, the rollback never happens, the rollback is too slow, or the agent runs the wrong release afterwards. Runs after every other end check (it restarts the agent). Without a unit running the agent, or without drill bundles, the drill runs on a scratch root (the systemd hooks called in systemd’s order, the agent under test not involved): `simulated`.',
     evidence:
-      'each ota command with exit code, versions, seconds from install to rollback, the final status history.',
+      'each OTA tool command with exit code and time; the state history and the unit’s journal during the drill; per release: when it was installed, how its trial ended and why, when the agent served again and from which release (the main PID’s command line); systemd’s restart count before and after; what the suite rolled back by hand to leave the device on a committed release.',
     phases: ['end'],
   },
   {

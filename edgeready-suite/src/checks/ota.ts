@@ -54,16 +54,17 @@ async function collect(ctx: CheckContext): Promise<DrillRaw> {
     if (!unitServes(p)) notUnit = whyNotServing(p, ctx.state.agent.url);
   }
   if (notUnit !== undefined) {
-    if (input) return cannotDrill(ctx, input, `the real drill needs the agent run by ${unit}: ${notUnit}`);
+    if (input)
+      return cannotDrill(ctx, input, `the real drill needs the agent run by ${unit}: ${notUnit}`);
     return scratchDrill(
       ctx,
-      `drill on a scratch root: the agent under test is not run by ${unit} (${notUnit}), so it was not updated`,
+      `drill on a scratch root, the agent under test not updated: ${notUnit}`,
     );
   }
   if (!input)
     return scratchDrill(
       ctx,
-      `drill on a scratch root: ${unit} runs the agent under test, but no drill bundles were given (${DRILL_OPTIONS}; docs/ota.md "The EdgeReady OTA drill")`,
+      `drill on a scratch root, the agent under test not updated: ${unit} runs it, but no drill bundles were given (${DRILL_OPTIONS}; docs/ota.md "The EdgeReady OTA drill")`,
     );
   return systemdDrill({
     unit,

@@ -48,8 +48,10 @@ function ended(t: TrialRun): string {
 /** Why the good release did not commit, if it did not. */
 function commitProblem(raw: SystemdDrillRaw): string | undefined {
   const g = raw.good;
-  if (!g) return raw.error === null ? 'commit never happened: no good release was installed' : undefined;
-  if (g.outcome !== 'committed') return `commit never happened: the good release ${g.version} ${ended(g)}`;
+  if (!g)
+    return raw.error === null ? 'commit never happened: no good release was installed' : undefined;
+  if (g.outcome !== 'committed')
+    return `commit never happened: the good release ${g.version} ${ended(g)}`;
   if (g.servingAt === null)
     return `the good release ${g.version} committed, but ${raw.unit} never served from it (${g.serving ? whyOf(raw, g) : 'not probed'})`;
   return undefined;
@@ -68,7 +70,9 @@ function rollbackProblem(raw: SystemdDrillRaw, limitSec: number): string | undef
   const b = raw.bad;
   if (raw.good?.outcome !== 'committed') return undefined; // the drill stopped before it
   if (!b)
-    return raw.error === null ? 'rollback never happened: no failing release was installed' : undefined;
+    return raw.error === null
+      ? 'rollback never happened: no failing release was installed'
+      : undefined;
   if (b.outcome !== 'rolled-back')
     return `rollback never happened: the failing release ${b.version} ${ended(b)}`;
   const sec = seconds(b.installedAt, b.servingAt);

@@ -154,8 +154,11 @@ async function drillPair(
     return { good: b.good, bad: b.bad };
   }
   const version = async (file: string) =>
-    (JSON.parse((await tool(['inspect', file, '--json'])).stdout) as { manifest: { version: string } })
-      .manifest.version;
+    (
+      JSON.parse((await tool(['inspect', file, '--json'])).stdout) as {
+        manifest: { version: string };
+      }
+    ).manifest.version;
   return {
     good: { file: d.input.good, version: await version(d.input.good) },
     bad: { file: d.input.bad, version: await version(d.input.bad) },
@@ -164,7 +167,10 @@ async function drillPair(
 
 interface Watch {
   readonly d: SystemdDrillDeps;
-  readonly tool: (args: string[], mustPass?: boolean) => Promise<{ code: number | null; stderr: string }>;
+  readonly tool: (
+    args: string[],
+    mustPass?: boolean,
+  ) => Promise<{ code: number | null; stderr: string }>;
   readonly status: () => Promise<OtaStatus>;
   readonly probe: () => Promise<ServingProbe>;
   readonly sleep: (ms: number) => Promise<void>;

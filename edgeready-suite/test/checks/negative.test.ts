@@ -332,32 +332,50 @@ describe('every check fails for the reason its catalog row names', () => {
       /rollback took 300.0 s > 120 s/,
     );
   });
-  check('ER-OTA-DRILL', 'under systemd: no commit, no rollback, a slow rollback, the wrong release', () => {
-    const raw = healthyDrill();
-    const good = raw.good as TrialRun;
-    const bad = raw.bad as TrialRun;
-    fails(
-      judge('ER-OTA-DRILL', {
-        ...raw,
-        good: { ...good, outcome: 'rolled-back', expect: '1.0.0', reason: 'restarted during trial' },
-        bad: null,
-        after: raw.after && { ...raw.after, current: '1.0.0', serving: serving(9_000, '1.0.0') },
-      }),
-      /^commit never happened: the good release .* was rolled back \(restarted during trial\)$/,
-    );
-    fails(
-      judge('ER-OTA-DRILL', { ...raw, bad: { ...bad, outcome: 'on-trial', expect: null, servingAt: null } }),
-      /^rollback never happened: the failing release .* was still on trial when the drill stopped waiting$/,
-    );
-    fails(
-      judge('ER-OTA-DRILL', { ...raw, bad: { ...bad, servingAt: (bad.installedAt ?? 0) + 121_000 } }),
-      /^rollback too slow: 121.0 s from the install of .* until edgeflow-agent served .* again > 120 s/,
-    );
-    fails(
-      judge('ER-OTA-DRILL', { ...raw, after: raw.after && { ...raw.after, serving: serving(16_000, BAD, 4500, 2) } }),
-      /^agent on the wrong release after the drill: edgeflow-agent \(PID 4500\) runs release .*\.2, expected releases\/.*\.1$/,
-    );
-  });
+  check(
+    'ER-OTA-DRILL',
+    'under systemd: no commit, no rollback, a slow rollback, the wrong release',
+    () => {
+      const raw = healthyDrill();
+      const good = raw.good as TrialRun;
+      const bad = raw.bad as TrialRun;
+      fails(
+        judge('ER-OTA-DRILL', {
+          ...raw,
+          good: {
+            ...good,
+            outcome: 'rolled-back',
+            expect: '1.0.0',
+            reason: 'restarted during trial',
+          },
+          bad: null,
+          after: raw.after && { ...raw.after, current: '1.0.0', serving: serving(9_000, '1.0.0') },
+        }),
+        /^commit never happened: the good release .* was rolled back \(restarted during trial\)$/,
+      );
+      fails(
+        judge('ER-OTA-DRILL', {
+          ...raw,
+          bad: { ...bad, outcome: 'on-trial', expect: null, servingAt: null },
+        }),
+        /^rollback never happened: the failing release .* was still on trial when the drill stopped waiting$/,
+      );
+      fails(
+        judge('ER-OTA-DRILL', {
+          ...raw,
+          bad: { ...bad, servingAt: (bad.installedAt ?? 0) + 121_000 },
+        }),
+        /^rollback too slow: 121.0 s from the install of .* until edgeflow-agent served .* again > 120 s/,
+      );
+      fails(
+        judge('ER-OTA-DRILL', {
+          ...raw,
+          after: raw.after && { ...raw.after, serving: serving(16_000, BAD, 4500, 2) },
+        }),
+        /^agent on the wrong release after the drill: edgeflow-agent \(PID 4500\) runs release .*\.2, expected releases\/.*\.1$/,
+      );
+    },
+  );
   check('ER-SYS-HARDENING', 'an exposure above --hardening-max', () => {
     fails(
       judge('ER-SYS-HARDENING', {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDuration, parseLoopback, parsePcrs } from '../../src/cli/args.js';
+import { drillRunOptions } from '../../src/cli/ota-drill-cli.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { EdgeReadyError } from '../../src/errors.js';
 
@@ -56,4 +57,31 @@ test('usage errors exit 2, --help exits 0, list exits 0', async () => {
   const b = io();
   assert.equal(await runCli(['list', '--json'], b.io), 0);
   assert.ok((JSON.parse(b.out()) as unknown[]).length > 20);
+});
+
+test('the OTA drill options: one source of bundles, a pair goes together', async () => {
+  assert.deepEqual(drillRunOptions({ 'ota-drill-key': '/k', 'ota-drill-probation': '3s' }), {
+    otaDrillKey: '/k',
+    otaDrillProbationSec: 3,
+  });
+  assert.deepEqual(drillRunOptions({ 'ota-drill-bundle': '/g', 'ota-drill-bad': '/b' }), {
+    otaDrillBundle: '/g',
+    otaDrillBad: '/b',
+  });
+  const base = ['run', '--mode', 'functional', '--out', '/tmp/x'];
+  const a = io();
+  assert.equal(await runCli([...base, '--ota-drill-bundle', 'g.tar.gz'], a.io), 2);
+  assert.match(a.err(), /--ota-drill-bundle GOOD and --ota-drill-bad BAD go together/);
+  const b = io();
+  assert.equal(
+    await runCli(
+      [...base, '--ota-drill-key', 'k', '--ota-drill-bundle', 'g', '--ota-drill-bad', 'b'],
+      b.io,
+    ),
+    2,
+  );
+  assert.match(b.err(), /give it or --ota-drill-bundle\/--ota-drill-bad, not both/);
+  const c = io();
+  assert.equal(await runCli(['ota-drill-bundles', '--from', '/x'], c.io), 2);
+  assert.match(c.err(), /usage: edgeready ota-drill-bundles --from RELEASE_DIR --version VERSION/);
 });

@@ -8,7 +8,12 @@ export const GOOD = '1.0.0-edgeready.1796650581.1';
 export const BAD = '1.0.0-edgeready.1796650581.2';
 
 /** A probe of the unit's main process serving the URL from `release`. */
-export function serving(at: number, release: string | null, pid = 4242, nRestarts = 0): ServingProbe {
+export function serving(
+  at: number,
+  release: string | null,
+  pid = 4242,
+  nRestarts = 0,
+): ServingProbe {
   return {
     at: T0 + at,
     healthy: true,
@@ -65,10 +70,22 @@ export function healthyDrill(): SystemdDrillRaw {
     source: 'key',
     probationSec: 3,
     startedAt: T0,
-    before: { current: '1.0.0', previous: null, trial: null, link: 'releases/1.0.0', serving: serving(0, '1.0.0', 4200) },
+    before: {
+      current: '1.0.0',
+      previous: null,
+      trial: null,
+      link: 'releases/1.0.0',
+      serving: serving(0, '1.0.0', 4200),
+    },
     good,
     bad,
-    after: { current: GOOD, previous: null, trial: null, link: `releases/${GOOD}`, serving: serving(15_500, GOOD, 4400, 1) },
+    after: {
+      current: GOOD,
+      previous: null,
+      trial: null,
+      link: `releases/${GOOD}`,
+      serving: serving(15_500, GOOD, 4400, 1),
+    },
     history: [],
     journal: [],
     steps: [],

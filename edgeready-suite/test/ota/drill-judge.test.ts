@@ -12,7 +12,9 @@ describe('the real OTA drill judge', () => {
     assert.equal(out.status, 'pass', out.detail);
     assert.match(
       out.detail,
-      new RegExp(`${GOOD} committed 6.1 s after its install, ${BAD} rolled back to ${GOOD} and served again in 4.6 s`),
+      new RegExp(
+        `${GOOD} committed 6.1 s after its install, ${BAD} rolled back to ${GOOD} and served again in 4.6 s`,
+      ),
     );
     assert.equal(out.evidence.rollbackSec, 4.6);
     assert.equal(out.evidence.unitRestarts, 1);
@@ -30,13 +32,23 @@ describe('the real OTA drill judge', () => {
       120,
     );
     assert.equal(out.status, 'fail');
-    assert.match(out.detail, /rollback never happened: .* was committed; agent on the wrong release after the drill: .*pinned/);
+    assert.match(
+      out.detail,
+      /rollback never happened: .* was committed; agent on the wrong release after the drill: .*pinned/,
+    );
     assert.match(out.detail, /\(then: rolled back .* by hand/);
   });
 
   it('reports a drill that could not start (a trial running) as that, nothing else', () => {
     const out = judgeSystemdDrill(
-      { ...healthyDrill(), before: null, good: null, bad: null, after: null, error: 'release 2.0.0 is on trial' },
+      {
+        ...healthyDrill(),
+        before: null,
+        good: null,
+        bad: null,
+        after: null,
+        error: 'release 2.0.0 is on trial',
+      },
       120,
     );
     assert.equal(out.status, 'fail');
@@ -47,7 +59,10 @@ describe('the real OTA drill judge', () => {
 describe('drill versions and releases', () => {
   it('derives a pair below the running version, new at every drill', () => {
     const v = drillVersions('1.4.0', 1796650581.7);
-    assert.deepEqual(v, { good: '1.4.0-edgeready.1796650581.1', bad: '1.4.0-edgeready.1796650581.2' });
+    assert.deepEqual(v, {
+      good: '1.4.0-edgeready.1796650581.1',
+      bad: '1.4.0-edgeready.1796650581.2',
+    });
     assert.equal(compareSemver(v.good, '1.4.0'), -1, 'never above the real release');
     assert.equal(compareSemver(v.bad, v.good), 1);
     // A device drilled before: the suffix is replaced, not stacked.
@@ -61,10 +76,15 @@ describe('drill versions and releases', () => {
 
   it('reads the release from the launcher-resolved command line', () => {
     assert.equal(
-      releaseOfCmdline('/opt/edgeflow/releases/1.4.0/bin/../node/bin/node /opt/edgeflow/releases/1.4.0/bin/../agent/dist/src/cli.js agent'),
+      releaseOfCmdline(
+        '/opt/edgeflow/releases/1.4.0/bin/../node/bin/node /opt/edgeflow/releases/1.4.0/bin/../agent/dist/src/cli.js agent',
+      ),
       '1.4.0',
     );
-    assert.equal(releaseOfCmdline('/usr/bin/node /opt/edgeflow/current/agent/dist/src/cli.js agent'), null);
+    assert.equal(
+      releaseOfCmdline('/usr/bin/node /opt/edgeflow/current/agent/dist/src/cli.js agent'),
+      null,
+    );
     assert.equal(releaseOfCmdline('node /srv/ef/releases/2.0.0/x.js', '/srv/ef/'), '2.0.0');
   });
 });

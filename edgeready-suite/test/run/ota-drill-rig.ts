@@ -95,9 +95,12 @@ export async function bootDevice(log: (s: string) => void): Promise<Device> {
     [
       `--bind=${opt}:/opt/edgeflow`,
       ...devInstall(repo, host, { current: false }),
-      ...[UNIT, 'edgeflow-ota-rollback.service', 'edgeflow-ota-check.service', 'edgeflow-ota-check.timer'].map(
-        (u) => `--bind-ro=${join(sd, u)}:${ETC}/${u}`,
-      ),
+      ...[
+        UNIT,
+        'edgeflow-ota-rollback.service',
+        'edgeflow-ota-check.service',
+        'edgeflow-ota-check.timer',
+      ].map((u) => `--bind-ro=${join(sd, u)}:${ETC}/${u}`),
       `--bind-ro=${join(sd, 'edgeflow-agent.service.d/ota.conf')}:${ETC}/${UNIT}.d/ota.conf`,
       `--bind-ro=${join(host, 'zz-test.conf')}:${ETC}/${UNIT}.d/zz-test.conf`,
       `--bind-ro=${join(host, 'test.preset')}:/etc/systemd/system-preset/00-edgeflow-test.preset`,

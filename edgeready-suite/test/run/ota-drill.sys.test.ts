@@ -78,16 +78,17 @@ function failedChecks(report: Report): string[] {
 }
 
 /** A drill that fails: verdict fail, only the drill (and time limits under load) failing. */
-function assertDrillFails(
-  out: Awaited<ReturnType<typeof drillRun>>,
-  reason: RegExp,
-): void {
+function assertDrillFails(out: Awaited<ReturnType<typeof drillRun>>, reason: RegExp): void {
   assert.equal(out.status, 1, out.stderr.slice(-2000));
   assert.equal(out.report.verdict, 'fail');
   assert.equal(out.drill.status, 'fail');
   assert.match(out.drill.detail, reason);
   const others = failedChecks(out.report).filter((id) => id !== 'ER-OTA-DRILL');
-  assert.deepEqual(others.filter((id) => !TIME_LIMITED.has(id)), [], JSON.stringify(others));
+  assert.deepEqual(
+    others.filter((id) => !TIME_LIMITED.has(id)),
+    [],
+    JSON.stringify(others),
+  );
 }
 
 describe(
@@ -111,7 +112,11 @@ describe(
       if (failed.length === 0) {
         assert.equal(out.status, 3, out.stderr.slice(-2000));
         assert.equal(out.report.verdict, 'pass (simulated)');
-      } else assert.deepEqual(failed.filter((id) => !TIME_LIMITED.has(id)), []);
+      } else
+        assert.deepEqual(
+          failed.filter((id) => !TIME_LIMITED.has(id)),
+          [],
+        );
       assert.equal(out.drill.status, 'pass', out.drill.detail);
       assert.match(
         out.drill.detail,
@@ -122,8 +127,14 @@ describe(
         journal: string[];
         history: { event: string }[];
       };
-      assert.ok(ev.journal.some((l) => l.includes('fails on purpose')), ev.journal.join('\n'));
-      assert.ok(ev.journal.some((l) => /rolled back .* -> 1\.0\.0-edgeready/.test(l)), ev.journal.join('\n'));
+      assert.ok(
+        ev.journal.some((l) => l.includes('fails on purpose')),
+        ev.journal.join('\n'),
+      );
+      assert.ok(
+        ev.journal.some((l) => /rolled back .* -> 1\.0\.0-edgeready/.test(l)),
+        ev.journal.join('\n'),
+      );
       assert.deepEqual(
         ev.history.map((h) => h.event),
         ['installed', 'trial-started', 'committed', 'installed', 'trial-started', 'rolled-back'],
@@ -135,10 +146,21 @@ describe(
       assert.ok(archive);
       const v = spawnSync(
         process.execPath,
-        [cliJs, 'verify-report', join(dir, archive), '--enrolment', join(dir, 'state/enrolment.json')],
+        [
+          cliJs,
+          'verify-report',
+          join(dir, archive),
+          '--enrolment',
+          join(dir, 'state/enrolment.json'),
+        ],
         { encoding: 'utf8' },
       );
-      t.diagnostic(v.stdout.split('\n').filter((l) => /rejudge|ok:|REJECTED/.test(l)).join('\n'));
+      t.diagnostic(
+        v.stdout
+          .split('\n')
+          .filter((l) => /rejudge|ok:|REJECTED/.test(l))
+          .join('\n'),
+      );
       assert.equal(v.status, 0, v.stdout + v.stderr);
     });
 
@@ -207,7 +229,11 @@ describe(
       const p = d.run(['sh', '-c', pin]);
       assert.equal(p.status, 0, p.stderr);
       t.after(() => {
-        d.run(['sh', '-c', `rm -rf /run/systemd/system/${UNIT}.d /opt/edgeflow/pinned && systemctl daemon-reload && systemctl restart ${UNIT}`]);
+        d.run([
+          'sh',
+          '-c',
+          `rm -rf /run/systemd/system/${UNIT}.d /opt/edgeflow/pinned && systemctl daemon-reload && systemctl restart ${UNIT}`,
+        ]);
       });
       const out = await drillRun(t, 'wrong-release', [
         '--ota-drill-key',
@@ -220,7 +246,10 @@ describe(
         /agent on the wrong release after the drill: edgeflow-agent \(PID \d+\) runs \/opt\/edgeflow\/node\/bin\/node \/opt\/edgeflow\/pinned\/bin\/\.\.\/agent\/dist\/src\/cli\.js agent, expected releases\/1\.0\.0-edgeready\.\d+\.1/,
       );
       // The pinned agent never ran the failing release, so nothing rolled it back either.
-      assert.match(out.drill.detail, /rollback never happened: the failing release .* was committed/);
+      assert.match(
+        out.drill.detail,
+        /rollback never happened: the failing release .* was committed/,
+      );
       assertRestored(/^1\.0\.0-edgeready\.\d+\.1$/);
     });
   },
