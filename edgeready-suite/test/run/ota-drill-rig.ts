@@ -82,6 +82,7 @@ export async function bootDevice(log: (s: string) => void): Promise<Device> {
       tcti: `swtpm:host=127.0.0.1,port=${TPM_PORT}`,
       access: { apiTokens: ['verifier'] },
     },
+    selftest: { access: { apiTokens: ['verifier'] } },
     ota: { healthIntervalSec: 1 },
   };
   await writeFile(join(test, 'config.json'), JSON.stringify(config));
