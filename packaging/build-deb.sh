@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Builds edgeflow_<version>_<arch>.deb with Debian's tools (dpkg-buildpackage + debhelper, from
 # packaging/debian) out of the release tree and tool that packaging/build-release.sh wrote.
-#   packaging/build-deb.sh --arch amd64|arm64 [--version V] [--out DIR]   (default build/package/<arch>)
+#   packaging/build-deb.sh --arch amd64|arm64 [--version V] [--out DIR] [--fast]
+# (default build/package/<arch>; --fast: gzip -1 instead of xz, for packages only tests install)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . packaging/lib/common.sh
 
-arch= version= out=
+arch= version= out= compress=-Zxz
 while [ $# -gt 0 ]; do
   case "$1" in
     --arch) arch=${2:-} && shift 2 ;;
     --version) version=${2:-} && shift 2 ;;
     --out) out=${2:-} && shift 2 ;;
-    *) die "unknown option '$1' (usage: build-deb.sh --arch amd64|arm64 [--version V] [--out DIR])" ;;
+    --fast) compress='-Zgzip -z1' && shift ;;
+    *) die "unknown option '$1' (usage: build-deb.sh --arch amd64|arm64 [--version V] [--out DIR] [--fast])" ;;
   esac
 done
 [ -n "$arch" ] || die "--arch amd64|arm64 is required"
@@ -44,7 +46,7 @@ CHANGELOG
 
 echo "build-deb: edgeflow $version $DEB_ARCH"
 (cd "$src" && RELEASE_DIR=$out/release TOOL_DIR=$out/tool REPO_DIR=$repo \
-  EDGEFLOW_VERSION=$version dpkg-buildpackage -b -a"$DEB_ARCH" -d --no-sign >"$out/build-$version.log" 2>&1) ||
+  EDGEFLOW_VERSION=$version EDGEFLOW_DEB_COMPRESS=$compress dpkg-buildpackage -b -a"$DEB_ARCH" -d --no-sign >"$out/build-$version.log" 2>&1) ||
   { tail -40 "$out/build-$version.log" >&2; die "dpkg-buildpackage failed (log: $out/build-$version.log)"; }
 rm -rf "$src"
 deb=$out/edgeflow_${version}_$DEB_ARCH.deb

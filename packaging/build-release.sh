@@ -103,17 +103,18 @@ prune_modules() {
   local nm=$1
   rm -rf "$nm/.bin"
   # Package top level only (node_modules/<pkg>/<dir>, node_modules/@scope/<pkg>/<dir>): deeper,
-  # such names can be code (yaml's dist/doc is).
+  # such names can be code (yaml's dist/doc is). Test suites, fixtures and dot directories (CI,
+  # git hooks, editor settings) are never loaded; fastify's integration/test.sh failed lintian.
   local dirs
   mapfile -t dirs < <({
     find "$nm" -mindepth 2 -maxdepth 2 -type d -not -path "$nm/@*"
     find "$nm" -mindepth 3 -maxdepth 3 -type d -path "$nm/@*/*/*"
-  } | grep -E '/(test|tests|__tests__|example|examples|docs|\.github|benchmark|benchmarks)$' || true)
+  } | grep -E '/(test|tests|__tests__|integration|integration-test|fixture|fixtures|specs|example|examples|docs|benchmark|benchmarks|\.[^/]+)$' || true)
   # Listed first, removed after: find must not walk what is being deleted.
   [ ${#dirs[@]} -eq 0 ] || rm -rf "${dirs[@]}"
   find "$nm" -type f \( -name '.*' -o -name '*.md' -o -name '*.markdown' -o -name '*.d.ts' \
     -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' -o -name '*.ts' -o -name '*.html' \
-    -o -name Makefile -o -name 'tsconfig*.json' -o -name '*.tsbuildinfo' \) -delete
+    -o -name Makefile -o -name '*.sh' -o -name 'tsconfig*.json' -o -name '*.tsbuildinfo' \) -delete
   find "$nm" -type f ! -name '*.node' -perm /111 -exec chmod a-x {} +
 }
 

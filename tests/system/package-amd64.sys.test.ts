@@ -61,10 +61,13 @@ test('amd64 .deb under systemd: install, serve, bad input, OTA, apt upgrade, rem
       [
         'sh',
         '-c',
-        `dpkg -i ${deb('1.0.0')} && readlink /opt/edgeflow/current && edgeflow --help && ls /etc/systemd/system/multi-user.target.wants/`,
+        `dpkg -i ${deb('1.0.0')} && readlink /opt/edgeflow/current && edgeflow --help && ls /etc/systemd/system/multi-user.target.wants/ && stat -c 'mode %U:%G %a %n' /etc/edgeflow /etc/edgeflow/config.yaml`,
       ],
     );
     assert.equal(r.status, 0, r.out);
+    // The package's own sysusers.d made the group (nothing of the repository is bound in).
+    assert.match(r.out, /^mode root:edgeflow 750 \/etc\/edgeflow$/m);
+    assert.match(r.out, /^mode root:edgeflow 640 \/etc\/edgeflow\/config\.yaml$/m);
     assert.match(r.out, /^releases\/1\.0\.0$/m);
     assert.match(r.out, /Usage: edgeflow <command>/);
     assert.match(r.out, /edgeflow-agent\.service/, 'enabled for the next boot');
@@ -86,6 +89,28 @@ test('amd64 .deb under systemd: install, serve, bad input, OTA, apt upgrade, rem
     assert.match(box.ok(['edgeflow', 'ota', 'status']), /1\.0\.0/);
     assert.equal(otaState(box).current, '1.0.0');
     assert.equal(box.ok(['readlink', '/opt/edgeflow/current']).trim(), 'releases/1.0.0');
+    // The package's sysusers.d and tmpfiles.d, applied before the agent started (its unit needs
+    // the edgeflow group; the config and device-tree backups are root's).
+    box.ok(['test', '-f', '/usr/lib/sysusers.d/edgeflow.conf']);
+    box.ok(['test', '-f', '/usr/lib/tmpfiles.d/edgeflow-ota.conf']);
+    assert.deepEqual(
+      box
+        .ok([
+          'stat',
+          '-c',
+          '%U:%G %a %n',
+          '/etc/edgeflow',
+          '/var/lib/edgeflow-dt',
+          '/opt/edgeflow/state',
+        ])
+        .trim()
+        .split('\n'),
+      [
+        'root:edgeflow 750 /etc/edgeflow',
+        'root:root 700 /var/lib/edgeflow-dt',
+        'root:root 755 /opt/edgeflow/state',
+      ],
+    );
   });
 
   await t.test(

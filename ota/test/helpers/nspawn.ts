@@ -64,12 +64,33 @@ function comm(pid: number): string {
   }
 }
 
+/** The repository's files a booted container gets unless `repoFiles: false`. */
+function repoFileBinds(): string[] {
+  return [
+    // The native addons (sd-notify) were built by `npm ci` for the Node running the tests, so
+    // that Node is /usr/bin/node inside the container.
+    ...(realpathSync(process.execPath) === '/usr/bin/node'
+      ? []
+      : [`--bind-ro=${realpathSync(process.execPath)}:/usr/bin/node`]),
+    // The project's sysusers.d (the edgeflow group the agent unit needs) and tmpfiles.d (the
+    // root-owned layout), as a package installs them; systemd applies both while it boots.
+    `--bind-ro=${join(SYSTEMD_DIR, 'sysusers.d/edgeflow.conf')}:/etc/sysusers.d/edgeflow.conf`,
+    `--bind-ro=${join(SYSTEMD_DIR, 'tmpfiles.d/edgeflow-ota.conf')}:/etc/tmpfiles.d/edgeflow-ota.conf`,
+  ];
+}
+
 export interface BootOptions {
   /** A root filesystem to boot instead of the host's `/` (kept unchanged: --volatile=overlay). */
   readonly directory?: string;
   /** Boot and exec() limits; an emulated (qemu-user) root needs more than the default 60 s. */
   readonly bootTimeoutMs?: number;
   readonly execTimeoutMs?: number;
+  /**
+   * Bind the repository's sysusers.d and tmpfiles.d files and this test's Node as /usr/bin/node
+   * (default true). False for a root filesystem where an installed package must provide them
+   * itself (the .deb system tests: a bind would hide a package that forgot them).
+   */
+  readonly repoFiles?: boolean;
 }
 
 /**
@@ -91,15 +112,7 @@ export async function bootContainer(
     '--register=no',
     '--keep-unit',
     '--console=pipe',
-    // The units run /usr/bin/node; the native addons (sd-notify) were built by `npm ci` for the
-    // Node running the tests, so that Node is /usr/bin/node inside the container.
-    ...(realpathSync(process.execPath) === '/usr/bin/node'
-      ? []
-      : [`--bind-ro=${realpathSync(process.execPath)}:/usr/bin/node`]),
-    // The project's sysusers.d (the edgeflow group the agent unit needs) and tmpfiles.d (the
-    // root-owned layout), as a package installs them; systemd applies both while it boots.
-    `--bind-ro=${join(SYSTEMD_DIR, 'sysusers.d/edgeflow.conf')}:/etc/sysusers.d/edgeflow.conf`,
-    `--bind-ro=${join(SYSTEMD_DIR, 'tmpfiles.d/edgeflow-ota.conf')}:/etc/tmpfiles.d/edgeflow-ota.conf`,
+    ...(o.repoFiles === false ? [] : repoFileBinds()),
     ...binds,
     '-b',
     '--',
