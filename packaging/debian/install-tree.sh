@@ -31,7 +31,9 @@ ln -s /opt/edgeflow/current/bin/edgeready "$DEST/usr/bin/edgeready"
 
 sd=$REPO_DIR/systemd
 mkdir -p "$DEST/lib/systemd/system/edgeflow-agent.service.d"
-for u in "$sd"/*.service "$sd"/*.timer "$sd"/*.path; do install -m 0644 "$u" "$DEST/lib/systemd/system/"; done
+for u in "$sd"/*.service "$sd"/*.timer "$sd"/*.path "$REPO_DIR/edgeready-suite/systemd/edgeready.service"; do
+  install -m 0644 "$u" "$DEST/lib/systemd/system/"
+done
 for d in "$sd"/edgeflow-agent.service.d/*.conf; do
   install -m 0644 "$d" "$DEST/lib/systemd/system/edgeflow-agent.service.d/"
 done
