@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inRollout } from '@edgeflow/ota';
+import { generateKeyPair, inRollout } from '@edgeflow/ota';
 import { startAgent, type AgentProcess } from '../helpers/agent-process.js';
 import { docCommands, flagsOf, isSynopsis, type DocCommand } from '../helpers/doc-examples.js';
 
@@ -45,6 +45,36 @@ const piRoot = (ctx: Ctx): Promise<void> => {
   return Promise.resolve();
 };
 
+/**
+ * A release tree as a device runs it (`/opt/edgeflow/current`): its bin/edgeflow launches this
+ * repository's agent, as devInstall's test releases do.
+ */
+const releaseTree = (ctx: Ctx): void => {
+  const rel = join(ctx.dir, 'release');
+  mkdirSync(join(rel, 'bin'), { recursive: true });
+  writeFileSync(
+    join(rel, 'bin', 'edgeflow'),
+    `#!/bin/sh\nexec "${process.execPath}" "${join(repo, 'agent/dist/src/cli.js')}" "$@"\n`,
+  );
+  chmodSync(join(rel, 'bin', 'edgeflow'), 0o755);
+  mkdirSync(join(rel, 'agent'), { recursive: true });
+  writeFileSync(join(rel, 'agent', 'cli.js'), 'console.log("release 1.4.0")\n');
+};
+
+/** The device's own paths (`/root`, `/etc/edgeflow`) under the scratch device root. */
+const onDevice = (text: string, ctx: Ctx): string =>
+  text
+    .replaceAll('/root/', `${join(ctx.dir, 'device/root')}/`)
+    .replaceAll('/etc/edgeflow/', `${join(ctx.dir, 'device/etc/edgeflow')}/`);
+
+/** The README's agent on free ports: the quick checks of README.md and docs/install.md. */
+const agentFor = async (ctx: Ctx): Promise<() => Promise<void>> => {
+  const agent: AgentProcess = await startAgent({ dataDir: join(ctx.dir, 'data') });
+  ctx.vars.MQTT = String(agent.mqttPort);
+  ctx.vars.HTTP = String(agent.httpPort);
+  return async () => void (await agent.stop());
+};
+
 /** A device id inside the example bundle's 25 % rollout (the bucket is sha256 of name:id). */
 const IN_ROLLOUT = Array.from({ length: 100 }, (_, i) => `docs-${i}`).find((id) =>
   inRollout('edgeflow', id, 25),
@@ -56,6 +86,16 @@ const RULES: readonly Rule[] = [
     skip: 'runs the agent in the foreground on the fixed ports 1883/8080; the README checks below run against the same agent on free ports',
   },
   { match: /^npm run test:ci$/, skip: 'is the CI run itself' },
+  { match: /^npm ci$/, skip: "is CI's own install step (scripts/test-ci.sh, on a fresh clone)" },
+  {
+    match: /^npm run package -- --arch (arm64|amd64)( --version \d+\.\d+\.\d+)?$/,
+    skip: 'builds a .deb (cross compilers, lintian; minutes): scripts/test-ci.sh runs exactly this with EDGEFLOW_PACKAGE_TESTS=1, and tests/system/package-{amd64,arm64}.sys.test.ts install what it built',
+  },
+  {
+    match: /^systemctl status edgeflow-agent$/,
+    skip: 'needs the installed package under systemd: tests/system/package-amd64.sys.test.ts installs the .deb and checks the unit is active (tests/system/agent-service.sys.test.ts runs the shipped unit in nspawn)',
+  },
+  { match: /^edgeflow --help$/, expect: /^Usage: edgeflow <command>/m },
   {
     match: /^mosquitto_pub /,
     replace: (t, c) => t.replace(/^mosquitto_pub /, `mosquitto_pub -p ${c.vars.MQTT} `),
@@ -99,6 +139,22 @@ const RULES: readonly Rule[] = [
     skip: "changes the host's mosquitto: tests/integration/mosquitto-conf.int.test.ts starts mosquitto with this very layout",
   },
   {
+    // The drill pair from the release tree (PREPARE), signed with the doc's key, then verified
+    // against that key's public half as the device does (it trusts the .pub beside the .key).
+    match:
+      /^edgeready ota-drill-bundles --from \.\/release --version 1\.4\.0 --key \S+ --out drill\/$/,
+    replace: (t) =>
+      `${t} && for b in drill/*.tar.gz; do edgeflow ota verify "$b" --keys ${dirname(/--key (\S+)/.exec(t)?.[1] ?? '')}; done`,
+    expect:
+      /^good: \S+\/drill\/edgeflow-1\.4\.0-edgeready\.\d+\.1\.tar\.gz [\s\S]*^ok: edgeflow 1\.4\.0-edgeready\.\d+\.1 signed by [\s\S]*^ok: edgeflow 1\.4\.0-edgeready\.\d+\.2 signed by /m,
+  },
+  {
+    // The drill key made and trusted on the device: its /root and /etc/edgeflow are scratch.
+    match:
+      /^(edgeflow ota keygen --out \/root\/drill |cp \/root\/drill\/drill\.pub \/etc\/edgeflow\/keys\/$)/,
+    replace: onDevice,
+  },
+  {
     match: /^edgeflow ota (keygen|build|sign|verify|inspect) /,
     // The device's keys directory is the one keygen just filled.
     replace: (t) => t.replace('/opt/edgeflow/keys', '~/ota-keys'),
@@ -118,17 +174,20 @@ const RULES: readonly Rule[] = [
 
 /** Per document: what its examples need (scratch roots, a running agent). */
 const PREPARE: Record<string, (ctx: Ctx) => Promise<(() => Promise<void>) | void>> = {
-  'README.md': async (ctx) => {
-    const agent: AgentProcess = await startAgent({ dataDir: join(ctx.dir, 'data') });
-    ctx.vars.MQTT = String(agent.mqttPort);
-    ctx.vars.HTTP = String(agent.httpPort);
-    return async () => void (await agent.stop());
-  },
+  'README.md': agentFor,
+  'docs/install.md': agentFor,
   'docs/device-trees.md': piRoot,
   'docs/cli.md': piRoot,
   'docs/ota.md': (ctx) => {
-    mkdirSync(join(ctx.dir, 'release', 'agent'), { recursive: true });
-    writeFileSync(join(ctx.dir, 'release', 'agent', 'cli.js'), 'console.log("release 1.4.0")\n');
+    releaseTree(ctx);
+    mkdirSync(join(ctx.dir, 'device/etc/edgeflow/keys'), { recursive: true });
+    return Promise.resolve();
+  },
+  'docs/edgeready.md': (ctx) => {
+    releaseTree(ctx);
+    const k = generateKeyPair();
+    writeFileSync(join(ctx.dir, 'fleet.key'), k.privatePem, { mode: 0o600 });
+    writeFileSync(join(ctx.dir, 'fleet.pub'), k.publicPem);
     return Promise.resolve();
   },
 };
