@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bootContainer, nspawnMissing } from '@edgeflow/ota/testing/nspawn';
+import {
+  DEV_NODE,
+  DEV_SRC,
+  bootContainer,
+  devInstall,
+  nspawnMissing,
+} from '@edgeflow/ota/testing/nspawn';
 import { makeBundle, makeKeys, makeRelease, tempDir } from '@edgeflow/ota/testing/releases';
 
 // The privilege boundary under the real systemd 252 (issue 16): the agent's own uid (the
@@ -15,8 +21,10 @@ import { makeBundle, makeKeys, makeRelease, tempDir } from '@edgeflow/ota/testin
 // roots: the OTA layout, the agent's own StateDirectory, the boot files and dt's backups.
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
-const TOOL = '/opt/edgeflow/tool/ota/dist/src/bin.js';
-const EDGEFLOW = '/opt/edgeflow/tool/agent/dist/src/cli.js';
+// The units exec /opt/edgeflow/tool/bin/edgeflow-ota: devInstall lays out that launcher tree, with
+// the repository at DEV_SRC and the test's Node at DEV_NODE.
+const TOOL = '/opt/edgeflow/tool/bin/edgeflow-ota';
+const EDGEFLOW = `${DEV_SRC}/agent/dist/src/cli.js`;
 const UNIT = 'edgeflow-agent.service';
 const etc = '/etc/systemd/system';
 
@@ -34,8 +42,11 @@ const INTENDED = [
   '/var/lib/private/edgeflow',
   '/boot/firmware',
   '/var/lib/edgeflow-dt',
-  // Not ours: the tool and bundles are read-only binds; systemd's bookkeeping changes on its own.
+  // Not ours: the tool, the repository, Node and the bundles are read-only binds (devInstall);
+  // systemd's bookkeeping changes on its own.
   '/opt/edgeflow/tool',
+  DEV_SRC,
+  '/opt/edgeflow/node',
   '/opt/edgeflow/bundles',
   '/var/lib/systemd',
 ];
@@ -99,7 +110,7 @@ test('the agent uid does its worst in its StateDirectory; an OTA rollback and a 
   const c = await bootContainer(
     [
       `--bind=${opt}:/opt/edgeflow`,
-      `--bind-ro=${repo}:/opt/edgeflow/tool`,
+      ...devInstall(repo, host, { current: false }),
       `--bind-ro=${srv}:/srv`,
       ...[UNIT, 'edgeflow-ota-rollback.service', 'edgeflow-ota-check.service'].map(
         (u) => `--bind-ro=${join(sd, u)}:${etc}/${u}`,
@@ -120,21 +131,28 @@ test('the agent uid does its worst in its StateDirectory; an OTA rollback and a 
   const journal = (): string =>
     c.exec(['journalctl', '-u', UNIT, '-o', 'cat', '--no-pager']).stdout;
   const listing = (): string[] =>
-    ok(['node', '/srv/lister.mjs', JSON.stringify([LISTED, INTENDED])])
+    ok([DEV_NODE, '/srv/lister.mjs', JSON.stringify([LISTED, INTENDED])])
       .trim()
       .split('\n');
 
   // Root's things the attack aims at, and the board's boot files with one overlay installed.
   ok(['sh', '-c', 'echo "root data" > /root/victim && chmod 600 /root/victim']);
   ok(['sh', '-c', 'mkdir -p /boot/firmware && cp /srv/config.txt /boot/firmware/config.txt']);
-  const dtInstall = ok(['node', EDGEFLOW, 'dt', 'install', '/srv/bme280.dtbo', '--board', 'rpi5']);
+  const dtInstall = ok([
+    DEV_NODE,
+    EDGEFLOW,
+    'dt',
+    'install',
+    '/srv/bme280.dtbo',
+    '--board',
+    'rpi5',
+  ]);
   assert.match(dtInstall, /installed bme280 on rpi5/);
   const bootBefore = ok(['sha256sum', '/srv/config.txt']).split(' ')[0];
 
   // 1.0.0 runs as the agent's dynamic user and has a cache worth restoring.
   const install = (v: string): string =>
     ok([
-      'node',
       TOOL,
       'install',
       `/opt/edgeflow/bundles/${v}.tar.gz`,
@@ -205,7 +223,6 @@ test('the agent uid does its worst in its StateDirectory; an OTA rollback and a 
 
   // The request link is refused by the root-side tool, not followed.
   const req = c.exec([
-    'node',
     TOOL,
     'install',
     '--request',
@@ -220,7 +237,7 @@ test('the agent uid does its worst in its StateDirectory; an OTA rollback and a 
   assert.match(req.stderr, /EDGEFLOW_OTA_REQUEST_UNSAFE_FILE/);
 
   // dt rollback: its own backup restores the boot files; the planted one is never read.
-  const dtRollback = ok(['node', EDGEFLOW, 'dt', 'rollback', '--board', 'rpi5']);
+  const dtRollback = ok([DEV_NODE, EDGEFLOW, 'dt', 'rollback', '--board', 'rpi5']);
   assert.match(dtRollback, /rolled back "install bme280"/);
   assert.equal(ok(['sha256sum', '/boot/firmware/config.txt']).split(' ')[0], bootBefore);
 
