@@ -10,8 +10,12 @@ import { fileURLToPath } from 'node:url';
 export const QEMU_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../qemu');
 /** The repository root. */
 export const REPO = join(QEMU_DIR, '../..');
-/** Download and build cache (git-ignored). */
-export const CACHE = process.env.EDGEFLOW_QEMU_CACHE ?? join(QEMU_DIR, '.cache');
+/**
+ * This clone's build output (git-ignored): the initramfs holds its compiled hal and guest tests,
+ * so it is rebuilt every run and never shared. The kernel (a download) is cached outside the
+ * clone by kernel.sh.
+ */
+export const BUILD = join(REPO, 'build', 'qemu');
 
 /** What the tier needs on the host, with the command that provides it. */
 const NEEDS: readonly { what: string; ok: () => boolean; hint: string }[] = [
@@ -90,8 +94,8 @@ export async function prepareKernel(timeoutMs = 200_000): Promise<string> {
 
 /** Builds the initramfs for this kernel; returns its path. */
 export async function buildInitramfs(kernelDir: string, timeoutMs = 60_000): Promise<string> {
-  mkdirSync(join(CACHE, 'initramfs'), { recursive: true });
-  const out = join(CACHE, 'initramfs', 'guest.cpio');
+  mkdirSync(BUILD, { recursive: true });
+  const out = join(BUILD, 'guest.cpio');
   await run('bash', [join(QEMU_DIR, 'initramfs.sh'), kernelDir, out], timeoutMs);
   return out;
 }
@@ -173,7 +177,7 @@ function accelArgs(): string[] {
 export function bootGuest(opts: BootOptions): Promise<GuestRun> {
   const bootTimeoutMs = opts.bootTimeoutMs ?? 90_000;
   const runTimeoutMs = opts.runTimeoutMs ?? 300_000;
-  const resultsFile = join(CACHE, 'initramfs', `results-${process.pid}.tap`);
+  const resultsFile = join(BUILD, `results-${process.pid}.tap`);
   rmSync(resultsFile, { force: true });
   const args = [
     ...['-M', 'pc', '-smp', '2', '-m', '1024', ...accelArgs()],

@@ -3,8 +3,9 @@
 #
 # The version is whatever Debian's `linux-image-amd64` resolves to right now (never
 # hard-coded: old ABIs disappear from the mirror). Packages are fetched with
-# `apt-get download` (nothing is installed); the result is cached per version in
-#   $EDGEFLOW_QEMU_CACHE (default tests/qemu/.cache)/kernel/<abi>_<version>/
+# `apt-get download` (nothing is installed); the result is cached outside the clone, by content
+# (the package version and this recipe), and reused by every clone on the machine:
+#   ${EDGEFLOW_CACHE:-/var/cache/edgeflow}/qemu-kernel/<abi>_<version>-<sha256 of kernel.sh>/
 # holding vmlinuz, config and the modules the guest loads. Prints that directory.
 #
 # gpio-sim is not built by Debian (CONFIG_GPIO_SIM unset) and neither is irq_sim, so
@@ -13,9 +14,8 @@
 # modules on 6.1, so that call becomes the exported generic_handle_irq(n).
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-cache=${EDGEFLOW_QEMU_CACHE:-$here/.cache}
-mkdir -p "$cache/kernel"
+cache=${EDGEFLOW_CACHE:-/var/cache/edgeflow}/qemu-kernel
+mkdir -p "$cache"
 log() { echo "kernel.sh: $*" >&2; }
 
 img=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
@@ -26,20 +26,21 @@ fi
 abi=${img#linux-image-}                # e.g. 6.1.0-56-amd64
 series=$(echo "$abi" | cut -d. -f1,2)  # e.g. 6.1
 ver=$(apt-cache show --no-all-versions "$img" | awk '/^Version:/{print $2; exit}')
-out="$cache/kernel/${abi}_${ver}"
+recipe=$(sha256sum "$0" | cut -c1-12)
+out="$cache/${abi}_${ver}-$recipe"
 if [ -f "$out/.complete" ]; then
   echo "$out"
   exit 0
 fi
 
-exec 9>"$cache/kernel/.lock"
+exec 9>"$cache/.lock"
 flock 9
 if [ -f "$out/.complete" ]; then
   echo "$out"
   exit 0
 fi
 log "preparing $abi ($ver) in $out"
-work="$cache/kernel/work-$abi"
+work="$cache/work-${abi}_${ver}-$recipe"
 rm -rf "$work" "$out"
 mkdir -p "$work/dl" "$work/root" "$work/src" "$work/mod" "$out/modules"
 
