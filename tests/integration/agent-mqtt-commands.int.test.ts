@@ -56,10 +56,11 @@ test('MQTT commands: authenticated GPIO set and TPM quote; anonymous clients and
       '  auth:',
       // Command topics are reached only by patterns that name them: the refusals below are
       // then the commands' own (unauthenticated, not granted).
-      "    anonymous: { publish: ['edgeflow/#'], subscribe: ['#'] }",
+      // (Results are delivered only to subscribers whose ACL names them, edgeflow/# here.)
+      "    anonymous: { publish: ['edgeflow/#'], subscribe: ['edgeflow/#'] }",
       '    users:',
-      `      - { username: ops, passwordHash: '${hash}', publish: ['edgeflow/#'] }`,
-      `      - { username: viewer, passwordHash: '${hash}', publish: ['edgeflow/#'] }`,
+      `      - { username: ops, passwordHash: '${hash}', publish: ['edgeflow/#'], subscribe: ['edgeflow/#'] }`,
+      `      - { username: viewer, passwordHash: '${hash}', publish: ['edgeflow/#'], subscribe: ['edgeflow/#'] }`,
       'gpio:',
       '  access: { mqttUsers: [ops] }',
       'attestation:',

@@ -143,10 +143,11 @@ test('OTA over MQTT: authenticated request → request file → root-side instal
       '  auth:',
       // Commands are reached only by ACL patterns that name them (edgeflow/...): here everyone
       // may publish the install topic, so the refusals below are the command's own grants.
-      "    anonymous: { publish: ['edgeflow/+/ota/install'], subscribe: ['#'] }",
+      // The status is delivered only to subscribers whose ACL names it as well.
+      "    anonymous: { publish: ['edgeflow/+/ota/install'], subscribe: ['edgeflow/+/ota/status'] }",
       '    users:',
-      `      - { username: ops, passwordHash: '${await hashPassword('ops-pass')}', publish: ['edgeflow/+/ota/install'] }`,
-      `      - { username: viewer, passwordHash: '${await hashPassword('viewer-pass')}', publish: ['edgeflow/+/ota/install'] }`,
+      `      - { username: ops, passwordHash: '${await hashPassword('ops-pass')}', publish: ['edgeflow/+/ota/install'], subscribe: ['edgeflow/+/ota/status'] }`,
+      `      - { username: viewer, passwordHash: '${await hashPassword('viewer-pass')}', publish: ['edgeflow/+/ota/install'], subscribe: ['edgeflow/+/ota/status'] }`,
       'ota:',
       `  root: '${root}'`,
       // The grant under its earlier name (ota.access.mqttUsers now): a file written for an

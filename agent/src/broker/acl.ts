@@ -7,11 +7,25 @@
 export const COMMAND_ROOT = 'edgeflow';
 
 /**
+ * Whether a topic name is in the {@link COMMAND_ROOT} namespace. Runs for every delivered
+ * message (authorizeForward): a prefix test, no split, no allocation.
+ */
+export function inCommandRoot(topic: string): boolean {
+  return (
+    topic.startsWith(COMMAND_ROOT) &&
+    (topic.length === COMMAND_ROOT.length || topic.charCodeAt(COMMAND_ROOT.length) === 0x2f)
+  );
+}
+
+/**
  * Topic ACLs: a client may publish / subscribe to a topic when one of its patterns matches.
  * Patterns use MQTT wildcards (`+` one level, `#` the rest, [MQTT-4.7.1]) and two
  * substitutions, so that one rule serves a fleet: `%u` = the authenticated user name,
  * `%c` = the client id (a value containing `+`, `#` or `/` never matches). Publishing into
- * the {@link COMMAND_ROOT} namespace needs a pattern that names it literally.
+ * the {@link COMMAND_ROOT} namespace needs a pattern that names it literally, and so does
+ * receiving from it: a filter naming it must be covered by such a pattern, and a message there
+ * is delivered through a wildcard filter only when such a pattern matches its topic
+ * (BrokerSecurity.authorizeForward).
  */
 export class TopicAcl {
   readonly #patterns: string[][];
@@ -34,7 +48,7 @@ export class TopicAcl {
     this.#any = out.some((p) => p.length === 1 && p[0] === '#');
   }
 
-  /** Whether a concrete topic name (publish) is allowed. */
+  /** Whether a concrete topic name is allowed (publish; delivery of a command-root topic). */
   allowsTopic(topic: string): boolean {
     const levels = topic.split('/');
     if (levels[0] === COMMAND_ROOT) return this.#commands.some((p) => matches(p, levels));
@@ -47,8 +61,9 @@ export class TopicAcl {
    * the filter is covered by one pattern (a pattern `+` covers a filter `+`, `#` covers all).
    */
   allowsFilter(filter: string): boolean {
-    if (this.#any) return !filter.startsWith('$');
     const levels = filter.split('/');
+    if (levels[0] === COMMAND_ROOT) return this.#commands.some((p) => covers(p, levels));
+    if (this.#any) return !filter.startsWith('$');
     return this.#patterns.some((p) => covers(p, levels));
   }
 }

@@ -294,6 +294,7 @@ async function createAedes(
         });
       });
     },
+    authorizeForward: security.authorizeForward,
     authorizeSubscribe(client: Client | null, sub: Subscription, done) {
       const bad = filterViolation(sub.topic);
       if (bad === undefined) return security.authorizeSubscribe(client, sub, done);

@@ -1,8 +1,8 @@
 import type { TLSSocket } from 'node:tls';
-import type { Client, PublishPacket, Subscription } from 'aedes';
+import type { AedesPublishPacket, Client, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import { RateLimitedLog } from '../ingest/rate-limited-log.js';
-import { TopicAcl } from './acl.js';
+import { TopicAcl, inCommandRoot } from './acl.js';
 import { parseScryptHash, verifyPassword, type ParsedHash } from './password.js';
 import type { MqttAuthConfig, MqttLimitsConfig } from './security-config.js';
 
@@ -196,6 +196,22 @@ export class BrokerSecurity {
       return done(new Error(`not allowed to publish to ${packet.topic}`));
     }
     done(null);
+  };
+
+  /**
+   * aedes `authorizeForward` hook, run for each message about to go to each subscriber (live,
+   * retained and queued deliveries alike). authorizeSubscribe sees only the filter, so a `#`
+   * granted by a `#` pattern would deliver command results, OTA status and commands: a topic
+   * under {@link inCommandRoot} goes only to a client whose subscribe ACL names it. Everything
+   * else passes after one prefix test (the hot path: no lookup, no split).
+   */
+  readonly authorizeForward = (
+    client: Client,
+    packet: AedesPublishPacket,
+  ): AedesPublishPacket | null => {
+    if (!inCommandRoot(packet.topic)) return packet;
+    const s = this.#clients.get(client);
+    return s !== undefined && s.sub.allowsTopic(packet.topic) ? packet : null;
   };
 
   /** aedes `authorizeSubscribe` hook: a refused filter gets SUBACK 0x80, the client stays. */

@@ -19,7 +19,8 @@ The entry is least privilege: by default the user may publish to its own sensor 
 (sensors/%u/#, %u = its user name) and subscribe to nothing. Commands
 (edgeflow/<device>/...) are never reached by a wildcard: grant one with a pattern that names
 it (--publish 'edgeflow/+/gpio/relay/set') plus the feature's grant (gpio.access.mqttUsers,
-attestation.access.mqttUsers, ota.access.mqttUsers; docs/api.md).
+attestation.access.mqttUsers, ota.access.mqttUsers; docs/api.md). Results and status there are
+delivered only through a pattern that names them too (--subscribe 'edgeflow/+/gpio/relay/result').
 
   printf %s "$PW" | edgeflow mqtt passwd --user sensor-gw-1
 

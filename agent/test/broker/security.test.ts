@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Client, PublishPacket, Subscription } from 'aedes';
+import type { AedesPublishPacket, Client, PublishPacket, Subscription } from 'aedes';
 import pino from 'pino';
 import { TopicAcl } from '../../src/broker/acl.js';
 import { hashPassword, parseScryptHash, verifyPassword } from '../../src/broker/password.js';
@@ -85,8 +85,53 @@ test('ACL: no wildcard reaches the command namespace edgeflow/...; a pattern nam
   // A user named "edgeflow" does not get the namespace through %u.
   const sub = new TopicAcl(['%u/#'], 'edgeflow', 'c');
   assert.equal(sub.allowsTopic('edgeflow/gw/gpio/relay/set'), false);
-  // Subscriptions are unchanged: a listener may still follow results and status.
-  assert.equal(all.allowsFilter('edgeflow/+/ota/status'), true);
+  // Filters alike: one naming the namespace needs a pattern naming it.
+  assert.equal(all.allowsFilter('edgeflow/+/ota/status'), false);
+  assert.equal(all.allowsFilter('edgeflow/#'), false);
+  assert.equal(all.allowsFilter('#'), true, 'allowed, and filtered at delivery');
+  const status = new TopicAcl(['#', 'edgeflow/+/ota/status'], 'u', 'c');
+  assert.equal(status.allowsFilter('edgeflow/gw/ota/status'), true);
+  assert.equal(status.allowsFilter('edgeflow/+/ota/status'), true);
+  assert.equal(status.allowsFilter('edgeflow/#'), false, 'wider than the grant');
+  assert.equal(new TopicAcl(['%u/#'], 'edgeflow', 'c').allowsFilter('edgeflow/#'), false);
+});
+
+test('delivery (authorizeForward): under edgeflow/ only to clients whose subscribe ACL names the topic, anonymous ones included', async () => {
+  const f = fixture({
+    allowAnonymous: true,
+    users: [
+      { username: 'watcher', passwordHash: await hashPassword('pw1', FAST), subscribe: ['#'] },
+      {
+        username: 'hmi',
+        passwordHash: await hashPassword('pw1', FAST),
+        subscribe: ['#', 'edgeflow/+/ota/status'],
+      },
+    ],
+  });
+  const watcher = f.client('w');
+  const hmi = f.client('h');
+  const anon = f.client('a');
+  await f.auth(watcher, 'watcher', 'pw1');
+  await f.auth(hmi, 'hmi', 'pw1');
+  await f.auth(anon);
+  const forwarded = (c: Client, topic: string) => {
+    const packet = { topic } as AedesPublishPacket;
+    const out = f.sec.authorizeForward(c, packet);
+    assert.ok(out === packet || out === null, 'the packet itself or nothing');
+    return out === packet;
+  };
+  for (const c of [watcher, hmi, anon]) {
+    assert.equal(forwarded(c, 'sensors/dev/t'), true);
+    assert.equal(forwarded(c, 'edgeflowx/dev/t'), true, 'only the level edgeflow');
+    assert.equal(forwarded(c, 'edgeflow/gw/gpio/relay/result'), false);
+    assert.equal(forwarded(c, 'edgeflow/gw/ota/install'), false, 'nor commands of others');
+    assert.equal(forwarded(c, 'edgeflow/deadletter'), false);
+    assert.equal(forwarded(c, 'edgeflow'), false);
+  }
+  assert.equal(forwarded(hmi, 'edgeflow/gw/ota/status'), true);
+  assert.equal(forwarded(watcher, 'edgeflow/gw/ota/status'), false);
+  assert.equal(forwarded(f.client('never-authenticated'), 'edgeflow/gw/ota/status'), false);
+  assert.deepEqual(f.counted, [], 'a filtered delivery is not a violation');
 });
 
 test('users: password checked, ACL applied per user; violations counted and logged once per window', async () => {
