@@ -7,10 +7,11 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { hashPassword } from '@edgeflow/agent';
 import { startAgent, type AgentProcess } from '../helpers/agent-process.js';
 
-// What the agent publishes under edgeflow/ (command results, OTA status, dead letters) reaches
-// only subscribers whose subscribe ACL names it: a wildcard filter (`#`, `+/...`) granted by a
-// wildcard pattern delivers everything else but nothing there, live or retained, to users and
-// to anonymous clients on loopback alike (aedes authorizeForward, agent/src/broker/security.ts).
+// What the agent publishes under edgeflow/ (command results, OTA status, dead letters), and the
+// commands clients publish there, reach only subscribers whose subscribe ACL names them: a
+// wildcard filter (`#`, `+/...`) granted by a wildcard pattern delivers everything else but
+// nothing there, live, retained or queued, to users and to anonymous clients on loopback alike
+// (aedes authorizeForward, agent/src/broker/security.ts).
 
 const device =
   hostname()
@@ -66,7 +67,7 @@ async function subscribe(c: MqttClient, filter: string): Promise<number> {
 
 const inNamespace = (topics: string[]) => topics.filter((t) => t.startsWith('edgeflow/'));
 
-test('a wildcard subscription delivers nothing under edgeflow/ without a subscribe grant naming it, live or retained, anonymous or not', async (t) => {
+test('a wildcard subscription delivers nothing under edgeflow/ without a subscribe grant naming it, live, retained or queued, anonymous or not', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'ef-deliver-'));
   const hash = await hashPassword('pw-123456');
   const config = join(dir, 'edgeflow.yaml');
@@ -92,22 +93,29 @@ test('a wildcard subscription delivers nothing under edgeflow/ without a subscri
       `      - { username: plc, passwordHash: '${hash}', publish: ['sensors/%u/#', 'edgeflow/+/gpio/relay/set', 'edgeflow/+/ota/install'], subscribe: ['#', 'edgeflow/+/gpio/relay/result', 'edgeflow/+/ota/status', 'edgeflow/deadletter'] }`,
       // Granted the OTA status only.
       `      - { username: hmi, passwordHash: '${hash}', subscribe: ['#', 'edgeflow/+/ota/status'] }`,
+      // Granted the install commands only (and the sensors): the queued case's positive control.
+      `      - { username: auditor, passwordHash: '${hash}', subscribe: ['sensors/#', 'edgeflow/+/ota/install'] }`,
       '',
     ].join('\n'),
   );
   const agent = await startAgent({ dataDir: join(dir, 'data'), args: ['--config', config] });
-  const user = (username: string, clientId: string) =>
-    client(agent, { username, password: 'pw-123456', clientId });
+  const user = (username: string, clientId: string, o: IClientOptions = {}) =>
+    client(agent, { username, password: 'pw-123456', clientId, ...o });
   const watcher = await user('watcher', 'watcher');
   const anon = await client(agent, { clientId: 'anon' });
   const hmi = await user('hmi', 'hmi');
   const plc = await user('plc', 'plc');
-  const all = [watcher, anon, hmi, plc];
+  // Subscribed to the status by name (not through #), as its grant allows.
+  const hmiExact = await user('hmi', 'hmi-exact');
+  const all = [watcher, anon, hmi, plc, hmiExact];
   t.after(async () => {
     for (const x of all) await x.c.endAsync();
     await agent.stop();
   });
-  for (const x of all) assert.equal(await subscribe(x.c, '#'), 1);
+  for (const x of [watcher, anon, hmi, plc]) assert.equal(await subscribe(x.c, '#'), 1);
+  assert.equal(await subscribe(hmiExact.c, status), 1, 'a filter its grant names');
+  assert.equal(await subscribe(hmiExact.c, 'sensors/plc/marker'), 1);
+  assert.equal(await subscribe(anon.c, '+/+/ota/status'), 1, 'a wildcard first level is accepted');
   // A filter naming the namespace needs a pattern naming it too: refused at SUBSCRIBE.
   assert.equal(await subscribe(watcher.c, status), 128, 'watcher: literal status filter');
   assert.equal(await subscribe(anon.c, 'edgeflow/#'), 128, 'anonymous: edgeflow/#');
@@ -124,6 +132,7 @@ test('a wildcard subscription delivers nothing under edgeflow/ without a subscri
   assert.deepEqual(inNamespace(watcher.inbox.before(marker)), [], 'user with #');
   assert.deepEqual(inNamespace(anon.inbox.before(marker)), [], 'anonymous on loopback with #');
   assert.deepEqual(inNamespace(hmi.inbox.before(marker)), [status], 'hmi: the status only');
+  assert.deepEqual(inNamespace(hmiExact.inbox.before(marker)), [status], 'hmi, by name');
   assert.deepEqual(inNamespace(plc.inbox.before(marker)).sort(), [
     'edgeflow/deadletter',
     result,
@@ -147,4 +156,40 @@ test('a wildcard subscription delivers nothing under edgeflow/ without a subscri
   assert.deepEqual(inNamespace(hmiLate.inbox.before(retained)), [status], 'retained, granted');
   for (const x of late) assert.deepEqual(inNamespace(x.inbox.topics), [], 'retained, not granted');
   assert.equal(await subscribe(hmiLate.c, status), 1, 'a filter its grant names is accepted');
+
+  // Queued: persistent sessions away while a command (QoS 1; an install may hold a pre-signed
+  // URL) and then a marker are published. On return the broker replays the queue through the
+  // same check (with ingest workers, possibly on another worker than the one that queued it).
+  const install = `${base}/ota/install`;
+  const qMarker = 'sensors/plc/q-marker';
+  const away: [string | undefined, string, string[]][] = [
+    ['watcher', 'watcher-q', ['#']],
+    [undefined, 'anon-q', ['+/+/ota/install', qMarker]],
+    ['auditor', 'auditor-q', [install, qMarker]],
+  ];
+  for (const [name, id, filters] of away) {
+    const x =
+      name === undefined
+        ? await client(agent, { clientId: id, clean: false })
+        : await user(name, id, { clean: false });
+    for (const f of filters) assert.equal(await subscribe(x.c, f), 1, `${id}: ${f}`);
+    await x.c.endAsync();
+  }
+  await plc.c.publishAsync(install, '{"not":"a request"}', { qos: 1 });
+  await plc.c.publishAsync(qMarker, '1', { qos: 1 });
+  for (const [name, id] of away) {
+    // The inbox is attached before CONNACK: the queue comes right behind it.
+    const c = mqtt.connect(`mqtt://127.0.0.1:${agent.mqttPort}`, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      clientId: id,
+      clean: false,
+      ...(name === undefined ? {} : { username: name, password: 'pw-123456' }),
+    });
+    const x = { c, inbox: new Inbox(c) };
+    all.push(x);
+    await x.inbox.waitFor(qMarker);
+    const got = inNamespace(x.inbox.before(qMarker));
+    assert.deepEqual(got, name === 'auditor' ? [install] : [], `queued for ${id}`);
+  }
 });

@@ -83,6 +83,8 @@ export interface EmbeddedBrokerDeps {
   onSessionExpired?: () => void;
   /** Counts a refused client action (metrics); logging is done by the broker. */
   onViolation?: (kind: ViolationKind) => void;
+  /** The violation log window shared between ingest workers (BrokerSecurityDeps.logWindow). */
+  violationLog?: SharedArrayBuffer;
   now?: () => number;
 }
 
@@ -112,6 +114,7 @@ export class EmbeddedBroker {
       log,
       now: deps.now ?? Date.now,
       ...(deps.onViolation ? { onViolation: deps.onViolation } : {}),
+      ...(deps.violationLog ? { logWindow: deps.violationLog } : {}),
     });
     const tlsOptions = opts.tls === undefined ? undefined : await readTlsFiles(opts.tls);
     const persistence = deps.persistence ?? new MemoryPersistence();

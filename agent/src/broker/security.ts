@@ -1,9 +1,9 @@
 import type { TLSSocket } from 'node:tls';
 import type { AedesPublishPacket, Client, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from 'pino';
-import { RateLimitedLog } from '../ingest/rate-limited-log.js';
 import { TopicAcl, inCommandRoot } from './acl.js';
 import { parseScryptHash, verifyPassword, type ParsedHash } from './password.js';
+import { SharedLogWindow } from './shared-log-window.js';
 import type { MqttAuthConfig, MqttLimitsConfig } from './security-config.js';
 
 /** What a broker violation is counted as (`edgeflow_mqtt_violations_total{kind}`). */
@@ -35,6 +35,17 @@ export interface BrokerSecurityDeps {
   now: () => number;
   /** Counts a violation (metrics); logging is done here, once per window and kind. */
   onViolation?: (kind: ViolationKind) => void;
+  /**
+   * The log window shared with the other threads' brokers ({@link violationLogBuffer}): ingest
+   * workers pass one buffer to all, so that a kind is logged once per window per agent, not
+   * once per worker. Absent: a window of this broker's own.
+   */
+  logWindow?: SharedArrayBuffer;
+}
+
+/** A buffer for {@link BrokerSecurityDeps.logWindow}: one slot per violation kind. */
+export function violationLogBuffer(): SharedArrayBuffer {
+  return SharedLogWindow.buffer(VIOLATION_KINDS.length);
 }
 
 interface ClientState {
@@ -80,13 +91,17 @@ export class BrokerSecurity {
   readonly #deps: BrokerSecurityDeps;
   readonly #users = new Map<string, User>();
   readonly #clients = new WeakMap<Client, ClientState>();
-  readonly #log: RateLimitedLog;
+  readonly #window: SharedLogWindow;
 
   constructor(auth: MqttAuthConfig, limits: MqttLimitsConfig, deps: BrokerSecurityDeps) {
     this.#auth = auth;
     this.#limits = limits;
     this.#deps = deps;
-    this.#log = new RateLimitedLog(limits.logWindowSec * 1000, deps.now);
+    this.#window = new SharedLogWindow(
+      deps.logWindow ?? violationLogBuffer(),
+      limits.logWindowSec * 1000,
+      deps.now,
+    );
     for (const u of auth.users) {
       this.#users.set(u.username, {
         hash: u.passwordHash === undefined ? undefined : parseScryptHash(u.passwordHash),
@@ -96,13 +111,16 @@ export class BrokerSecurity {
     }
   }
 
-  /** Counts and (once per window and kind) logs a violation. Never logs a password. */
+  /**
+   * Counts and (once per window and kind, across the threads sharing the window) logs a
+   * violation. Never logs a password. `reason` is the kind unless the fields give a detail.
+   */
   violation(kind: ViolationKind, fields: Record<string, unknown>): void {
     this.#deps.onViolation?.(kind);
-    this.#log.warn(
-      this.#deps.log,
-      kind,
-      { event: 'mqtt.violation', kind, ...fields },
+    const suppressedSinceLast = this.#window.claim(VIOLATION_KINDS.indexOf(kind));
+    if (suppressedSinceLast === undefined) return;
+    this.#deps.log.warn(
+      { event: 'mqtt.violation', kind, reason: kind, ...fields, suppressedSinceLast },
       'MQTT client refused',
     );
   }

@@ -29,7 +29,7 @@ export interface EmbeddedIngestDeps {
     persistence: DurablePersistence;
     port: number;
     tlsPort: number | undefined;
-  } & Pick<EmbeddedBrokerDeps, 'mq' | 'beforeConnect'>;
+  } & Pick<EmbeddedBrokerDeps, 'mq' | 'beforeConnect' | 'violationLog'>;
 }
 
 /**
@@ -87,6 +87,7 @@ export async function startEmbeddedIngest(d: EmbeddedIngestDeps): Promise<Embedd
     {
       ...(cluster?.mq !== undefined ? { mq: cluster.mq } : {}),
       ...(cluster?.beforeConnect !== undefined ? { beforeConnect: cluster.beforeConnect } : {}),
+      ...(cluster?.violationLog !== undefined ? { violationLog: cluster.violationLog } : {}),
       log: log.child({ component: 'broker' }),
       now: d.now,
       onViolation: (kind) => metrics.mqttViolations.inc({ kind }),

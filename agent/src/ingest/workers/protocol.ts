@@ -13,6 +13,8 @@ export interface WorkerInit {
   cache: SharedArrayBuffer;
   /** The workers' counters (SharedCounters); this worker writes row `index`. */
   counters: SharedArrayBuffer;
+  /** The brokers' violation log window, shared so that a kind is logged once per agent. */
+  violationLog: SharedArrayBuffer;
   /** Incoming QoS 2 ids held by all workers together (one Int32, for mqtt.limits.maxInflightTotal). */
   inflightTotal: SharedArrayBuffer;
   /** One MessagePort per other worker, in worker order (this worker's own slot left out). */

@@ -10,6 +10,7 @@ import type { AgentConfig } from '../../config/schema.js';
 import { AgentError, errorCatalog, type AgentErrorCode } from '../../errors.js';
 import type { BrokerUnit } from '../../lifecycle/context.js';
 import { SharedCounters } from '../../metrics/shared-counters.js';
+import { violationLogBuffer } from '../../broker/security.js';
 import type { DurableLog } from '../../wal/durable-log.js';
 import { Channel } from './channel.js';
 import type { MainApi, WorkerApi, WorkerInit, WorkerReady } from './protocol.js';
@@ -63,6 +64,7 @@ export class IngestWorkers implements BrokerUnit {
   readonly #host: SessionHost;
   readonly #inflightTotal = new SharedArrayBuffer(4);
   readonly #subsEpoch = new SharedArrayBuffer(4);
+  readonly #violationLog = violationLogBuffer();
   #ackScheduled = false;
   #closing = false;
 
@@ -120,6 +122,7 @@ export class IngestWorkers implements BrokerUnit {
           cache: this.#deps.cache.buffer,
           counters: this.counters.buffer,
           inflightTotal: this.#inflightTotal,
+          violationLog: this.#violationLog,
           peers: own,
           port: 0,
           tlsPort: undefined,

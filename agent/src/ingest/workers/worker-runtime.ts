@@ -224,6 +224,7 @@ class Runtime {
         tlsPort: init.tlsPort,
         mq: new ClusterEmitter(init.peers, { concurrency: 100 }),
         beforeConnect: (c) => need(ref.rt).#claim(c),
+        violationLog: init.violationLog,
       },
     });
     ref.broker = broker;
