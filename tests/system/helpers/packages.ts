@@ -5,12 +5,30 @@ import { fileURLToPath } from 'node:url';
 
 export const repo = fileURLToPath(new URL('../../../../', import.meta.url));
 
-/** Why the package system tests cannot run here, or undefined when they can. */
+/**
+ * The packaging tier's mode from EDGEFLOW_PACKAGE_TESTS: `0` (off), `1` (the bounded CI tier:
+ * the amd64 package scenario) or `full` (also the emulated arm64 scenario, ~10 min more).
+ * scripts/test-ci.sh sets it after building the packages (docs/install.md "Testing").
+ */
+export function packagingMode(): 'off' | 'bounded' | 'full' {
+  const v = process.env.EDGEFLOW_PACKAGE_TESTS;
+  return v === 'full' ? 'full' : v === '1' ? 'bounded' : 'off';
+}
+
+/** Whether the mode asks for the package scenario of `arch` (then a missing tool is a failure in CI). */
+export function packagingWanted(arch: 'amd64' | 'arm64'): boolean {
+  const mode = packagingMode();
+  return arch === 'amd64' ? mode !== 'off' : mode === 'full';
+}
+
+/** Why the package system tests of `arch` cannot run here, or undefined when they can. */
 export function packagingMissing(arch: 'amd64' | 'arm64'): string | undefined {
-  // Building, installing and booting the packages takes 10-20 min on the 2-core CI machine: opt-in
-  // (scripts/test-ci.sh sets it once the packages are built).
-  if (process.env.EDGEFLOW_PACKAGE_TESTS !== '1')
-    return 'set EDGEFLOW_PACKAGE_TESTS=1 to build, install and boot the .deb packages';
+  // Building, installing and booting the packages takes minutes on the 2-core CI machine, and the
+  // arm64 scenario runs every arm64 process under qemu-user: both are opt-in by mode.
+  if (packagingMode() === 'off')
+    return 'set EDGEFLOW_PACKAGE_TESTS=1 (or full) to build, install and boot the .deb packages';
+  if (!packagingWanted(arch))
+    return 'the emulated arm64 package scenario is the long mode: EDGEFLOW_PACKAGE_TESTS=full';
   if (process.getuid?.() !== 0) return 'needs root (systemd-nspawn, mmdebstrap)';
   const tools = ['systemd-nspawn', 'nsenter', 'mmdebstrap', 'dpkg-buildpackage', 'dh'];
   if (arch === 'arm64') tools.push('qemu-aarch64-static', 'aarch64-linux-gnu-gcc');
