@@ -21,6 +21,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { calibrateThreads } from './calibrate-threads.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -250,7 +251,13 @@ w(
 );
 w('|---|---|---|---|---|---|---|---|---|---|\n');
 const runs: Run[] = [];
+const calibrations: { throughput: number; cpuPerOp: number }[] = [];
 for (let r = 1; r <= ROUNDS; r++) {
+  const cal = await calibrateThreads();
+  calibrations.push(cal);
+  w(
+    `| ${r} | (box: 2 threads vs 1) | ${cal.throughput.toFixed(2)}x | ${cal.cpuPerOp.toFixed(2)}x | | | | | | ${(loadavg()[0] ?? 0).toFixed(1)} |\n`,
+  );
   // Alternate the order so that a drift of the machine's load hits both alike.
   const order = r % 2 === 1 ? WORKERS : [...WORKERS].reverse();
   for (const n of order) {
@@ -285,11 +292,22 @@ for (const n of WORKERS) {
   );
 }
 const one = med[1];
+const box = {
+  throughput: median(calibrations.map((c) => c.throughput)),
+  cpuPerOp: median(calibrations.map((c) => c.cpuPerOp)),
+};
+w(
+  `\nThis machine, same run: 2 threads of an ingest-like loop do ${box.throughput.toFixed(2)}x the work of 1, ` +
+    `at ${box.cpuPerOp.toFixed(2)}x the CPU per operation (an ideal 2-core machine: 2.00x at 1.00x).\n`,
+);
 for (const n of WORKERS.filter((x) => x !== 1)) {
   const m = med[n];
   if (one === undefined || m === undefined) continue;
+  const rate = (m.rate ?? 0) / (one.rate ?? 1);
+  const cpu = (m.agentUs ?? 0) / (one.agentUs ?? 1);
   w(
-    `\n${n} workers / 1 worker: msg/s ${((m.rate ?? 0) / (one.rate ?? 1)).toFixed(2)}x (target >= 1.6x), ` +
-      `agent CPU per message ${((m.agentUs ?? 0) / (one.agentUs ?? 1)).toFixed(2)}x (target <= 1.15x)\n`,
+    `${n} workers / 1 worker: msg/s ${rate.toFixed(2)}x (target >= 1.6x), agent CPU per message ` +
+      `${cpu.toFixed(2)}x (target <= 1.15x); relative to the machine's own 2-thread ratios: ` +
+      `${(rate / box.throughput).toFixed(2)} of its throughput gain, ${(cpu / box.cpuPerOp).toFixed(2)}x its CPU inflation\n`,
   );
 }

@@ -126,6 +126,23 @@ export class SensorCache {
     return readingOf(key, result as ReadingRecord);
   }
 
+  /**
+   * {@link store} without building the resulting reading (the ingest path, which does not
+   * need it: one object less per message).
+   */
+  apply(key: string, input: ReadingInput, receivedAt: number = this.#now()): void {
+    try {
+      this.#map.update(key, (r, present) => {
+        const seq = (present ? r.seq : 0) + 1;
+        if (!present || input.ts >= r.ts) putInput(r, input);
+        r.seq = seq;
+        r.receivedAt = receivedAt;
+      });
+    } catch (err) {
+      throw storeError(key, err);
+    }
+  }
+
   get(key: string): Reading | undefined {
     if (!this.#map.get(key, this.#out)) return undefined;
     return readingOf(key, this.#out);

@@ -73,7 +73,7 @@ export class DurableIngest {
       }));
     }
     const apply = () => {
-      for (const r of readings) pipeline.apply(r.key, r.input, at);
+      for (const r of readings) pipeline.applyQuiet(r.key, r.input, at);
     };
     return new Promise<void>((resolve, reject) =>
       durable.write(rec, readings.length > 0 ? apply : undefined, (err) => {

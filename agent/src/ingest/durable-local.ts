@@ -46,7 +46,20 @@ export function durableLocalStore(
           },
         ],
       },
-      () => deps.cache.store(key, input, at),
+      () => {
+        // In the log's commit callbacks: never throw (a full cache is counted by the cache's
+        // own metric path in the pipeline; here, logged once per window).
+        try {
+          deps.cache.store(key, input, at);
+        } catch (err) {
+          errLog.warn(
+            deps.log,
+            'not_cached',
+            { event: 'cache.full', code: (err as { code?: string }).code, key },
+            'local reading logged but not cached',
+          );
+        }
+      },
       (err) => {
         if (err === undefined) return;
         deps.metrics.walErrors.inc();

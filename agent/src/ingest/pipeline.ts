@@ -72,6 +72,32 @@ export class IngestPipeline {
     this.#accepted = deps.metrics.ingestMessages.labels('mqtt');
   }
 
+  /** Stores a prepared reading like {@link apply}, without returning it (the durable path). */
+  applyQuiet(key: string, input: ReadingInput, receivedAt?: number): void {
+    try {
+      this.#deps.cache.apply(key, input, receivedAt);
+    } catch (err) {
+      this.#cacheFull(key, err);
+      return;
+    }
+    this.#accepted.inc();
+  }
+
+  #cacheFull(key: string, err: unknown): void {
+    this.#deps.metrics.cacheFull.inc();
+    this.#rejectLog.warn(
+      this.#deps.log,
+      'cache_full',
+      {
+        event: 'cache.full',
+        code: (err as { code?: string }).code,
+        key,
+        err: (err as Error).message,
+      },
+      'reading logged but not cached: the sensor cache is full',
+    );
+  }
+
   /** Decodes and applies at once (the in-memory path). */
   handle(topic: string, payload: Uint8Array, source: string): IngestOutcome {
     const prepared = this.prepare(topic, payload, source);
@@ -127,18 +153,7 @@ export class IngestPipeline {
     try {
       reading = this.#deps.cache.store(key, input, receivedAt);
     } catch (err) {
-      this.#deps.metrics.cacheFull.inc();
-      this.#rejectLog.warn(
-        this.#deps.log,
-        'cache_full',
-        {
-          event: 'cache.full',
-          code: (err as { code?: string }).code,
-          key,
-          err: (err as Error).message,
-        },
-        'reading logged but not cached: the sensor cache is full',
-      );
+      this.#cacheFull(key, err);
       return undefined;
     }
     this.#accepted.inc();

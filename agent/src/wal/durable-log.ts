@@ -87,6 +87,8 @@ export class DurableLog {
   #checkpointing: Promise<void> | undefined;
   #closed = false;
   #cutHook: (() => Promise<Map<string, Map<number, string>>>) | undefined;
+  /** Readings of the replay the cache could not take (logged once). */
+  #notCached = 0;
 
   private constructor(opts: DurableLogOptions, deps: DurableLogDeps) {
     this.#opts = opts;
@@ -219,7 +221,18 @@ export class DurableLog {
     if (rec.t !== 'p' || rec.r === undefined) return false;
     for (const r of rec.r) {
       const input = { value: r.v, unit: r.u, ts: r.ts, source: intern(r.src), quality: r.q };
-      this.#deps.cache.store(r.k, input, r.at);
+      try {
+        this.#deps.cache.apply(r.k, input, r.at);
+      } catch (err) {
+        // A full cache (cache.capacity lowered since) or text over cache.stringBytes (raised
+        // before, lowered since): the reading stays in the log, the replay goes on.
+        this.#notCached++;
+        if (this.#notCached === 1)
+          this.#deps.log.warn(
+            { event: 'cache.replay_not_cached', code: (err as { code?: string }).code, key: r.k },
+            'a logged reading does not fit the cache as configured now; replay continues',
+          );
+      }
     }
     return true;
   }

@@ -62,6 +62,8 @@ export class WorkerLog {
   readonly #released = new Set<string>();
   readonly #settled = new Map<string, (() => void)[]>();
   #scheduled = false;
+  /** Records sent and not yet acknowledged (a new batch waits until they are). */
+  #unacked = 0;
   #closed: Error | undefined;
 
   constructor(sink: WorkerLogSink) {
@@ -99,14 +101,20 @@ export class WorkerLog {
     this.#schedule();
   }
 
+  /**
+   * One batch in flight per worker: while the main thread has not acknowledged the last one,
+   * records accumulate and go out together when the acknowledgement comes. They would have
+   * waited for the next group commit anyway (the main thread writes one group per fsync), and a
+   * postMessage per event-loop turn cost more CPU than the rest of the log together.
+   */
   #schedule(): void {
-    if (this.#scheduled) return;
+    if (this.#scheduled || this.#unacked > 0) return;
     this.#scheduled = true;
     // setImmediate, like the group commit itself: the packets of one socket read travel several
     // promise hops in aedes before they get here, and should share one batch.
     setImmediate(() => {
       this.#scheduled = false;
-      this.#flush();
+      if (this.#unacked === 0) this.#flush();
     });
   }
 
@@ -114,6 +122,7 @@ export class WorkerLog {
     if (this.#count === 0) return;
     const bytes = new Uint8Array(this.#writer.len);
     bytes.set(this.#writer.buf.subarray(0, this.#writer.len));
+    this.#unacked += this.#count;
     this.#sink.send({ bytes, count: this.#count, queued: this.#queued });
     this.#writer.len = 0;
     this.#count = 0;
@@ -122,7 +131,7 @@ export class WorkerLog {
 
   /** The main thread made the next `n` records durable. */
   committed(n: number): void {
-    const group = this.#take(n);
+    const group = this.#settleBatch(n);
     for (const e of group) {
       this.#applyIncoming(e.rec);
       e.onCommit?.();
@@ -133,9 +142,17 @@ export class WorkerLog {
 
   /** The main thread could not make the next `n` records durable (nothing of them applies). */
   failed(n: number, err: Error): void {
-    const group = this.#take(n);
+    const group = this.#settleBatch(n);
     for (const e of group) this.#settle(e);
     for (const e of group) e.done(err);
+  }
+
+  /** The next `n` records came back: taken off the in-flight list; what waited goes out. */
+  #settleBatch(n: number): Entry[] {
+    const group = this.#take(n);
+    this.#unacked = Math.max(0, this.#unacked - n);
+    if (this.#unacked === 0) this.#flush();
+    return group;
   }
 
   #take(n: number): Entry[] {
