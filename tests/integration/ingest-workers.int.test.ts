@@ -219,3 +219,47 @@ test('a worker that dies: its locks are released, the agent exits at once (crash
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a message queued from a publisher on a worker survives a checkpoint and restart byte for byte', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ef-workers-queue-'));
+  const port = await freePort();
+  const config = { ingest: { workers: 2 }, mqtt: { listen: { port } } };
+  let agent = await startInProcessAgent(dir, config);
+  t.after(async () => {
+    await agent.stop('test end').catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+  const url = `mqtt://127.0.0.1:${port}`;
+  const opts = {
+    clientId: 'queued-sub',
+    clean: false,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  } as const;
+  const sub = await mqtt.connectAsync(url, opts);
+  await sub.subscribeAsync('blob/#', { qos: 2 });
+  await sub.endAsync();
+  // Binary payloads (every byte value), QoS 2: the queue entries travel in the publisher's
+  // log record from its worker to the main thread's session store and snapshot.
+  const payloads = Array.from({ length: 8 }, (_, i) =>
+    Buffer.from(Array.from({ length: 256 }, (_, b) => (b + i) & 0xff)),
+  );
+  const pub = await mqtt.connectAsync(url, { clientId: 'blob-pub', protocolVersion: 4 });
+  for (const p of payloads) await pub.publishAsync('blob/x', p, { qos: 2 });
+  await pub.endAsync();
+  await agent.stop('checkpoint');
+  agent = await startInProcessAgent(dir, config);
+  const back = await mqtt.connectAsync(url, opts);
+  const got: Buffer[] = [];
+  await new Promise<void>((resolve) =>
+    back.on('message', (_t, p) => {
+      got.push(Buffer.from(p));
+      if (got.length === payloads.length) resolve();
+    }),
+  );
+  await back.endAsync();
+  assert.deepEqual(
+    got.map((b) => b.toString('hex')),
+    payloads.map((b) => b.toString('hex')),
+  );
+});

@@ -171,8 +171,10 @@ export class WorkerPersistence extends DurablePersistence {
 
   override async outgoingUpdate(client: Pick<Client, 'id'>, packet: OutgoingPacket): Promise<void> {
     // A delivery to a connection already closed (its listeners go a moment later): nothing to
-    // number; the client's serving connection has the message from its queue.
-    if (closed(client)) throw movedError(client.id);
+    // number; the client's serving connection has the message from its queue. (A PUBREL, and
+    // the removal on PUBACK/PUBCOMP, are the client's own acknowledgements: recorded even when
+    // its connection is closing, or the message would be sent again.)
+    if (packet.cmd === 'publish' && closed(client)) throw movedError(client.id);
     const m = packet.messageId;
     if (m !== undefined) {
       // Taken at once: the next id aedes assigns must skip it (packet-ids.ts).
@@ -187,7 +189,6 @@ export class WorkerPersistence extends DurablePersistence {
     client: Pick<Client, 'id'>,
     packet: Pick<OutgoingPacket, 'messageId'> | number,
   ): Promise<OutgoingPacket | undefined> {
-    if (closed(client)) return undefined;
     const m = typeof packet === 'number' ? undefined : packet.messageId;
     const found = await this.sessionHost.call('clear', client.id, m);
     if (m !== undefined && found !== undefined) this.#outIds.get(client.id)?.delete(m);

@@ -245,6 +245,10 @@ export class IngestWorkers implements BrokerUnit {
         // session store's queues before the publisher's worker forwards the message.
         const p = this.#deps.persistence as DurablePersistence;
         for (const q of queued) {
+          // Structured clone made the payload a Uint8Array: the session state (and the
+          // snapshot, which writes it as base64) needs the Buffer.
+          const u = q.pk.payload as Uint8Array;
+          if (!Buffer.isBuffer(u)) q.pk.payload = Buffer.from(u.buffer, u.byteOffset, u.byteLength);
           durable.sessions.apply({ t: 'oe', cs: q.cs, pk: q.pk });
           p.enqueueRecorded(q.cs, q.pk);
         }
