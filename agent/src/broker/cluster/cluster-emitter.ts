@@ -18,9 +18,15 @@ export interface WirePacket {
   messageExpiry?: number;
 }
 
-/** What a worker sends its peers over their MessagePort. */
+/**
+ * What a worker sends its peers over their MessagePort. A `sub` is numbered and answered with
+ * an `ack` of its number once the peer forwards matching messages (see {@link ClusterEmitter.on}).
+ */
 type PeerMsg =
-  { t: 'sub'; filter: string } | { t: 'unsub'; filter: string } | { t: 'pub'; packet: WirePacket };
+  | { t: 'sub'; filter: string; n: number }
+  | { t: 'ack'; n: number }
+  | { t: 'unsub'; filter: string }
+  | { t: 'pub'; packet: WirePacket };
 
 /** A MessagePort to one other worker. */
 export interface PeerPort {
@@ -59,19 +65,31 @@ const PACKET_FIELDS = [
  * on. Delivery to another worker is not awaited (the emit callback is the local delivery's, as
  * with mqemitter-redis): what must survive a crash is in the persistent sessions' queues,
  * recorded before aedes forwards the message.
+ *
+ * A subscription is complete (the `done` of {@link on}, which aedes waits for before SUBACK and
+ * before a reconnecting client's queue replay) only once every peer acknowledged the filter:
+ * from then on a peer forwards every matching message it emits, and whatever it emitted before
+ * was already in the persistent queues (queued before it is emitted), so the replay that
+ * follows holds it. Completing at once left a gap: a message a peer emitted before it heard of
+ * the filter was neither forwarded nor in the replay, and reached the subscriber only with its
+ * next connection, after later ones [MQTT-4.6.0-6] (a clean subscriber lost it after SUBACK).
  */
 export class ClusterEmitter {
   readonly #local: Local;
-  readonly #peers: { port: PeerPort; filters: FilterSet }[];
+  readonly #peers: Peer[];
   readonly #mine = new FilterSet();
+  /** How many `sub` messages this emitter sent (each peer acknowledges them in order). */
+  #told = 0;
+  /** Subscriptions waiting for every peer to acknowledge `sub` number `n`. */
+  #waiting: { n: number; done: () => void }[] = [];
   #closed = false;
 
   constructor(peers: readonly PeerPort[], opts: { concurrency: number }) {
     // [MQTT-4.7.1-3]: aedes creates its own emitter with matchEmptyLevels, so does this.
     this.#local = MQEmitter({ concurrency: opts.concurrency, matchEmptyLevels: true });
-    this.#peers = peers.map((port) => ({ port, filters: new FilterSet() }));
+    this.#peers = peers.map((port) => ({ port, filters: new FilterSet(), acked: 0 }));
     for (const peer of this.#peers) {
-      peer.port.on('message', (m) => this.#fromPeer(peer.filters, m as PeerMsg));
+      peer.port.on('message', (m) => this.#fromPeer(peer, m as PeerMsg));
     }
   }
 
@@ -79,9 +97,18 @@ export class ClusterEmitter {
     return this.#local.current;
   }
 
+  /**
+   * Subscribes locally and tells the peers; `done` once every peer acknowledged (a filter this
+   * worker already held may still be on its way to them: every `sub` sent so far counts).
+   */
   on(topic: string, notify: Notify, done?: () => void): this {
-    this.#local.on(topic, notify, done);
-    if (this.#mine.add(topic)) this.#tell({ t: 'sub', filter: topic });
+    if (this.#mine.add(topic)) {
+      const n = ++this.#told;
+      for (const peer of this.#peers)
+        peer.port.postMessage({ t: 'sub', filter: topic, n } satisfies PeerMsg);
+    }
+    const n = this.#told;
+    this.#local.on(topic, notify, done === undefined ? undefined : () => this.#whenAcked(n, done));
     return this;
   }
 
@@ -107,6 +134,10 @@ export class ClusterEmitter {
 
   close(cb: () => void): this {
     this.#closed = true;
+    // Peers stopping may never answer: nothing waits for them past close.
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const w of waiting) w.done();
     this.#local.close(cb);
     return this;
   }
@@ -115,11 +146,33 @@ export class ClusterEmitter {
     for (const peer of this.#peers) peer.port.postMessage(msg);
   }
 
-  #fromPeer(filters: FilterSet, msg: PeerMsg): void {
-    if (msg.t === 'sub') filters.add(msg.filter);
-    else if (msg.t === 'unsub') filters.remove(msg.filter);
+  #whenAcked(n: number, done: () => void): void {
+    if (this.#closed || this.#peers.every((p) => p.acked >= n)) done();
+    else this.#waiting.push({ n, done });
+  }
+
+  #fromPeer(peer: Peer, msg: PeerMsg): void {
+    if (msg.t === 'sub') {
+      // Added before the ack goes: every message this worker emits from now on is forwarded.
+      peer.filters.add(msg.filter);
+      peer.port.postMessage({ t: 'ack', n: msg.n } satisfies PeerMsg);
+    } else if (msg.t === 'ack') {
+      peer.acked = msg.n;
+      if (this.#waiting.length === 0) return;
+      const ready = this.#waiting.filter((w) => this.#peers.every((p) => p.acked >= w.n));
+      this.#waiting = this.#waiting.filter((w) => !ready.includes(w));
+      for (const w of ready) w.done();
+    } else if (msg.t === 'unsub') peer.filters.remove(msg.filter);
     else if (!this.#closed) this.#local.emit(fromWire(msg.packet));
   }
+}
+
+interface Peer {
+  port: PeerPort;
+  /** The filters the peer's clients hold. */
+  filters: FilterSet;
+  /** The highest `sub` number of this emitter the peer acknowledged. */
+  acked: number;
 }
 
 /** The fields of an aedes packet a peer needs (a plain object: structured clone keeps it). */
