@@ -28,8 +28,9 @@ import { mosquittoMissing, startMosquitto } from './external-mosquitto-helper.js
  * (at least once; exactly once for QoS 2 with a kept upstream session) is proven by
  * bridge-outage.int.test.ts and is not repeated here.
  *
- * Size: the CI run is bounded (about 20 s here). EDGEFLOW_PROPERTY_SCALE=N multiplies the
- * messages and restarts (e.g. 20 for a nightly run of several minutes);
+ * Size: the CI run is bounded (about 25 s here, both ingest.workers modes).
+ * EDGEFLOW_PROPERTY_SCALE=N multiplies the messages and restarts (e.g. 20 for a nightly run
+ * of several minutes);
  * EDGEFLOW_PROPERTY_SEED=n replays a failing mix (the seed is printed in the test name).
  */
 
@@ -117,11 +118,11 @@ async function publishUntilAcked(c: MqttClient, m: Sent): Promise<void> {
   }
 }
 
-async function run(t: TestContext, durability: 'wal' | 'memory'): Promise<void> {
+async function run(t: TestContext, durability: 'wal' | 'memory', workers: number): Promise<void> {
   const random = rng(SEED + (durability === 'wal' ? 0 : 1));
   const dataDir = await mkdtemp(join(tmpdir(), 'edgeflow-prop-'));
   const config = join(dataDir, 'edgeflow.yaml');
-  await writeFile(config, `ingest:\n  durability: ${durability}\n`);
+  await writeFile(config, `ingest:\n  durability: ${durability}\n  workers: ${workers}\n`);
   const ports = { mqtt: await freePort(), http: await freePort() };
   const start = () => startAgent({ dataDir, args: ['--config', config], ports });
   let agent: AgentProcess = await start();
@@ -227,13 +228,17 @@ function check(subs: Subscriber[], sent: Sent[], restarted: boolean): void {
   }
 }
 
-test(`delivery property, write-ahead log, ${2 * SCALE} restarts (SIGTERM, SIGKILL), seed ${SEED}`, async (t) => {
-  await run(t, 'wal');
-});
+// ingest.workers 1: the broker on the main thread; 2: clustered over two ingest workers (the
+// kernel spreads the clients over both, so subscribers and publishers meet across workers).
+for (const workers of [1, 2]) {
+  test(`delivery property, write-ahead log, ${2 * SCALE} restarts (SIGTERM, SIGKILL), ingest.workers ${workers}, seed ${SEED}`, async (t) => {
+    await run(t, 'wal', workers);
+  });
 
-test(`delivery property, memory mode, no restart, seed ${SEED}`, async (t) => {
-  await run(t, 'memory');
-});
+  test(`delivery property, memory mode, no restart, ingest.workers ${workers}, seed ${SEED}`, async (t) => {
+    await run(t, 'memory', workers);
+  });
+}
 
 test(`delivery property, external broker mode (mosquitto), ${2 * SCALE} restarts, seed ${SEED}`, async (t) => {
   const missing = mosquittoMissing();
