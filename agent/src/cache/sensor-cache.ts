@@ -159,8 +159,40 @@ export class SensorCache {
     this.#map.scan((k, r) => {
       if (k.startsWith(prefix) && !k.startsWith(INTERNAL_KEY_PREFIX)) out.push(readingOf(k, r));
     });
-    out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    out.sort(byKey);
     return out;
+  }
+
+  /**
+   * One page of {@link list}: the first `limit` readings (in key order) whose key starts with
+   * `prefix` and sorts after `after` (absent: from the start), how many readings match
+   * `prefix` in all, and whether more follow the page. Memory follows `limit`, not the cache:
+   * one lock-free scan keeps at most 2 × `limit` candidates (sorted and cut back to `limit`
+   * when full; a key past the cut is then skipped without being read), so a cache of a
+   * million sensors costs one scan per page, never a million readings at once.
+   */
+  page(prefix: string, after: string | undefined, limit: number): SensorPage {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`bad page limit ${limit}`);
+    const kept: Reading[] = [];
+    let bound: string | undefined;
+    let total = 0;
+    let following = 0;
+    this.#map.scan((k, r) => {
+      if (!k.startsWith(prefix) || k.startsWith(INTERNAL_KEY_PREFIX)) return;
+      total++;
+      if (after !== undefined && k <= after) return;
+      following++;
+      if (bound !== undefined && k >= bound) return;
+      kept.push(readingOf(k, r));
+      if (kept.length >= 2 * limit) {
+        kept.sort(byKey);
+        kept.length = limit;
+        bound = (kept[limit - 1] as Reading).key;
+      }
+    });
+    kept.sort(byKey);
+    if (kept.length > limit) kept.length = limit;
+    return { readings: kept, total, more: following > kept.length };
   }
 
   /** Replaces the content with restored readings (startup only, before any writer runs). */
@@ -210,6 +242,20 @@ export class SensorCache {
   close(): void {
     this.#map.close();
   }
+}
+
+/** One page of readings ({@link SensorCache.page}). */
+export interface SensorPage {
+  readonly readings: Reading[];
+  /** Readings matching the prefix in the whole cache (at the time of the scan). */
+  readonly total: number;
+  /** Readings after the page's last key: ask again with it as `after`. */
+  readonly more: boolean;
+}
+
+/** Key order (UTF-16 code units, as `<` on strings), the order of list and page. */
+function byKey(a: Reading, b: Reading): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
 function storeError(key: string, err: unknown): unknown {

@@ -40,6 +40,45 @@ test('list filters by key prefix and sorts by key', () => {
   );
 });
 
+test('page: key order from `after`, at most `limit`, the total and whether more follow', () => {
+  const c = new SensorCache({ shards: 16, capacity: 20_000 });
+  const reading = { value: 1, unit: null, ts: 1, source: 't', quality: 'good' as const };
+  for (let i = 0; i < 10_000; i++) c.store(`p${i % 7}/s${i}`, reading);
+  c.store('#selftest/x', reading);
+  const all = c.list().map((r) => r.key);
+  assert.equal(all.length, 10_000, 'internal keys are left out');
+  // Paging through all of it with an odd size gives exactly the list, in order, in bounded pages.
+  const paged: string[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const p = c.page('', after, 333);
+    assert.ok(p.readings.length <= 333);
+    assert.equal(p.total, 10_000);
+    paged.push(...p.readings.map((r) => r.key));
+    if (!p.more) break;
+    after = p.readings.at(-1)?.key;
+  }
+  assert.deepEqual(paged, all);
+  const p3 = c.page('p3/', undefined, 5);
+  assert.deepEqual(
+    p3.readings.map((r) => r.key),
+    c
+      .list('p3/')
+      .slice(0, 5)
+      .map((r) => r.key),
+  );
+  assert.equal(p3.total, c.list('p3/').length);
+  assert.equal(p3.more, true);
+  const tail = c.page('p3/', c.list('p3/').at(-2)?.key, 5);
+  assert.deepEqual(
+    tail.readings.map((r) => r.key),
+    [c.list('p3/').at(-1)?.key],
+  );
+  assert.equal(tail.more, false);
+  assert.deepEqual(c.page('none/', undefined, 5), { readings: [], total: 0, more: false });
+  assert.throws(() => c.page('', undefined, 0), RangeError);
+});
+
 test('snapshots round-trip and keep seq', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ef-snap-'));
   const c = new SensorCache({ shards: 4 });

@@ -55,11 +55,54 @@ test('GET /v1/sensors lists all, or by prefix', async () => {
   );
 });
 
+test('GET /v1/sensors is paged: a cache of 12,000 sensors never comes in one answer', async () => {
+  const big = new SensorCache({ shards: 16, capacity: 20_000 });
+  const server = buildHttpServer({
+    log: pino({ level: 'silent' }),
+    cache: big,
+    registry: createMetrics({ cacheSize: () => 0, mqttClients: () => 0, defaultMetrics: false })
+      .registry,
+    readiness: [],
+    apiTokens: [],
+  });
+  const reading = { value: 1, unit: null, ts: 1, source: 't', quality: 'good' as const };
+  for (let i = 0; i < 12_000; i++) big.store(`d${i % 3}/s${String(i).padStart(5, '0')}`, reading);
+  type Page = { count: number; total: number; readings: { key: string }[]; next?: string };
+  const first = (await server.inject('/v1/sensors')).json<Page>();
+  assert.equal(first.count, 1000, 'the default page');
+  assert.equal(first.total, 12_000);
+  assert.equal(first.next, first.readings.at(-1)?.key);
+  const keys: string[] = [];
+  let url = '/v1/sensors?limit=5000';
+  for (let pages = 1; ; pages++) {
+    const p = (await server.inject(url)).json<Page>();
+    assert.ok(p.count <= 5000 && p.count === p.readings.length);
+    keys.push(...p.readings.map((r) => r.key));
+    if (p.next === undefined) {
+      assert.equal(pages, 3);
+      break;
+    }
+    url = `/v1/sensors?limit=5000&after=${encodeURIComponent(p.next)}`;
+  }
+  assert.deepEqual(
+    keys,
+    big.list().map((r) => r.key),
+    'every sensor once, in key order',
+  );
+  const d1 = (await server.inject('/v1/sensors?prefix=d1/&limit=10')).json<Page>();
+  assert.equal(d1.total, 4000);
+  assert.ok(d1.readings.every((r) => r.key.startsWith('d1/')));
+});
+
 test('bad query strings are 400 with the bad field named', async () => {
   const app = setup();
   for (const url of [
     '/v1/sensors?prefix=a&prefix=b',
-    '/v1/sensors?limit=3',
+    '/v1/sensors?limit=0',
+    '/v1/sensors?limit=5001',
+    '/v1/sensors?limit=ten',
+    '/v1/sensors?after=a&after=b',
+    '/v1/sensors?page=2',
     `/v1/sensors?prefix=${'x'.repeat(200)}`,
   ]) {
     const res = await app.inject(url);

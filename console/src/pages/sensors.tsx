@@ -58,13 +58,21 @@ export function Sensors() {
   const [opts, setOpts] = useState(readParams);
   const [error, setError] = useState<Error | undefined>(undefined);
   const [visibleKeys, setVisibleKeys] = useState<readonly string[]>([]);
+  // The agent's snapshot holds the first 5,000 sensors by key; the rest come as they change.
+  const [agentTotal, setAgentTotal] = useState<number | undefined>(undefined);
   const narrow = useNarrow();
   useTicker(1000);
   useEffect(() => writeParams(opts), [opts]);
 
   const live = useStream(['sensors'], (e) => {
     if (e.type === 'snapshot') {
-      store.snapshot((JSON.parse(e.data) as { sensors: SensorTuple[] }).sensors);
+      const snap = JSON.parse(e.data) as {
+        sensors: SensorTuple[];
+        total?: number;
+        truncated?: boolean;
+      };
+      store.snapshot(snap.sensors);
+      setAgentTotal(snap.truncated === true ? snap.total : undefined);
       setVersion(store.version);
       markOnce('edgeflow:first-data');
     } else if (
@@ -101,6 +109,9 @@ export function Sensors() {
         <LiveBadge state={live} />
         <span class="muted" role="status" aria-live="polite" id="sensor-count">
           {formatNumber(store.rows.size)} sensors, {formatNumber(order.length)} shown
+          {agentTotal !== undefined && store.rows.size < agentTotal
+            ? ` (the agent holds ${formatNumber(agentTotal)}: the others appear as they change; GET /v1/sensors pages through all)`
+            : ''}
         </span>
       </div>
       <SensorToolbar f={opts} set={(change) => setOpts((o) => ({ ...o, ...change }))} />

@@ -118,9 +118,26 @@ export class AgentClient {
     return JSON.parse(r.text) as T;
   }
 
+  /**
+   * Every reading (whose key starts with `prefix`), following the agent's pages (`next`, 1,000
+   * readings each by default). Only `prefix` and `after` are sent: an agent from before paging
+   * refuses other query keys, and answers with everything and no `next`.
+   */
   async sensors(prefix?: string): Promise<AgentReading[]> {
-    const q = prefix === undefined ? '' : `?prefix=${encodeURIComponent(prefix)}`;
-    return (await this.json<{ readings: AgentReading[] }>(`/v1/sensors${q}`)).readings;
+    const out: AgentReading[] = [];
+    let after: string | undefined;
+    do {
+      const q = new URLSearchParams();
+      if (prefix !== undefined) q.set('prefix', prefix);
+      if (after !== undefined) q.set('after', after);
+      const qs = q.toString();
+      const page = await this.json<{ readings: AgentReading[]; next?: string }>(
+        `/v1/sensors${qs === '' ? '' : `?${qs}`}`,
+      );
+      out.push(...page.readings);
+      after = page.next;
+    } while (after !== undefined);
+    return out;
   }
 
   async sensor(key: string): Promise<AgentReading | undefined> {

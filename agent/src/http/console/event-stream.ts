@@ -91,15 +91,36 @@ export class StreamHub {
 
   /** Sends one event to every subscriber of `topic` (serialised by the caller, once). */
   send(topic: Topic, event: string, data: string): void {
-    let text: string | undefined;
+    this.sendAll(topic, event, [data]);
+  }
+
+  /**
+   * Sends events of one topic as one batch (a tick's changes, cut into events of a bounded
+   * size): a client takes all of them, or none when its socket is congested as the batch
+   * starts (it gets a snapshot when it drains). Each part is serialised once, when it is
+   * reached; unsent data past 4 MiB still cuts a client off, and once no client is left the
+   * remaining parts are not built.
+   */
+  sendAll(topic: Topic, event: string, parts: Iterable<string>): void {
+    const takers: Client[] = [];
     for (const c of this.#clients.values()) {
       if (!c.topics.has(topic)) continue;
       if (c.congested) {
         if (topic === 'sensors') c.missed = true;
         continue;
       }
-      text ??= frame(event, data);
-      this.#write(c, text);
+      takers.push(c);
+    }
+    if (takers.length === 0) return;
+    for (const data of parts) {
+      const text = frame(event, data);
+      let open = 0;
+      for (const c of takers) {
+        if (!this.#clients.has(c.id)) continue;
+        this.#write(c, text);
+        open++;
+      }
+      if (open === 0) return;
     }
   }
 

@@ -1,9 +1,15 @@
 import type { GpioEdge, Hal } from '@edgeflow/hal';
 import type { Logger } from 'pino';
+import type { Reading } from '../../cache/reading.js';
 import type { AgentMetrics } from '../../metrics/metrics.js';
 import { HistorySampler } from '../../metrics/history-sampler.js';
 import { StreamHub, type Topic } from './event-stream.js';
-import { SensorWatch, toTuple, type CacheReader } from './sensor-watch.js';
+import {
+  STREAM_EVENT_MAX_READINGS,
+  SensorWatch,
+  toTuple,
+  type CacheReader,
+} from './sensor-watch.js';
 
 /** An input edge as the GPIO page gets it (the kernel's ns timestamp stays in the MQTT event). */
 interface EdgeView {
@@ -61,6 +67,12 @@ class GpioFeed {
   }
 }
 
+/** A tick's changed readings as `sensors` events of at most STREAM_EVENT_MAX_READINGS each. */
+function* parts(changed: readonly Reading[]): Generator<string> {
+  for (let i = 0; i < changed.length; i += STREAM_EVENT_MAX_READINGS)
+    yield JSON.stringify({ changed: changed.slice(i, i + STREAM_EVENT_MAX_READINGS).map(toTuple) });
+}
+
 export interface LiveEngineOptions {
   readonly cache: CacheReader;
   readonly metrics: AgentMetrics;
@@ -108,7 +120,7 @@ export class LiveEngine {
       now: o.now,
       initial: (topics: ReadonlySet<Topic>) => [
         ...(topics.has('sensors')
-          ? [{ event: 'snapshot', data: JSON.stringify({ sensors: watch.snapshot() }) }]
+          ? [{ event: 'snapshot', data: JSON.stringify(watch.snapshot()) }]
           : []),
         ...(topics.has('gpio') ? [{ event: 'gpio', data: gpio.initial() }] : []),
       ],
@@ -123,8 +135,10 @@ export class LiveEngine {
     const streaming = hub.has('sensors');
     if (streaming || second) {
       const changed = this.watch.scan();
-      if (streaming && changed.length > 0)
-        hub.send('sensors', 'sensors', JSON.stringify({ changed: changed.map(toTuple) }));
+      // In events of a bounded size, built one at a time as they are written: no event grows
+      // with the cache (the first scan after a start finds every sensor changed), and a client
+      // more than 4 MiB behind is cut off and starts again from a snapshot.
+      if (streaming && changed.length > 0) hub.sendAll('sensors', 'sensors', parts(changed));
     }
     if (hub.has('gpio')) {
       const g = this.#gpio.next();

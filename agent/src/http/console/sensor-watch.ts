@@ -1,14 +1,26 @@
 import type { Reading } from '../../cache/reading.js';
+import type { SensorCache } from '../../cache/sensor-cache.js';
 
-/** What the console needs of the sensor cache (the cache's public interface). */
-export interface CacheReader {
-  values(): IterableIterator<Reading>;
-  readonly size: number;
-  /**
-   * The readings of the shards written since `versions` was filled (see SensorCache); a cache
-   * without it is scanned whole.
-   */
-  changedSince?(versions: number[], fn: (r: Reading) => void): void;
+/**
+ * What the console needs of the sensor cache: its size, a bounded page of it (the stream's
+ * first event) and the readings of the shards written since a scan (SensorCache.changedSince).
+ */
+export type CacheReader = Pick<SensorCache, 'size' | 'page' | 'changedSince'>;
+
+/**
+ * Readings in one event of the stream at most: the snapshot holds the first ones by key, and
+ * the changes of one tick go out in events of this many. One event of a cache of a million
+ * sensors would be ~100 MB of JSON built at once; this keeps each under ~0.5 MB.
+ */
+export const STREAM_EVENT_MAX_READINGS = 5000;
+
+/** The stream's first sensors event (docs/console.md, "Event stream"). */
+export interface SensorSnapshot {
+  readonly sensors: ReadingTuple[];
+  /** Sensors in the cache. */
+  readonly total: number;
+  /** True when the cache holds more than `sensors`: the rest come as they change. */
+  readonly truncated: boolean;
 }
 
 /** Wire form of a reading in the event stream (docs/console.md): a tuple, a third of the JSON. */
@@ -95,8 +107,7 @@ export class SensorWatch {
       }
       this.#recordDelay(r.receivedAt - r.ts);
     };
-    if (this.#cache.changedSince !== undefined) this.#cache.changedSince(this.#versions, visit);
-    else for (const r of this.#cache.values()) visit(r);
+    this.#cache.changedSince(this.#versions, visit);
     return changed;
   }
 
@@ -129,10 +140,12 @@ export class SensorWatch {
     return out;
   }
 
-  /** Every reading now, for a stream's first event. */
-  snapshot(): ReadingTuple[] {
-    const out: ReadingTuple[] = [];
-    for (const r of this.#cache.values()) out.push(toTuple(r));
-    return out;
+  /**
+   * The readings now for a stream's first event: the first {@link STREAM_EVENT_MAX_READINGS}
+   * by key, and whether the cache holds more.
+   */
+  snapshot(limit = STREAM_EVENT_MAX_READINGS): SensorSnapshot {
+    const page = this.#cache.page('', undefined, limit);
+    return { sensors: page.readings.map(toTuple), total: page.total, truncated: page.more };
   }
 }

@@ -75,6 +75,50 @@ test('a stream starts with hello and a snapshot, then pushes changed readings an
   assert.equal(last?.[6], 2, 'its seq');
 });
 
+test('no stream event grows with the cache: a 5,000-reading snapshot of 7,000, changes in parts of 5,000 at most', async (t) => {
+  const s = await listening();
+  t.after(() => s.app.close());
+  const put = (i: number, value: number) =>
+    s.cache.store(`big/s${String(i).padStart(4, '0')}`, {
+      value,
+      unit: null,
+      ts: Date.now(),
+      source: 'a',
+      quality: 'good',
+    });
+  for (let i = 0; i < 7000; i++) put(i, 1);
+  const res = await fetch(s.url('/v1/console/events?topics=sensors'));
+  const changedTo2 = new Set<string>();
+  let updated = false;
+  let seen = 0;
+  const got = await events(res, (all) => {
+    for (; seen < all.length; seen++) {
+      const e = all[seen];
+      if (e?.event === 'sensors')
+        for (const r of (e.data as { changed: unknown[][] }).changed)
+          if (r[1] === 2) changedTo2.add(r[0] as string);
+    }
+    if (!updated && all.some((e) => e.event === 'snapshot')) {
+      // Every sensor changes at once: one tick's changes, which must come in parts.
+      for (let i = 0; i < 7000; i++) put(i, 2);
+      updated = true;
+    }
+    return changedTo2.size === 7000;
+  });
+  const snap = got.find((e) => e.event === 'snapshot')?.data as {
+    sensors: unknown[][];
+    total: number;
+    truncated: boolean;
+  };
+  assert.equal(snap.sensors.length, 5000, 'the first 5,000 by key');
+  assert.equal(snap.sensors[0]?.[0], 'big/s0000');
+  assert.equal(snap.total, 7000);
+  assert.equal(snap.truncated, true);
+  const parts = got.filter((e) => e.event === 'sensors');
+  for (const p of parts) assert.ok((p.data as { changed: unknown[] }).changed.length <= 5000);
+  assert.ok(parts.length >= 2, `7,000 changes in ${parts.length} event(s)`);
+});
+
 test('unknown topics are 400; streams past http.console.maxStreams are 503; close ends streams', async (t) => {
   const s = await listening({ config: { http: { console: { maxStreams: 1 } } } });
   const bad = await fetch(s.url('/v1/console/events?topics=sensors,secrets'));

@@ -49,7 +49,22 @@ test('sparklines keep SPARK_POINTS numeric points per key, for at most SPARK_KEY
   w.scan();
   const kept = Object.keys(w.history(Array.from({ length: SPARK_KEYS + 10 }, (_, k) => `k/${k}`)));
   assert.equal(kept.length, SPARK_KEYS - 1, 'a/1 holds one of the slots');
-  assert.equal(w.snapshot().length, SPARK_KEYS + 11);
+  assert.deepEqual(
+    { n: w.snapshot().sensors.length, total: w.snapshot().total, cut: w.snapshot().truncated },
+    { n: SPARK_KEYS + 11, total: SPARK_KEYS + 11, cut: false },
+  );
+  const small = w.snapshot(100);
+  assert.equal(small.sensors.length, 100, 'a snapshot holds at most its limit');
+  assert.equal(small.truncated, true);
+  assert.equal(small.total, SPARK_KEYS + 11);
+  assert.deepEqual(
+    small.sensors.map((t) => t[0]),
+    c
+      .list()
+      .slice(0, 100)
+      .map((r) => r.key),
+    'the first by key',
+  );
 });
 
 test('the delay sample per interval is bounded however many readings changed', () => {
