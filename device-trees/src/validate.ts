@@ -186,113 +186,106 @@ export async function validateAll(
 ): Promise<Check[]> {
   const checks: Check[] = [];
   for (const bb of basesFor(cache)) {
-    if (bb.identity) {
-      const [a, b] = await Promise.all([
-        readFile(bb.identity.rebuilt),
-        readFile(bb.identity.debian),
-      ]);
-      checks.push({
-        board: bb.board,
-        overlay: '-',
-        base: bb.bases[0]!.id,
-        check: 'base-identity',
-        status: a.equals(b) ? 'pass' : 'fail',
-        detail: a.equals(b)
-          ? 'linux-source .dts compiled without -@ is byte-identical to the Debian DTB, so the -@ rebuild is that DTB plus __symbols__'
-          : "rebuilt DTB differs from Debian's: the -@ base is not a faithful stand-in",
-      });
-    }
+    if (bb.identity) checks.push(await baseIdentity(bb, bb.identity));
     await mkdir(join(pkgRoot, 'build', bb.board), { recursive: true });
     for (const o of OVERLAYS) {
-      const dts = join(pkgRoot, 'overlays', bb.board, `${o.name}.dts`);
       const dtbo = join(pkgRoot, 'build', bb.board, `${o.name}.dtbo`);
-      try {
-        await compileOverlay(dts, dtbo, run);
-        checks.push({
-          board: bb.board,
-          overlay: o.name,
-          base: '-',
-          check: 'compile',
-          status: 'pass',
-          detail: 'dtc -@: no errors, no warnings',
-        });
-      } catch (e) {
-        checks.push({
-          board: bb.board,
-          overlay: o.name,
-          base: '-',
-          check: 'compile',
-          status: 'fail',
-          detail: e instanceof DtError ? e.message : String(e),
-        });
-        continue;
-      }
+      const compiled = await compileCheck(pkgRoot, bb.board, o.name, dtbo, run);
+      checks.push(compiled);
+      if (compiled.status !== 'pass') continue;
       const ov = parseFdt(await readFile(dtbo), dtbo);
-      for (const base of bb.bases) {
-        const symbols = await symbolsOf(base.path);
-        const missing = overlayFixups(ov).filter((l) => !symbols.has(l));
-        const noTarget = fragmentTargets(ov, symbols).filter(
-          (t) => t.path === undefined && !t.label,
+      for (const base of bb.bases)
+        checks.push(
+          ...(await checksOnBase(
+            pkgRoot,
+            { board: bb.board, overlay: o.name, dtbo, ov },
+            base,
+            run,
+          )),
         );
-        if (missing.length > 0 || noTarget.length > 0) {
-          const why =
-            symbols.size === 0
-              ? `base has no __symbols__ (built without -@) and the overlay needs labels ${missing.join(', ')}`
-              : `base lacks the labels ${missing.join(', ')} that the overlay needs`;
-          checks.push({
-            board: bb.board,
-            overlay: o.name,
-            base: base.id,
-            check: 'apply',
-            status: 'not-run',
-            detail: why,
-          });
-          checks.push({
-            board: bb.board,
-            overlay: o.name,
-            base: base.id,
-            check: 'properties',
-            status: 'not-run',
-            detail: 'overlay not applied',
-          });
-          continue;
-        }
-        const outDir = join(pkgRoot, 'build', 'validation', bb.board);
-        await mkdir(outDir, { recursive: true });
-        const out = join(outDir, `${o.name}+${base.id.replace(/[^a-z0-9.+-]+/gi, '_')}`);
-        const r = await run('fdtoverlay', ['-i', base.path, '-o', out, dtbo]);
-        if (r.code !== 0) {
-          checks.push({
-            board: bb.board,
-            overlay: o.name,
-            base: base.id,
-            check: 'apply',
-            status: 'fail',
-            detail: r.stderr.trim(),
-          });
-          continue;
-        }
-        checks.push({
-          board: bb.board,
-          overlay: o.name,
-          base: base.id,
-          check: 'apply',
-          status: 'pass',
-          detail: 'fdtoverlay applied it',
-        });
-        const p = await checkProperties(run, out, ov, symbols);
-        checks.push({
-          board: bb.board,
-          overlay: o.name,
-          base: base.id,
-          check: 'properties',
-          status: p.ok ? 'pass' : 'fail',
-          detail: p.detail,
-        });
-      }
     }
   }
   return checks;
+}
+
+/** Whether the -@ rebuild of the Debian DTB is that DTB (compiled without -@) byte for byte. */
+async function baseIdentity(
+  bb: BoardBases,
+  identity: NonNullable<BoardBases['identity']>,
+): Promise<Check> {
+  const [a, b] = await Promise.all([readFile(identity.rebuilt), readFile(identity.debian)]);
+  return {
+    board: bb.board,
+    overlay: '-',
+    base: bb.bases[0]!.id,
+    check: 'base-identity',
+    status: a.equals(b) ? 'pass' : 'fail',
+    detail: a.equals(b)
+      ? 'linux-source .dts compiled without -@ is byte-identical to the Debian DTB, so the -@ rebuild is that DTB plus __symbols__'
+      : "rebuilt DTB differs from Debian's: the -@ base is not a faithful stand-in",
+  };
+}
+
+/** `dtc -@` of one overlay source into `dtbo`: pass, or fail with dtc's message. */
+async function compileCheck(
+  pkgRoot: string,
+  board: string,
+  overlay: string,
+  dtbo: string,
+  run: RunFn,
+): Promise<Check> {
+  const dts = join(pkgRoot, 'overlays', board, `${overlay}.dts`);
+  const check = { board, overlay, base: '-', check: 'compile' } as const;
+  try {
+    await compileOverlay(dts, dtbo, run);
+    return { ...check, status: 'pass', detail: 'dtc -@: no errors, no warnings' };
+  } catch (e) {
+    return { ...check, status: 'fail', detail: e instanceof DtError ? e.message : String(e) };
+  }
+}
+
+/** A compiled overlay of one board. */
+interface Compiled {
+  readonly board: string;
+  readonly overlay: string;
+  readonly dtbo: string;
+  readonly ov: FdtNode;
+}
+
+/**
+ * Apply (fdtoverlay) and properties (fdtget) of one compiled overlay on one base: both not run,
+ * with the reason, when the base lacks a label the overlay needs.
+ */
+async function checksOnBase(
+  pkgRoot: string,
+  o: Compiled,
+  base: BaseDtb,
+  run: RunFn,
+): Promise<Check[]> {
+  const at = { board: o.board, overlay: o.overlay, base: base.id };
+  const symbols = await symbolsOf(base.path);
+  const missing = overlayFixups(o.ov).filter((l) => !symbols.has(l));
+  const noTarget = fragmentTargets(o.ov, symbols).filter((t) => t.path === undefined && !t.label);
+  if (missing.length > 0 || noTarget.length > 0) {
+    const why =
+      symbols.size === 0
+        ? `base has no __symbols__ (built without -@) and the overlay needs labels ${missing.join(', ')}`
+        : `base lacks the labels ${missing.join(', ')} that the overlay needs`;
+    return [
+      { ...at, check: 'apply', status: 'not-run', detail: why },
+      { ...at, check: 'properties', status: 'not-run', detail: 'overlay not applied' },
+    ];
+  }
+  const outDir = join(pkgRoot, 'build', 'validation', o.board);
+  await mkdir(outDir, { recursive: true });
+  const out = join(outDir, `${o.overlay}+${base.id.replace(/[^a-z0-9.+-]+/gi, '_')}`);
+  const r = await run('fdtoverlay', ['-i', base.path, '-o', out, o.dtbo]);
+  if (r.code !== 0) return [{ ...at, check: 'apply', status: 'fail', detail: r.stderr.trim() }];
+  const p = await checkProperties(run, out, o.ov, symbols);
+  return [
+    { ...at, check: 'apply', status: 'pass', detail: 'fdtoverlay applied it' },
+    { ...at, check: 'properties', status: p.ok ? 'pass' : 'fail', detail: p.detail },
+  ];
 }
 
 const MARK: Record<CheckStatus, string> = { pass: 'pass', fail: 'FAIL', 'not-run': 'not run' };
