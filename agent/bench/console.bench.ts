@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   out(`  console closed: one scan a second ≤ ${(idle / 1e4).toFixed(3)} % of one core`);
 
   const s0 = process.hrtime.bigint();
-  const snap = JSON.stringify({ sensors: watch.snapshot() });
+  const snap = JSON.stringify(watch.snapshot());
   out(
     `  first event of a stream (snapshot): ${(snap.length / 1024).toFixed(0)} KiB in ${us(process.hrtime.bigint() - s0).toFixed(0)} µs`,
   );
