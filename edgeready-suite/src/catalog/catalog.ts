@@ -212,7 +212,7 @@ export const catalog: readonly CheckDef[] = [
     category: 'RES',
     title: 'Memory trend',
     requirement: 'The agent’s resident memory does not grow over the run.',
-    pass: 'least-squares slope of RSS per segment (a resume may mean a new agent process) after its first 10%: fitted growth over the window <= max(32 MiB/h × hours, 25% of the starting RSS). A pass needs --trend-min (30 min) of window; a shorter run fails on growth beyond that bound, else skips.',
+    pass: 'least-squares slope of RSS per segment (a resume may mean a new agent process) after its warm-up (its first 10%, at least 5 min: the agent’s heaps and allocator arenas grow to their working size): fitted growth over the window <= max(32 MiB/h × hours, 25% of the starting RSS). A pass needs --trend-min (30 min) of window; a shorter run fails on growth beyond that bound after the warm-up, else skips (a run under 5 min always skips).',
     evidence: 'slope (bytes/h), window, first/last/max RSS, samples.',
     phases: ['end'],
   },

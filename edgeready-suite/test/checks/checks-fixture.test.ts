@@ -77,3 +77,28 @@ test('ER-RES-MEMORY judges each segment on its own (a restarted agent starts sma
   const leak = series.map((s) => ({ ...s, rss: 80e6 + s.a * 100 }));
   assert.equal((await runCheck(memoryCheck, ctx('/', leak))).status, 'fail');
 });
+
+test('ER-RES-MEMORY leaves out the agent warming up (at least 5 min per segment), not a leak after it', async () => {
+  // Measured shape under load: RSS rises ~130 MiB over the first ~2.5 min, then holds.
+  const rss = (ms: number, leakPerMin: number): number =>
+    220e6 + Math.min(ms, 150_000) * 900 + Math.max(0, ms - 150_000) * (leakPerMin / 60_000);
+  const run = (minutes: number, leakPerMin = 0): Sample[] =>
+    Array.from({ length: minutes * 12 + 1 }, (_, i) => ({
+      t: i * 5_000,
+      a: i * 5_000,
+      seg: 0,
+      rss: rss(i * 5_000, leakPerMin),
+    }));
+  const short = await runCheck(memoryCheck, ctx('/', run(2)));
+  assert.equal(short.status, 'skip', short.detail);
+  assert.match(short.detail, /first 5 min of each are the agent's warm-up/);
+  const long = await runCheck(memoryCheck, ctx('/', run(40)));
+  assert.equal(long.status, 'pass', long.detail);
+  // The same warm-up followed by 4 MiB/min: a leak, whatever the warm-up.
+  const leak = await runCheck(memoryCheck, ctx('/', run(40, 4 * 1024 * 1024)));
+  assert.equal(leak.status, 'fail', leak.detail);
+  assert.match(leak.detail, /fitted growth .* over 35\.0 min/);
+  // A 6 min run is judged on its last minute only: flat, too short to pass, not a failure.
+  const six = await runCheck(memoryCheck, ctx('/', run(6)));
+  assert.equal(six.status, 'skip', six.detail);
+});
