@@ -35,7 +35,10 @@ if [ ! -f "$dir/.complete" ]; then
   exec 9>"$cache/.lock-$arch"
   flock 9
   if [ ! -f "$dir/.complete" ]; then
-    rm -rf "$dir" "$dir.tmp"
+    # A build killed half-way leaves mmdebstrap's mounts (/proc, /sys, device binds) inside
+    # $dir.tmp: unmount them first and never let rm cross into another file system (the host's).
+    findmnt -rn -o TARGET | grep -F "$dir.tmp/" | sort -r | xargs -r -n1 umount -l
+    rm -rf --one-file-system "$dir" "$dir.tmp"
     echo "rootfs: building $suite $arch ($key) with mmdebstrap" >&2
     start=$(date +%s)
     # The host's apt settings (a mirror whose Release files may be old) apply inside too.
