@@ -8,6 +8,7 @@ import type { Agent, AgentDeps } from '@edgeflow/agent';
 import { startInProcessAgent, mqttPort } from '../helpers/in-process-agent.js';
 import { freePort } from '../helpers/ports.js';
 import { startQos2Publisher } from '../helpers/qos2-publisher.js';
+import { startAgent } from '../helpers/agent-process.js';
 
 // Issue 13: what only exists with ingest workers. The chaos tests (ingest, subscriber, bridge)
 // run with ingest.workers 1 and 2 in their own files.
@@ -262,4 +263,22 @@ test('a message queued from a publisher on a worker survives a checkpoint and re
     got.map((b) => b.toString('hex')),
     payloads.map((b) => b.toString('hex')),
   );
+});
+
+test('bad payloads from a client on each worker are logged once per window for the agent, each counted', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ef-workers-log-'));
+  const agent = await startAgent({ dataDir: dir, env: { EDGEFLOW_INGEST_WORKERS: '2' } });
+  t.after(async () => {
+    await agent.stop().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+  const clients = await onEachWorker(agent.mqttPort, agent.http);
+  for (const [i, c] of clients.entries())
+    for (let k = 0; k < 3; k++) await c.publishAsync(`sensors/bad/w${i}`, '{not json', { qos: 1 });
+  const metrics = await (await agent.http('/metrics')).text();
+  const rejected = /^edgeflow_ingest_rejected_total\{reason="bad_json"\} (\d+)$/m.exec(metrics);
+  assert.equal(Number(rejected?.[1]), 6, 'every rejection counted, from both workers');
+  const lines = agent.logs.filter((l) => l.event === 'ingest.rejected' && l.reason === 'bad_json');
+  assert.equal(lines.length, 1, `logged once per window: ${JSON.stringify(lines)}`);
+  await Promise.all(clients.map((c) => c.endAsync()));
 });

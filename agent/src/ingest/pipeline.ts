@@ -3,14 +3,28 @@ import type { SensorCache } from '../cache/sensor-cache.js';
 import type { Reading, ReadingInput } from '../cache/reading.js';
 import type { IngestCounters } from '../metrics/shared-counters.js';
 import type { AgentErrorCode } from '../errors.js';
-import { decodeMessage, type RejectReason } from './decode.js';
+import { decodeMessage, REJECT_REASONS, type RejectReason } from './decode.js';
 import { isValidSegment, matchSensorTopic } from './topic.js';
+import { SharedLogWindow } from '../broker/shared-log-window.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 
 export interface IngestOptions {
   sensorPrefix: string;
   maxPayloadBytes: number;
   rejectLogWindowMs: number;
+  /**
+   * The reject log's window shared with the other ingest workers' pipelines
+   * ({@link pipelineLogBuffer}), so that a reason is logged once per agent and window.
+   */
+  rejectLog?: SharedArrayBuffer;
+}
+
+/** The reasons a pipeline logs: every rejection, and a full cache. */
+const PIPELINE_LOG_REASONS: readonly string[] = [...REJECT_REASONS, 'cache_full'];
+
+/** A reject-log window for {@link IngestOptions.rejectLog}, to share between threads. */
+export function pipelineLogBuffer(): SharedArrayBuffer {
+  return SharedLogWindow.buffer(PIPELINE_LOG_REASONS.length);
 }
 
 export interface IngestDeps {
@@ -68,7 +82,11 @@ export class IngestPipeline {
   constructor(opts: IngestOptions, deps: IngestDeps) {
     this.#opts = opts;
     this.#deps = deps;
-    this.#rejectLog = new RateLimitedLog(opts.rejectLogWindowMs, deps.now);
+    this.#rejectLog = new RateLimitedLog(
+      opts.rejectLogWindowMs,
+      deps.now,
+      opts.rejectLog && { buffer: opts.rejectLog, reasons: PIPELINE_LOG_REASONS },
+    );
     this.#accepted = deps.metrics.ingestMessages.labels('mqtt');
   }
 

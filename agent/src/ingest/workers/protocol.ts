@@ -15,6 +15,8 @@ export interface WorkerInit {
   counters: SharedArrayBuffer;
   /** The brokers' violation log window, shared so that a kind is logged once per agent. */
   violationLog: SharedArrayBuffer;
+  /** The ingest pipelines' reject log window, shared so that a reason is logged once per agent. */
+  rejectLog: SharedArrayBuffer;
   /** Incoming QoS 2 ids held by all workers together (one Int32, for mqtt.limits.maxInflightTotal). */
   inflightTotal: SharedArrayBuffer;
   /** One MessagePort per other worker, in worker order (this worker's own slot left out). */

@@ -11,6 +11,7 @@ import { AgentError, errorCatalog, type AgentErrorCode } from '../../errors.js';
 import type { BrokerUnit } from '../../lifecycle/context.js';
 import { SharedCounters } from '../../metrics/shared-counters.js';
 import { violationLogBuffer } from '../../broker/security.js';
+import { pipelineLogBuffer } from '../pipeline.js';
 import type { DurableLog } from '../../wal/durable-log.js';
 import { Channel } from './channel.js';
 import type { MainApi, WorkerApi, WorkerInit, WorkerReady } from './protocol.js';
@@ -65,6 +66,7 @@ export class IngestWorkers implements BrokerUnit {
   readonly #inflightTotal = new SharedArrayBuffer(4);
   readonly #subsEpoch = new SharedArrayBuffer(4);
   readonly #violationLog = violationLogBuffer();
+  readonly #rejectLog = pipelineLogBuffer();
   #ackScheduled = false;
   #closing = false;
 
@@ -123,6 +125,7 @@ export class IngestWorkers implements BrokerUnit {
           counters: this.counters.buffer,
           inflightTotal: this.#inflightTotal,
           violationLog: this.#violationLog,
+          rejectLog: this.#rejectLog,
           peers: own,
           port: 0,
           tlsPort: undefined,

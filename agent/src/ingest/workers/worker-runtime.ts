@@ -191,6 +191,7 @@ class Runtime {
         sensorPrefix: config.mqtt.sensorPrefix,
         maxPayloadBytes: config.mqtt.maxPayloadBytes,
         rejectLogWindowMs: config.ingest.rejectLogWindowSec * 1000,
+        rejectLog: init.rejectLog,
       },
       {
         cache,
