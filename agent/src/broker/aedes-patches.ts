@@ -67,6 +67,16 @@ export const AEDES_PATCHES: readonly { name: string; file: string; why: string }
     why: 'the queue replay releases the held live deliveries when it ends',
   },
   {
+    name: 'retained-subscribe',
+    file: 'lib/handlers/subscribe.js',
+    why: 'a retained message on SUBSCRIBE goes out at the granted QoS of its filter [MQTT-3.8.4-6] and is queued for a persistent session [MQTT-4.3.3-1], [MQTT-4.4.0-1]',
+  },
+  {
+    name: 'retained-subscribe',
+    file: 'lib/client.js',
+    why: 'a queued retained message takes its packet id in the queue, so PUBREC finds it',
+  },
+  {
     name: 'queued-flags',
     file: 'lib/handlers/connect.js',
     why: 'a replayed PUBLISH has DUP=1 when resent [MQTT-3.3.1-1], RETAIN=0 [MQTT-3.3.1-9] (D3, D6)',
