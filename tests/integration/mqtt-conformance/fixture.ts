@@ -16,7 +16,9 @@ export async function agentFor(
   config: Record<string, unknown> = {},
 ): Promise<{ agent: Agent; port: number; dataDir: string; restart: () => Promise<number> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'edgeflow-conf-'));
-  let agent = await startInProcessAgent(dataDir, { ...config, ingest: { durability } });
+  // `config.ingest` (e.g. `workers`) is kept; the durability is the test's.
+  const ingest = { ...(config['ingest'] as object | undefined), durability };
+  let agent = await startInProcessAgent(dataDir, { ...config, ingest });
   const h = {
     agent,
     port: mqttPort(agent),
@@ -24,7 +26,7 @@ export async function agentFor(
     /** Graceful stop and start on the same data dir; returns the new MQTT port. */
     restart: async () => {
       await agent.stop('test restart');
-      agent = await startInProcessAgent(dataDir, { ...config, ingest: { durability } });
+      agent = await startInProcessAgent(dataDir, { ...config, ingest });
       h.agent = agent;
       h.port = mqttPort(agent);
       return h.port;
