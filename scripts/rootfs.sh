@@ -37,7 +37,8 @@ if [ ! -f "$dir/.complete" ]; then
   if [ ! -f "$dir/.complete" ]; then
     # A build killed half-way leaves mmdebstrap's mounts (/proc, /sys, device binds) inside
     # $dir.tmp: unmount them first and never let rm cross into another file system (the host's).
-    findmnt -rn -o TARGET | grep -F "$dir.tmp/" | sort -r | xargs -r -n1 umount -l
+    mounts=$(findmnt -rn -o TARGET | grep -F "$dir.tmp/" || true)
+    if [ -n "$mounts" ]; then echo "$mounts" | sort -r | xargs -n1 umount -l; fi
     rm -rf --one-file-system "$dir" "$dir.tmp"
     echo "rootfs: building $suite $arch ($key) with mmdebstrap" >&2
     start=$(date +%s)
